@@ -1,0 +1,66 @@
+/**
+ * A WebSocket subscriber of a job's live results that notes when each frame arrived. It keeps every
+ * frame's seq, batch time and arrival, grep's match count, and the rows of the newest frames only.
+ */
+import WebSocket from "ws";
+import { sleep } from "./stats.js";
+
+export interface SeenFrame {
+  readonly seq: number;
+  readonly batchTime: number;
+  /** Date.now() when the frame arrived. */
+  readonly arrivedAt: number;
+  /** The grep count, when the rows carry one. */
+  readonly matches?: number;
+  rows?: Record<string, unknown>[];
+}
+
+const KEEP_ROWS = 40;
+
+export class LiveResults {
+  readonly frames: SeenFrame[] = [];
+  private readonly socket: WebSocket;
+  private hello = false;
+  closed: string | undefined;
+
+  private constructor(url: string) {
+    this.socket = new WebSocket(url);
+    this.socket.on("message", (data) => {
+      const message = JSON.parse(data.toString()) as { type: string; seq: number; batchTime: number; rows: Record<string, unknown>[] };
+      if (message.type === "hello") this.hello = true;
+      if (message.type !== "result") return;
+      const matches = message.rows[0]?.matches;
+      this.frames.push({ seq: message.seq, batchTime: message.batchTime, arrivedAt: Date.now(), ...(typeof matches === "number" ? { matches } : {}), rows: message.rows });
+      const old = this.frames[this.frames.length - 1 - KEEP_ROWS];
+      if (old) delete old.rows;
+    });
+    this.socket.on("close", (code, reason) => (this.closed = `${code} ${reason.toString()}`));
+    this.socket.on("error", (error) => (this.closed = error.message));
+  }
+
+  /** Subscribes and resolves once the server's hello arrived. */
+  static async open(wsUrl: string, jobId: string, from?: number): Promise<LiveResults> {
+    const live = new LiveResults(`${wsUrl}/v1/jobs/${encodeURIComponent(jobId)}/results/live${from === undefined ? "" : `?from=${from}`}`);
+    await live.until(() => live.hello, 10_000);
+    return live;
+  }
+
+  /** Waits until `predicate` holds; false when `timeoutMs` passed first or the socket closed. */
+  async until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (this.closed !== undefined || Date.now() > deadline) return false;
+      await sleep(10);
+    }
+    return true;
+  }
+
+  /** The first frame whose batch time is at least `time`. */
+  firstAtOrAfter(time: number): SeenFrame | undefined {
+    return this.frames.find((f) => f.batchTime >= time);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

@@ -1,0 +1,74 @@
+/** Sizes of every measurement: `--quick` (under 3 minutes on 2 cores) or the full run (under 10). */
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  /** Distinct words the records are drawn from. */
+  readonly vocabularySize: number;
+  /** Partitions of every input stream (and reduce partitions of every job). */
+  readonly partitions: number;
+  /** Batches a window spans in the throughput runs (30 s at 1 s batches, as in the paper). */
+  readonly windowBatches: number;
+  readonly throughput: {
+    /** grep: batches, of which the first `warmupBatches` are not measured. */
+    readonly grep: { readonly batches: number; readonly warmupBatches: number; readonly recordsPerBatch: number };
+    /** wordcount and topk: the window fills, then `measuredBatches` slide it. */
+    readonly windowed: { readonly measuredBatches: number; readonly recordsPerBatch: number };
+    /** Also time the engine on the in-thread runner, next to the pool. */
+    readonly inThreadToo: boolean;
+  };
+  /**
+   * The quick run uses the in-thread runner here, so that 300 one-second batches fit in its time; the
+   * full run uses the pool.
+   */
+  readonly incrementalWindow: { readonly recordsPerBatch: number; readonly measuredBatches: number; readonly longWindowBatches: number; readonly runner: "in-thread" | "pool" };
+  /** Distinct keys held in window state for the memory figure. */
+  readonly memoryKeys: number;
+  readonly e2e: {
+    /** Concurrent HTTP clients pushing NDJSON. */
+    readonly clients: number;
+    /** Distinct 1,000-event bodies cycled through. */
+    readonly bodies: number;
+    /** Length of one load step, of which the first `warmupMs` is not judged. */
+    readonly stepMs: number;
+    readonly warmupMs: number;
+    /** Rates tried: start, growth factor, halvings between the last good and first bad rate. */
+    readonly rampFactor: number;
+    readonly bisections: number;
+    readonly maxSteps: number;
+    readonly maxRecordsPerSec: number;
+    /** How long a step may take to catch up after its load stops before it is given up on. */
+    readonly drainMs: number;
+  };
+  readonly latency: { readonly batchIntervalsMs: readonly number[]; readonly loadFractions: readonly number[]; readonly stepMs: number };
+  /** Recovery runs under a load of a fraction of what the engine sustained (see run.ts). */
+  readonly recovery: { readonly checkpointIntervalMs: number; readonly afterKillMs: number };
+}
+
+export function benchOptions(quick: boolean): BenchOptions {
+  return {
+    quick,
+    vocabularySize: 20_000,
+    partitions: 4,
+    windowBatches: 30,
+    throughput: {
+      grep: { batches: quick ? 8 : 12, warmupBatches: quick ? 3 : 4, recordsPerBatch: quick ? 60_000 : 150_000 },
+      windowed: { measuredBatches: 10, recordsPerBatch: quick ? 1_500 : 5_000 },
+      inThreadToo: !quick,
+    },
+    incrementalWindow: { recordsPerBatch: 200, measuredBatches: quick ? 10 : 20, longWindowBatches: 300, runner: quick ? "in-thread" : "pool" },
+    memoryKeys: quick ? 250_000 : 1_000_000,
+    e2e: {
+      clients: 4,
+      bodies: quick ? 48 : 96,
+      stepMs: quick ? 2_500 : 6_000,
+      warmupMs: quick ? 800 : 1_000,
+      rampFactor: quick ? 2 : 1.6,
+      bisections: quick ? 1 : 2,
+      maxSteps: quick ? 4 : 7,
+      maxRecordsPerSec: 2_000_000,
+      drainMs: quick ? 4_000 : 12_000,
+    },
+    latency: { batchIntervalsMs: [100, 500, 1000], loadFractions: quick ? [0.5] : [0.25, 0.5, 0.75], stepMs: quick ? 2_500 : 6_000 },
+    recovery: { checkpointIntervalMs: quick ? 4_000 : 10_000, afterKillMs: quick ? 2_000 : 4_000 },
+  };
+}

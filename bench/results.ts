@@ -1,0 +1,91 @@
+/** The shape of bench/results/latest.json: the fields, and the details behind each. */
+import type { WorkloadName } from "./workloads.js";
+
+/** A figure that could not be measured is null, with the reason next to it. */
+export interface Unmeasured {
+  readonly reason?: string;
+}
+
+export interface WorkloadFigures extends Unmeasured {
+  engineRecordsPerSec: number | null;
+  baselineRecordsPerSec: number | null;
+  ratioToBaseline: number | null;
+  rxjsRecordsPerSec: number | null;
+  ratioToRxjs: number | null;
+  e2eRecordsPerSec: number | null;
+  /** Which runner the engine figure used ("pool" with N workers, or "in-thread"). */
+  engineRunner?: string;
+  engineInThreadRecordsPerSec?: number | null;
+  /** Map tasks the pool re-ran speculatively during the engine run. */
+  speculativeTasks?: number;
+  recordsPerBatch?: number;
+  measuredBatches?: number;
+  e2eSteps?: E2eStep[];
+  e2eReason?: string;
+}
+
+export interface E2eStep {
+  batchIntervalMs: number;
+  offeredRecordsPerSec: number;
+  achievedRecordsPerSec: number;
+  sustainable: boolean;
+  /** Highest scheduling delay in the first and second half of the judged part of the step. */
+  schedulingDelayMs: { firstHalf: number; secondHalf: number };
+  pendingBatchesAtEnd: number;
+  /** Longest batch processing time seen in the judged part. */
+  maxProcessingMs: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  latencySamples: number;
+  /** "checked", or why the answers could not be checked (they are when the step catches up). */
+  answers: string;
+  why?: string;
+}
+
+export interface LatencyPoint {
+  batchIntervalMs: number;
+  loadRecordsPerSec: number;
+  /** Load as a fraction of the grep end-to-end peak. */
+  fractionOfPeak: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  samples: number;
+  achievedRecordsPerSec: number;
+  /** p99 <= batch interval + 100 ms. */
+  withinTarget: boolean | null;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly target: string;
+  readonly value: number | null;
+  readonly met: boolean | null;
+}
+
+export interface BenchResults {
+  mode: "quick" | "full";
+  startedAt: string;
+  durationSec: number;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  setup: Record<string, unknown>;
+  workloads: Record<WorkloadName, WorkloadFigures>;
+  latency: LatencyPoint[];
+  scaling: { ratio: number | null; oneWorkerRecordsPerSec?: number | null; twoWorkersRecordsPerSec?: number | null; workload?: string; speculativeTasks?: number[] } & Unmeasured;
+  incrementalWindow: { ratio: number | null; medianRatio?: number | null; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
+  recovery: {
+    workerKillMs: number | null;
+    serverRestartMs: number | null;
+    workerKill?: Record<string, unknown> & Unmeasured;
+    serverRestart?: Record<string, unknown> & Unmeasured;
+  };
+  memory: { rssBytesPerMillionKeys: number | null; keys?: number; peakRssBytes?: number; baseRssBytes?: number; stateKeys?: number } & Unmeasured;
+  /** Batch time with a slowed worker, with and without speculation, against none slowed. */
+  stragglers: import("./straggler.js").StragglerFigures;
+  /** Ingest acknowledged by the server on Redis ÷ on the embedded store, same bodies, same run. */
+  ingest: { embeddedRecordsPerSec: number | null; redisRecordsPerSec: number | null; ratio: number | null; reason?: string };
+  targets: Target[];
+  /** Wrong answers found: any makes the run fail. */
+  failures: string[];
+  /** Sections that could not run, and why. */
+  notes: string[];
+}

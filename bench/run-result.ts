@@ -1,0 +1,48 @@
+/** What one implementation's run over a batch source gives: its answers and the time of each batch. */
+import type { BatchSource } from "./corpus.js";
+import { differenceOf, type Answer } from "./workloads.js";
+
+export interface RunResult {
+  /** Answers by batch index (1-based): the window (or batch) ending at that batch. */
+  readonly answers: Map<number, Answer>;
+  /** Wall-clock milliseconds spent on each batch, by batch index. */
+  readonly batchMs: number[];
+}
+
+/** Records per second over batches `from`..last (the steady state, after warm-up or window fill). */
+export function recordsPerSec(run: RunResult, source: BatchSource, from: number): number {
+  let ms = 0;
+  let batches = 0;
+  for (let b = from; b <= source.batches; b++) {
+    ms += run.batchMs[b] ?? 0;
+    batches++;
+  }
+  return ms > 0 ? (batches * source.recordsPerBatch * 1000) / ms : 0;
+}
+
+export function meanBatchMs(run: RunResult, from: number, to: number): number {
+  let ms = 0;
+  for (let b = from; b <= to; b++) ms += run.batchMs[b] ?? 0;
+  return ms / Math.max(1, to - from + 1);
+}
+
+/**
+ * Checks `actual` against the reference answers for every batch in `batches`; returns the mismatches
+ * (at most `limit`), each naming the batch and the difference.
+ */
+export function mismatches(reference: RunResult, actual: RunResult, batches: Iterable<number>, limit = 5): string[] {
+  const found: string[] = [];
+  for (const b of batches) {
+    const expected = reference.answers.get(b);
+    const got = actual.answers.get(b);
+    if (expected === undefined) continue;
+    const difference = got === undefined ? "no answer" : differenceOf(expected, got);
+    if (difference !== undefined) found.push(`batch ${b}: ${difference}`);
+    if (found.length >= limit) break;
+  }
+  return found;
+}
+
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}

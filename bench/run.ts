@@ -1,0 +1,167 @@
+/**
+ * `npm run bench [-- --quick]`: every measurement of issue 6 in one run, in a fixed order, each
+ * section bounded and isolated (a section that cannot run leaves null figures and a note). Writes
+ * bench/results/latest.json and docs/benchmarks.md; exits 1 when any answer was wrong.
+ */
+import { existsSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { vocabulary } from "./corpus.js";
+import { findPeak } from "./e2e-ramp.js";
+import { makeBodies } from "./e2e-step.js";
+import { collectGarbage } from "./gc.js";
+import { measureIncrementalWindow } from "./incremental-window.js";
+import { measureIngestStores } from "./ingest-stores.js";
+import { measureLatency } from "./latency.js";
+import { measureMemory } from "./memory.js";
+import { benchOptions } from "./options.js";
+import { RESULTS_FILE, writeResults } from "./report.js";
+import type { BenchResults, WorkloadFigures } from "./results.js";
+import { measureScaling } from "./scaling.js";
+import { measureStragglers } from "./straggler.js";
+import { measureServerRestart } from "./server-restart.js";
+import { ServerProcess } from "./server-process.js";
+import { judgeTargets } from "./targets.js";
+import { measureThroughput, type ThroughputRun } from "./throughput.js";
+import { measureWorkerKill } from "./worker-kill.js";
+import { WORKLOADS, type WorkloadName } from "./workloads.js";
+
+const quick = process.argv.includes("--quick");
+const options = benchOptions(quick);
+const started = Date.now();
+const log = (message: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
+
+const unmeasured = (): WorkloadFigures => ({ engineRecordsPerSec: null, baselineRecordsPerSec: null, ratioToBaseline: null, rxjsRecordsPerSec: null, ratioToRxjs: null, e2eRecordsPerSec: null });
+const results: BenchResults = {
+  mode: quick ? "quick" : "full",
+  startedAt: new Date(started).toISOString(),
+  durationSec: 0,
+  machine: { cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model.trim() ?? "unknown", memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` },
+  setup: {
+    recordBytes: 100,
+    vocabularyWords: options.vocabularySize,
+    partitions: options.partitions,
+    windowSec: options.windowBatches,
+    slideSec: 1,
+    throughput: options.throughput,
+    e2e: { ...options.e2e, bodyEvents: 1000, server: "node dist/main.js, embedded store, WORKERS = one per core" },
+    recovery: options.recovery,
+  },
+  workloads: { grep: unmeasured(), wordcount: unmeasured(), topk: unmeasured() },
+  latency: [],
+  scaling: { ratio: null },
+  incrementalWindow: { ratio: null },
+  recovery: { workerKillMs: null, serverRestartMs: null },
+  memory: { rssBytesPerMillionKeys: null },
+  ingest: { embeddedRecordsPerSec: null, redisRecordsPerSec: null, ratio: null },
+  stragglers: { normalMsPerBatch: null, slowedMsPerBatch: null, speculatedMsPerBatch: null, ratio: null },
+  targets: [],
+  failures: [],
+  notes: [],
+};
+const { failures, notes } = results;
+
+/** Runs one section; an error becomes a note (its figures stay null) and the run goes on. */
+async function section(name: string, body: () => Promise<void>): Promise<void> {
+  const t = Date.now();
+  log(`${name}…`);
+  try {
+    await body();
+  } catch (error) {
+    notes.push(`${name} could not be measured: ${(error as Error).message}`);
+    log(`${name} failed: ${(error as Error).stack ?? String(error)}`);
+  }
+  collectGarbage();
+  log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+}
+
+const clamp = (n: number, low: number, high: number) => Math.round(Math.min(high, Math.max(low, n)));
+const words = vocabulary(options.vocabularySize);
+const runs = new Map<WorkloadName, ThroughputRun>();
+
+for (const workload of WORKLOADS) {
+  await section(`throughput ${workload}`, async () => {
+    const run = await measureThroughput(workload, options, words, failures, notes);
+    runs.set(workload, run);
+    results.workloads[workload] = { ...results.workloads[workload], ...run.figures };
+  });
+}
+
+await section("scaling", async () => {
+  const wordcount = runs.get("wordcount");
+  results.scaling = wordcount ? await measureScaling(wordcount, options, failures) : { ratio: null, reason: "the wordcount throughput run failed" };
+});
+
+await section("stragglers", async () => {
+  const wordcount = runs.get("wordcount");
+  if (!wordcount) throw new Error("the wordcount throughput run did not complete");
+  results.stragglers = await measureStragglers(wordcount, options, failures);
+});
+
+await section("incremental window", async () => {
+  results.incrementalWindow = await measureIncrementalWindow(options, words, failures, notes);
+});
+
+await section("memory", async () => {
+  results.memory = await measureMemory(options.memoryKeys, failures);
+});
+
+const bodies = makeBodies(options.e2e.bodies, words);
+const serverBuilt = existsSync(path.resolve(import.meta.dirname, "../../dist/main.js"));
+if (!serverBuilt) notes.push("dist/main.js is missing: run `npm run build` (npm run bench does) for the end-to-end figures");
+
+if (serverBuilt) {
+  await section("end to end", async () => {
+    const server = await ServerProcess.start({ LOG_LEVEL: "error" });
+    try {
+      for (const workload of WORKLOADS) {
+        await section(`end to end ${workload}`, async () => {
+          // Start near what the engine did in process, so the ramp needs few steps.
+          const engine = results.workloads[workload].engineRecordsPerSec ?? 20_000;
+          const start = workload === "grep" ? Math.min(100_000, engine / 4) : clamp(engine, 2_000, 100_000);
+          const ramp = await findPeak(server, workload, start, options, bodies, failures);
+          results.workloads[workload].e2eRecordsPerSec = ramp.peak;
+          results.workloads[workload].e2eSteps = ramp.steps;
+          if (ramp.peak === null) results.workloads[workload].e2eReason = "no step was sustainable";
+        });
+      }
+      const grepPeak = results.workloads.grep.e2eRecordsPerSec;
+      await section("latency", async () => {
+        if (grepPeak === null) throw new Error("there is no grep end-to-end peak to take half of");
+        results.latency = await measureLatency(server, grepPeak, options, bodies, failures);
+      });
+    } finally {
+      await server.dispose();
+    }
+  });
+}
+
+await section("recovery: worker killed", async () => {
+  // Well under what the engine sustained, so that "back on schedule" is not confused with overload.
+  const load = clamp(0.15 * (results.workloads.wordcount.engineRecordsPerSec ?? 5_000), 2_000, 20_000);
+  Object.assign(results.recovery, await measureWorkerKill(options, load, words, failures));
+});
+
+if (serverBuilt) {
+  await section("recovery: server killed", async () => {
+    const load = clamp(0.4 * (results.workloads.wordcount.e2eRecordsPerSec ?? 5_000), 2_000, 20_000);
+    Object.assign(results.recovery, await measureServerRestart(options, load, bodies, failures));
+  });
+}
+
+if (serverBuilt) {
+  await section("ingest: Redis ÷ embedded store", async () => {
+    results.ingest = await measureIngestStores(bodies.bodies, quick ? 2_000 : 5_000);
+  });
+}
+
+results.durationSec = Math.round((Date.now() - started) / 1000);
+results.targets = judgeTargets(results);
+await writeResults(results);
+log(`wrote ${path.relative(process.cwd(), RESULTS_FILE)} and docs/benchmarks.md in ${results.durationSec} s`);
+for (const t of results.targets) log(`${t.met === null ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.value ?? "—"} (target ${t.target})`);
+if (failures.length > 0) {
+  log(`FAILED: ${failures.length} wrong answer(s):\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
+process.exit(0);

@@ -1,0 +1,47 @@
+/**
+ * buildApp: the HTTP and WebSocket surface, wired to an engine. It never listens; main.ts does, and
+ * tests use inject() or listen on port 0 themselves.
+ */
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Engine } from "../engine/engine.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { installErrorHandler } from "./error-handler.js";
+import { healthRoutes } from "./routes/health.js";
+import { ingestRoutes } from "./routes/ingest.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { resultRoutes, type LiveOptions } from "./routes/results.js";
+import { streamRoutes } from "./routes/streams.js";
+
+export interface AppOptions {
+  readonly engine: Engine;
+  readonly metrics: Metrics;
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimit?: number;
+  /** Largest WebSocket message accepted from a client, in bytes. */
+  readonly maxClientMessageBytes?: number;
+  readonly live?: Partial<LiveOptions>;
+  readonly logger?: boolean | { level: string };
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
+  const { engine, metrics } = options;
+  const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, ...options.live };
+
+  installErrorHandler(app);
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.httpRequestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(websocket, { options: { maxPayload: options.maxClientMessageBytes ?? 4096 } });
+  await app.register(healthRoutes, { engine });
+  await app.register(metricsRoutes, { metrics });
+  await app.register(streamRoutes, { engine });
+  await app.register(ingestRoutes, { engine, metrics });
+  await app.register(jobRoutes, { engine });
+  await app.register(resultRoutes, { engine, metrics, live });
+  return app;
+}

@@ -1,0 +1,73 @@
+/**
+ * Ingest: POST /v1/streams/:name/events takes a JSON object, a JSON array of objects, or NDJSON. The
+ * answer is 202 only once every event is stored; a bad event or line is named and nothing is stored.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine } from "../../engine/engine.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import { ApiError } from "../errors.js";
+import { parseRequest } from "../schemas/parse.js";
+import { idempotencyHeader, streamParams } from "../schemas/streams.js";
+
+/** NDJSON arrives as an already-split list (with each event's line number), treated like a JSON array. */
+class NdjsonBody {
+  constructor(
+    readonly events: unknown[],
+    readonly lines: number[],
+  ) {}
+}
+
+export function parseNdjson(text: string): NdjsonBody {
+  const body = new NdjsonBody([], []);
+  text.split("\n").forEach((line, index) => {
+    if (line.trim() === "") return;
+    try {
+      body.events.push(JSON.parse(line));
+      body.lines.push(index + 1);
+    } catch (error) {
+      throw new ApiError("INVALID_BODY", `NDJSON line ${index + 1} is not valid JSON (${(error as Error).message}); send one JSON object per line`, { line: index + 1 });
+    }
+  });
+  return body;
+}
+
+/** Names a refused NDJSON event by its line, as a person reading the file would. */
+function withLine(error: unknown, body: NdjsonBody): unknown {
+  const details = (error as { details?: { index?: unknown } }).details;
+  if ((error as { code?: unknown }).code !== "INVALID_EVENT" || typeof details?.index !== "number") return error;
+  const line = body.lines[details.index];
+  return new ApiError("INVALID_EVENT", `NDJSON line ${line}: ${(error as Error).message}`, { ...details, line });
+}
+
+export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics }> = async (app, { engine, metrics }) => {
+  app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
+    try {
+      done(null, parseNdjson(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+
+  app.post("/v1/streams/:name/events", async (request, reply) => {
+    const { name } = parseRequest(streamParams, request.params, "path");
+    const body = request.body;
+    const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
+    try {
+      const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
+      const receipt = await engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });
+      reply.status(202);
+      if (receipt.replayed) reply.header("idempotent-replayed", "true");
+      return receipt;
+    } catch (error) {
+      throw body instanceof NdjsonBody ? withLine(error, body) : error;
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const stream = (request.params as { name?: string }).name ?? "";
+    const outcome = reply.statusCode < 300 ? "accepted" : reply.statusCode === 503 ? "unavailable" : "rejected";
+    // Only streams that exist get a label of their own, so junk names cannot grow the label set.
+    const known = reply.statusCode < 300 || (await engine.getStream(stream).then(() => true, () => false));
+    metrics.ingestRequests.inc({ stream: known ? stream : "(unknown)", outcome });
+  });
+};

@@ -1,0 +1,47 @@
+/** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
+import type { FastifyPluginAsync } from "fastify";
+import type { Engine } from "../../engine/engine.js";
+import { batchesQuery, jobParams } from "../schemas/jobs.js";
+import { parseRequest } from "../schemas/parse.js";
+
+export const jobRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+  app.post("/v1/jobs", async (request, reply) => {
+    const job = await engine.registerJob(request.body);
+    reply.status(201).header("location", `/v1/jobs/${job.id}`);
+    return job;
+  });
+
+  app.get("/v1/jobs", async () => ({ jobs: await engine.listJobs() }));
+
+  app.get("/v1/jobs/:id", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    return engine.getJob(id);
+  });
+
+  app.delete("/v1/jobs/:id", async (request, reply) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    await engine.deleteJob(id);
+    return reply.status(204).send();
+  });
+
+  app.post("/v1/jobs/:id/pause", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    return engine.pauseJob(id);
+  });
+
+  app.post("/v1/jobs/:id/resume", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    return engine.resumeJob(id);
+  });
+
+  app.get("/v1/jobs/:id/model", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    return engine.jobModel(id);
+  });
+
+  app.get("/v1/jobs/:id/batches", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    const { after, limit } = parseRequest(batchesQuery, request.query, "query");
+    return { jobId: id, batches: await engine.batches(id, after, limit) };
+  });
+};

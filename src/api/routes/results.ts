@@ -1,0 +1,144 @@
+/**
+ * Results: a page over HTTP, or a live subscription over WebSocket (or Server-Sent Events when the
+ * client sends Accept: text/event-stream). Live frames: a hello, then {type: "result", seq, ...}
+ * frames and heartbeats. A subscriber that falls too far behind is disconnected with a message that
+ * says how to resume without loss.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { WebSocket } from "ws";
+import type { Engine } from "../../engine/engine.js";
+import type { Subscription } from "../../engine/engine.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import type { ResultFrame } from "../../store/types.js";
+import { ApiError } from "../errors.js";
+import { jobParams, liveQuery, resultsQuery } from "../schemas/jobs.js";
+import { parseRequest } from "../schemas/parse.js";
+
+export interface LiveOptions {
+  /** Bytes a subscriber may have unsent before it is disconnected. */
+  readonly maxSubscriberBufferBytes: number;
+  readonly heartbeatMs: number;
+}
+
+/** Close code for a subscriber that fell behind (4000-4999 is for applications). */
+export const SLOW_SUBSCRIBER_CLOSE = 4008;
+export const JOB_ENDED_CLOSE = 4010;
+
+/** A live-results connection, whichever transport carries it. */
+interface Channel {
+  send(message: object): void;
+  /** Bytes queued but not yet written to the client. */
+  pending(): number;
+  close(code: number, reason: string): void;
+}
+
+/** An EventSource that reconnects sends the id of the last frame it saw: resume right after it. */
+function lastEventId(request: FastifyRequest): number | undefined {
+  const header = request.headers["last-event-id"];
+  const seq = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isInteger(seq) && seq >= 0 ? seq + 1 : undefined;
+}
+
+export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; live: LiveOptions }> = async (app, { engine, metrics, live }) => {
+  app.get("/v1/jobs/:id/results", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    const query = parseRequest(resultsQuery, request.query, "query");
+    const page = await engine.results(id, query.from ?? 1, query.limit);
+    const lastInPage = page.frames.at(-1)?.seq;
+    return { jobId: id, first: page.first, last: page.last, frames: page.frames, next: lastInPage === undefined ? Math.max(1, query.from ?? page.last + 1) : lastInPage + 1 };
+  });
+
+  const checkLiveRequest = async (request: FastifyRequest) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    const { from } = parseRequest(liveQuery, request.query, "query");
+    await engine.getJob(id); // an unknown job is refused with 404 before any upgrade
+    return { id, from };
+  };
+
+  /** Subscribes a channel: hello first, then history and live frames in seq order, heartbeats between. */
+  const serve = async (channel: Channel, id: string, from: number | undefined) => {
+    let closed = false;
+    let subscription: Subscription | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    let lastSeq = 0;
+    const early: ResultFrame[] = [];
+    const closeWith = (code: number, reason: string) => {
+      if (closed) return;
+      closed = true;
+      subscription?.close();
+      clearInterval(heartbeat);
+      channel.close(code, reason);
+    };
+    const deliver = (frame: ResultFrame) => {
+      if (closed) return;
+      if (channel.pending() > live.maxSubscriberBufferBytes) {
+        metrics.slowSubscribersDropped.inc({ job: id });
+        return closeWith(SLOW_SUBSCRIBER_CLOSE, `subscriber fell behind; reconnect with ?from=${lastSeq + 1} to resume without loss`);
+      }
+      lastSeq = frame.seq;
+      channel.send({ type: "result", ...frame });
+    };
+    try {
+      // History frames arrive while subscribe() runs; they wait in `early` so the hello goes first.
+      subscription = await engine.subscribe(id, from, {
+        frame: (frame) => (subscription ? deliver(frame) : early.push(frame)),
+        end: (reason) => closeWith(JOB_ENDED_CLOSE, reason),
+      });
+    } catch (error) {
+      closeWith(1011, (error as Error).message);
+      return () => undefined;
+    }
+    if (closed) {
+      subscription.close();
+      return () => undefined;
+    }
+    lastSeq = subscription.from - 1;
+    channel.send({ type: "hello", jobId: id, from: subscription.from, lastSeq: subscription.lastSeq, truncated: subscription.truncated });
+    for (const frame of early) deliver(frame);
+    heartbeat = setInterval(() => channel.send({ type: "heartbeat", lastSeq, at: Date.now() }), live.heartbeatMs);
+    heartbeat.unref();
+    return () => closeWith(1000, "client closed");
+  };
+
+  app.route({
+    method: "GET",
+    url: "/v1/jobs/:id/results/live",
+    preHandler: async (request) => {
+      await checkLiveRequest(request);
+    },
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { id, from: fromQuery } = await checkLiveRequest(request);
+      const from = fromQuery ?? lastEventId(request);
+      if (!request.headers.accept?.includes("text/event-stream")) {
+        reply.header("upgrade", "websocket");
+        throw new ApiError("UPGRADE_REQUIRED", "this route streams results: open it as a WebSocket, or send Accept: text/event-stream for Server-Sent Events");
+      }
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+      const stop = await serve(
+        {
+          send: (m) => raw.write(`${"seq" in m ? `id: ${String((m as { seq: number }).seq)}\n` : ""}data: ${JSON.stringify(m)}\n\n`),
+          pending: () => raw.writableLength,
+          close: (_code, reason) => raw.end(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`),
+        },
+        id,
+        from,
+      );
+      request.raw.on("close", stop);
+    },
+    wsHandler: async (socket: WebSocket, request: FastifyRequest) => {
+      const { id, from } = await checkLiveRequest(request);
+      const stop = await serve(
+        {
+          send: (m) => socket.send(JSON.stringify(m)),
+          pending: () => socket.bufferedAmount,
+          close: (code, reason) => socket.close(code, reason.slice(0, 120)),
+        },
+        id,
+        from,
+      );
+      socket.on("close", stop);
+    },
+  });
+};

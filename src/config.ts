@@ -1,0 +1,41 @@
+/** Environment -> typed configuration. Every default runs on one machine with nothing but Node. */
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+
+const bytes = z.coerce.number().int().positive();
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default("127.0.0.1"),
+  DATA_DIR: z.string().default("./data"),
+  REDIS_URL: z.string().url().optional(),
+  REDIS_KEY_PREFIX: z.string().default("trib:"),
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+  /** How long an Idempotency-Key is remembered. */
+  IDEMPOTENCY_RETENTION_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
+  /** Embedded store: fsync every append before acknowledging it (survives power loss, slower). */
+  FSYNC: z.enum(["true", "false"]).default("false"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BODY_LIMIT_BYTES: bytes.default(10 * 1024 * 1024),
+  MAX_CLIENT_MESSAGE_BYTES: bytes.default(4096),
+  MAX_SUBSCRIBER_BUFFER_BYTES: bytes.default(8 * 1024 * 1024),
+  HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
+  RESULT_HISTORY: z.coerce.number().int().min(1).default(10_000),
+  /** Worker threads that run batch tasks; 0 runs them on the main thread. Default: one per core. */
+  WORKERS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
+  CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
+  SPECULATION_MULTIPLIER: z.coerce.number().min(0).default(1.4),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Reads the configuration; a bad value stops start-up with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

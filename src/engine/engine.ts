@@ -1,0 +1,122 @@
+/**
+ * The engine's one facade: everything the API may ask of the D-Stream engine. It is wired with a store,
+ * a task runner and a clock chosen by main.ts (or by a test), and knows nothing of HTTP or threads.
+ */
+import type { ResultFrame, Store, StreamDefinition } from "../store/types.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Clock } from "./clock.js";
+import { EngineError } from "./errors.js";
+import { Jobs, type JobModel, type JobView } from "./jobs.js";
+import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
+import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
+
+export type { Subscriber, Subscription } from "./subscriptions.js";
+export type { JobModel, JobView } from "./jobs.js";
+export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
+import type { TaskRunner } from "./task-runner.js";
+
+export interface EngineOptions {
+  readonly store: Store;
+  readonly runner: TaskRunner;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  /** Partitions of a stream created without saying how many. */
+  readonly defaultPartitions?: number;
+  /** Minimum time between a job's checkpoints, rounded up to whole slides (default 10 s). */
+  readonly checkpointIntervalMs?: number;
+}
+
+export interface Engine {
+  declareStream(spec: StreamSpec): Promise<StreamDefinition>;
+  listStreams(): Promise<StreamDefinition[]>;
+  getStream(name: string): Promise<StreamDefinition>;
+  deleteStream(name: string): Promise<void>;
+  /** Stores the events durably (one block per partition touched) before resolving. */
+  ingest(stream: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestReceipt>;
+
+  registerJob(definition: unknown): Promise<JobView>;
+  listJobs(): Promise<JobView[]>;
+  getJob(id: string): Promise<JobView>;
+  deleteJob(id: string): Promise<void>;
+  pauseJob(id: string): Promise<JobView>;
+  /** The current weights of the job's online logistic-regression model. */
+  jobModel(id: string): Promise<JobModel>;
+  resumeJob(id: string): Promise<JobView>;
+
+  /** Retained result frames with seq >= from. */
+  results(jobId: string, from: number, limit: number): Promise<{ frames: ResultFrame[]; first: number; last: number }>;
+  subscribe(jobId: string, from: number | undefined, subscriber: Subscriber): Promise<Subscription>;
+  /** Recorded batch descriptors after `afterBatchTime`: which blocks each batch covered. */
+  batches(jobId: string, afterBatchTime: number, limit: number): ReturnType<Store["batches"]["list"]>;
+
+  /** Resolves once the job has processed every batch cut so far (tests and benchmarks use it). */
+  whenIdle(jobId: string): Promise<void>;
+  /** Whether the store can take writes now. */
+  ready(): Promise<boolean>;
+  /** Recovers catalogued jobs and starts their batch loops. */
+  start(): Promise<void>;
+  /** Stops batch loops; the store and runner are closed by whoever opened them. */
+  stop(): Promise<void>;
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const { store, runner, clock, metrics } = options;
+  const subscriptions = new Subscriptions(store.results);
+  const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000);
+  const existingJob = (id: string) => jobs.get(id);
+
+  return {
+    declareStream: (spec) => streams.declare(spec),
+    listStreams: () => streams.list(),
+    getStream: (name) => streams.get(name),
+    async deleteStream(name) {
+      const readers = await jobs.readersOf(name);
+      if (readers.length > 0) throw new EngineError("STREAM_IN_USE", `stream "${name}" is read by job(s) ${readers.join(", ")}; delete those jobs first`);
+      await streams.delete(name);
+    },
+    ingest: (stream, events, options) => streams.ingest(stream, events, options),
+
+    registerJob: (definition) => jobs.register(definition),
+    listJobs: () => jobs.list(),
+    getJob: (id) => jobs.get(id),
+    deleteJob: (id) => jobs.delete(id),
+    pauseJob: (id) => jobs.pause(id),
+    jobModel: (id) => jobs.model(id),
+    resumeJob: (id) => jobs.resume(id),
+
+    async results(jobId, from, limit) {
+      await existingJob(jobId);
+      const [frames, bounds] = await Promise.all([store.results.read(jobId, from, limit), store.results.bounds(jobId)]);
+      return { frames, ...bounds };
+    },
+    async subscribe(jobId, from, subscriber) {
+      await existingJob(jobId);
+      const subscription = await subscriptions.subscribe(jobId, from, subscriber);
+      metrics.subscribers.set({ job: jobId }, subscriptions.count(jobId));
+      return {
+        ...subscription,
+        close() {
+          subscription.close();
+          metrics.subscribers.set({ job: jobId }, subscriptions.count(jobId));
+        },
+      };
+    },
+    async batches(jobId, afterBatchTime, limit) {
+      await existingJob(jobId);
+      return store.batches.list(jobId, afterBatchTime, limit);
+    },
+
+    whenIdle: (jobId) => jobs.whenIdle(jobId),
+    async ready() {
+      try {
+        await store.ping();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    start: () => jobs.recoverAll(),
+    stop: () => jobs.closeAll(),
+  };
+}

@@ -1,0 +1,286 @@
+/**
+ * Registered jobs: registration (checked in full before anything is stored or started), stop,
+ * pause/resume, inspection, and bringing every catalogued job back after a restart by replaying its
+ * recorded batch descriptors, so its state is exactly what it was.
+ */
+import type { JobRecord, Store, StreamDefinition } from "../store/types.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { Clock } from "./clock.js";
+import { EngineError } from "./errors.js";
+import { modelOf } from "./operators/train-logistic-regression.js";
+import { compileJob } from "./query/compile-job.js";
+import { decodeState } from "./stages/shuffle-codec.js";
+import { JobGenerator, type JobPosition } from "./scheduler/job-generator.js";
+import type { Streams } from "./streams.js";
+import type { Subscriptions } from "./subscriptions.js";
+import type { TaskRunner } from "./task-runner.js";
+
+export interface JobView {
+  readonly id: string;
+  readonly name: string;
+  readonly input: string;
+  readonly status: JobRecord["status"];
+  readonly createdAt: number;
+  readonly failure: string | null;
+  readonly definition: Record<string, unknown>;
+  readonly progress: ReturnType<JobGenerator["progress"]["toJSON"]> | null;
+}
+
+export interface JobModel {
+  readonly jobId: string;
+  /** The feature expressions; weights[i] goes with features[i]. */
+  readonly features: readonly string[];
+  readonly weights: readonly number[];
+  readonly intercept: number;
+  /** Training batches and labelled examples seen so far. */
+  readonly batches: number;
+  readonly examples: number;
+}
+
+const REPLAY_PAGE = 1000;
+
+export class Jobs {
+  private readonly generators = new Map<string, JobGenerator>();
+
+  /** Per job, the first offset of each input partition it may still need (for trimming). */
+  private readonly retainedFrom = new Map<string, readonly number[]>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly streams: Streams,
+    private readonly runner: TaskRunner,
+    private readonly subscriptions: Subscriptions,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly checkpointIntervalMs: number,
+  ) {}
+
+  async register(definition: unknown): Promise<JobView> {
+    const plan = compileJob(definition);
+    const { name: id, input, startFrom } = plan.definition;
+    const stream = await this.store.catalog.getStream(input);
+    if (!stream) {
+      throw new EngineError("INVALID_JOB", `job definition is not valid: input: no stream named "${input}"; declare it with POST /v1/streams or push an event to it first`, {
+        problems: [{ path: "input", message: `no stream named "${input}"` }],
+      });
+    }
+    if (await this.store.catalog.getJob(id)) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
+    const startOffsets: Record<number, number> = {};
+    for (let p = 0; p < stream.partitions; p++) startOffsets[p] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(input, p);
+    const record: JobRecord = { id, definition: plan.definition as unknown as Record<string, unknown>, status: "running", createdAt: this.clock.now(), startOffsets };
+    const generator = this.create(record, stream, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
+    await this.deploy(record, stream, generator);
+    await this.store.catalog.putJob(record);
+    this.retainedFrom.set(id, Object.values(startOffsets));
+    if (record.status === "running") generator.start();
+    return this.view(record);
+  }
+
+  /** Brings back every catalogued job after a restart: deploy, replay recorded batches, resume ticking. */
+  async recoverAll(): Promise<void> {
+    for (const record of await this.store.catalog.listJobs()) {
+      if (record.status === "stopped") continue;
+      try {
+        await this.recover(record);
+      } catch (error) {
+        await this.store.catalog.putJob({ ...record, status: "failed", failure: `could not recover: ${(error as Error).message}` });
+      }
+    }
+  }
+
+  async list(): Promise<JobView[]> {
+    const records = await this.store.catalog.listJobs();
+    return records.map((r) => this.view(r));
+  }
+
+  async get(id: string): Promise<JobView> {
+    return this.view(await this.record(id));
+  }
+
+  /** Stops the job and removes it with its descriptors, results and checkpoints. */
+  async delete(id: string): Promise<void> {
+    await this.record(id);
+    const generator = this.generators.get(id);
+    generator?.pause();
+    await generator?.whenIdle();
+    this.generators.delete(id);
+    this.retainedFrom.delete(id);
+    await this.runner.undeploy(id);
+    await Promise.all([this.store.batches.drop(id), this.store.results.drop(id), this.store.checkpoints.drop(id)]);
+    await this.store.catalog.deleteJob(id);
+    this.subscriptions.end(id, "job deleted");
+  }
+
+  /** The current weights of a job's online logistic-regression model. */
+  async model(id: string): Promise<JobModel> {
+    const record = await this.record(id);
+    const steps = (record.definition.steps ?? []) as { op: string; features?: string[] }[];
+    const step = steps.find((s) => s.op === "trainLogisticRegression");
+    if (!step) throw new EngineError("NO_MODEL", `job "${id}" trains no model; add a trainLogisticRegression step to a job to get one`);
+    if (record.status === "failed" || !this.generators.has(id)) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; its model is not loaded`);
+    // The model is global state, so it lives in reduce partition 0.
+    const model = modelOf(decodeState(await this.runner.snapshot(id, 0)));
+    return { jobId: id, features: step.features ?? [], ...(model ?? { weights: (step.features ?? []).map(() => 0), intercept: 0, batches: 0, examples: 0 }) };
+  }
+
+  async pause(id: string): Promise<JobView> {
+    const record = await this.record(id);
+    if (record.status !== "running") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a running job can be paused`);
+    this.generators.get(id)?.pause();
+    return this.view(await this.setStatus(record, "paused"));
+  }
+
+  async resume(id: string): Promise<JobView> {
+    const record = await this.record(id);
+    if (record.status !== "paused") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a paused job can be resumed`);
+    this.generators.get(id)?.start();
+    return this.view(await this.setStatus(record, "running"));
+  }
+
+  /** Names of jobs that read `stream`. */
+  async readersOf(stream: string): Promise<string[]> {
+    return (await this.store.catalog.listJobs()).filter((j) => j.definition.input === stream).map((j) => j.id);
+  }
+
+  async whenIdle(id: string): Promise<void> {
+    await this.generators.get(id)?.whenIdle();
+  }
+
+  /** Stops every generator (without changing what the catalogue says), for shutdown. */
+  async closeAll(): Promise<void> {
+    for (const generator of this.generators.values()) generator.pause();
+    await Promise.all([...this.generators.values()].map((g) => g.whenIdle()));
+    this.generators.clear();
+  }
+
+  /**
+   * Rebuilds a job after a restart: each reduce partition from the newest complete checkpoint that
+   * loads (falling back to the one before), then the recorded batches since are run again in order.
+   * A replayed batch whose frame was never stored gets it now, so subscribers see no gap.
+   */
+  private async recover(record: JobRecord): Promise<void> {
+    const stream = await this.streams.get(String(record.definition.input));
+    const bounds = await this.store.results.bounds(record.id);
+    const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
+    let generator: JobGenerator | undefined;
+    let after = -Infinity;
+    for (const checkpoint of [...(await this.store.checkpoints.listComplete(record.id)), undefined]) {
+      const [atCheckpoint] = checkpoint === undefined ? [] : await this.store.batches.list(record.id, checkpoint - 1, 1);
+      const position = atCheckpoint
+        ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime }
+        : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0 };
+      if (checkpoint !== undefined && !atCheckpoint) continue;
+      generator = this.create(record, stream, position);
+      await this.deploy(record, stream, generator);
+      if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, stream.partitions))) {
+        after = checkpoint ?? -Infinity;
+        this.retainedFrom.set(record.id, position.cursor);
+        break;
+      }
+      await this.runner.undeploy(record.id);
+    }
+    for (;;) {
+      const page = await this.store.batches.list(record.id, after, REPLAY_PAGE);
+      if (page.length === 0) break;
+      for (const descriptor of page) await generator!.replay(descriptor, lastFrame?.batchTime ?? -Infinity);
+      after = page[page.length - 1]!.batchTime;
+    }
+    if (record.status === "running") generator!.start();
+  }
+
+  /** Loads every partition of one checkpoint into the runner; false when any part is missing or unreadable. */
+  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<boolean> {
+    try {
+      for (let p = 0; p < partitions; p++) {
+        const snapshot = await this.store.checkpoints.load(jobId, batchTime, p);
+        if (!snapshot) return false;
+        await this.runner.restore(jobId, p, snapshot);
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private create(record: JobRecord, stream: StreamDefinition, position: JobPosition): JobGenerator {
+    const plan = compileJob(record.definition);
+    const generator = new JobGenerator(
+      {
+        clock: this.clock,
+        store: this.store,
+        runner: this.runner,
+        metrics: this.metrics,
+        checkpointIntervalMs: this.checkpointIntervalMs,
+        publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
+        onFailure: (jobId, error) => void this.fail(jobId, error),
+        onRetainedFrom: (jobId, offsets) => this.trimInput(jobId, offsets),
+        forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
+      },
+      { id: record.id, createdAt: record.createdAt, input: stream.name, partitions: stream.partitions, plan },
+      position,
+    );
+    this.generators.set(record.id, generator);
+    return generator;
+  }
+
+  private deploy(record: JobRecord, stream: StreamDefinition, generator: JobGenerator): Promise<void> {
+    return this.runner.deploy({ jobId: record.id, definition: record.definition, partitions: stream.partitions, history: generator.history });
+  }
+
+  /**
+   * Trims a stream's blocks below what every job reading it may still need. Best effort: when the
+   * store cannot do it now, the next checkpoint does.
+   */
+  private async trimInput(jobId: string, offsets: readonly number[]): Promise<void> {
+    this.retainedFrom.set(jobId, offsets);
+    await this.trimBelowReaders(jobId).catch((error: Error) => {
+      if (error.name !== "StoreUnavailableError") throw error;
+    });
+  }
+
+  private async trimBelowReaders(jobId: string): Promise<void> {
+    const job = await this.store.catalog.getJob(jobId);
+    if (!job) return;
+    const input = String(job.definition.input);
+    const readers = await this.readersOf(input);
+    const needs = readers.map((id) => this.retainedFrom.get(id));
+    if (needs.some((n) => n === undefined)) return; // a reader not yet known: keep everything
+    const stream = await this.store.catalog.getStream(input);
+    if (!stream) return;
+    for (let p = 0; p < stream.partitions; p++) {
+      const keepFrom = Math.min(...needs.map((n) => n![p] ?? 0));
+      await this.store.streams.trim(input, p, keepFrom);
+    }
+  }
+
+  private async fail(id: string, error: Error): Promise<void> {
+    const record = await this.store.catalog.getJob(id);
+    if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure: error.message });
+    this.subscriptions.end(id, `job failed: ${error.message}`);
+  }
+
+  private async record(id: string): Promise<JobRecord> {
+    const record = await this.store.catalog.getJob(id);
+    if (!record) throw new EngineError("UNKNOWN_JOB", `no job with id "${id}"; list jobs with GET /v1/jobs`);
+    return record;
+  }
+
+  private async setStatus(record: JobRecord, status: JobRecord["status"]): Promise<JobRecord> {
+    const next = { ...record, status };
+    await this.store.catalog.putJob(next);
+    return next;
+  }
+
+  private view(record: JobRecord): JobView {
+    return {
+      id: record.id,
+      name: String(record.definition.name),
+      input: String(record.definition.input),
+      status: record.status,
+      createdAt: record.createdAt,
+      failure: record.failure ?? null,
+      definition: record.definition,
+      progress: this.generators.get(record.id)?.progress.toJSON() ?? null,
+    };
+  }
+}

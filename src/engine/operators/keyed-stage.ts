@@ -1,0 +1,46 @@
+/**
+ * The keyed step of a job (aggregate, window + aggregate, runningAggregate, countByValue, distinct,
+ * the windowed counts, mapWithState, trainLogisticRegression), split the way a batch is run in
+ * parallel:
+ *
+ *   map side      each input partition turns its rows into one Entry per key: pre-aggregated
+ *                 (aggregations), the key's rows (mapWithState, see keyed-rows.ts), or the batch's
+ *                 feature vectors (trainLogisticRegression, one global entry)
+ *   shuffle       entries go to the reduce partition that owns their key (hash of the key)
+ *   reduce side   each reduce partition merges the entries it got, in map-partition order, with the
+ *                 state it keeps (window partials, running totals, user state, a model), and emits
+ *                 its rows
+ *
+ * Pre-aggregating on the map side means only one entry per key and partition crosses threads.
+ */
+import { hashPartition } from "../partitioning.js";
+import type { Groups } from "./aggregate-set.js";
+import type { BatchContext, OperatorState, Row } from "./operator.js";
+
+export interface KeyedStage {
+  /** Map side: one input partition's rows of this batch, aggregated per key. */
+  partial(rows: readonly Row[], ctx: BatchContext): Groups;
+  /** The reduce side of one partition, with empty state. */
+  reducer(partition: number): KeyedReducer;
+}
+
+export interface KeyedReducer {
+  /**
+   * Merges this batch's partials (one per map partition, in order); null when nothing is due. The
+   * partials are handed over: the reducer may keep or change them.
+   */
+  reduce(partials: readonly Groups[], ctx: BatchContext): Row[] | null;
+  readonly state?: OperatorState;
+}
+
+/** The reduce partition of a key. Rows with no key (no keyBy) all meet in partition 0. */
+export function reducePartitionOf(key: unknown, partitions: number): number {
+  return key === undefined ? 0 : hashPartition(key, partitions);
+}
+
+/** Splits one map partition's groups by the reduce partition that owns each key. */
+export function splitByReducePartition(groups: Groups, partitions: number): Groups[] {
+  const shares: Groups[] = Array.from({ length: partitions }, () => new Map());
+  for (const [key, entry] of groups) shares[reducePartitionOf(key, partitions)]!.set(key, entry);
+  return shares;
+}

@@ -1,0 +1,29 @@
+/**
+ * A CEL expression evaluated against a row: the row's fields are its variables, and `row` is the
+ * whole row (for fields whose names are not valid identifiers, or that may be missing: `has(row.x)`).
+ */
+import { compileExpression, freeVariables } from "../expr/cel-expression.js";
+import type { Row } from "./operator.js";
+
+export type RowExpression = (row: Row) => unknown;
+
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const NOT_FIELDS = new Set(["true", "false", "null", "row", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while"]);
+
+/**
+ * Compiles `source` once. Throws ExpressionError for a syntax or type error. A bare field name (the
+ * most common key and value expression: "word", "amount") reads the field directly, with the same
+ * result CEL gives (a missing field is null), without evaluating CEL per row.
+ */
+export function compileRowExpression(source: string): RowExpression {
+  const trimmed = source.trim();
+  if (FIELD.test(trimmed) && !NOT_FIELDS.has(trimmed)) return (row) => row[trimmed] ?? null;
+  const names = freeVariables(source).filter((name) => name !== "row");
+  const evaluate = compileExpression(source, ["row", ...names]);
+  if (names.length === 0) return (row) => evaluate({ row });
+  return (row) => {
+    const bindings: Record<string, unknown> = { row };
+    for (const name of names) bindings[name] = row[name] ?? null;
+    return evaluate(bindings);
+  };
+}

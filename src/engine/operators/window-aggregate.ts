@@ -1,0 +1,104 @@
+/**
+ * window + aggregate (reduceByKeyAndWindow), and the windowed sugar built on it (countByWindow,
+ * reduceByWindow, countByValueAndWindow): aggregates per key over the last `length` of batches,
+ * emitted every `slide`. Each batch's merged partial is kept once; the window holds one per batch.
+ *
+ * When every aggregation has an inverse (count, sum, avg), sliding costs O(batch), not O(window):
+ *
+ *        old window (ends at t - batch)
+ *     |<------------------------------->|
+ *     [ p1 ][ p2 ][ p3 ] ... [ pN-1 ][ pN ][ pN+1 ]
+ *           |<------------------------------------>|
+ *                  new window (ends at t)
+ *
+ *     window(t) = window(t - batch) + pN+1 - p1
+ *
+ * With min, max, first, last, collect or approxDistinct in the set, the window is merged afresh from
+ * its partials, oldest first, at each slide (so first and last keep their arrival order).
+ */
+import { rowsOf } from "./aggregate.js";
+import { groupingOf } from "./key-of.js";
+import { AggregateSet, groupsFromSnapshot, groupsToSnapshot, type Entry, type Groups } from "./aggregate-set.js";
+import { globalKey, type KeyOf } from "./key-of.js";
+import type { KeyedStage } from "./keyed-stage.js";
+import type { Aggregations } from "../query/job-definition.js";
+import type { Duration } from "../time.js";
+
+export interface WindowSpec {
+  readonly length: Duration;
+  readonly slide: Duration;
+  readonly batchInterval: Duration;
+}
+
+export interface WindowOptions {
+  /** Whether rows are grouped by a key; if not, every slide gives the one global row, even when empty. */
+  readonly keyed: boolean;
+  /** The group of a row (default: its `key` field). */
+  readonly keyOf?: KeyOf;
+  /** The aggregation set to use; tests pass an instrumented one to count the work per batch. */
+  readonly set?: AggregateSet;
+}
+
+interface WindowSnapshot {
+  partials: Entry[][];
+  window: Entry[];
+}
+
+export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, options: WindowOptions): KeyedStage {
+  const set = options.set ?? new AggregateSet(aggs, options.keyOf ?? groupingOf(options.keyed));
+  const batchesPerWindow = spec.length.div(spec.batchInterval);
+  return {
+    partial: (rows, ctx) => set.group(rows, ctx),
+    reducer(partition) {
+      let partials: Groups[] = [];
+      let window: Groups = new Map();
+      const windowGroups = (): Groups => {
+        if (set.invertible) return window;
+        const merged: Groups = new Map();
+        for (const partial of partials) set.mergeInto(merged, partial);
+        return merged;
+      };
+      return {
+        reduce(batchPartials, ctx) {
+          // The partials are this batch's own (fresh from the shuffle): the first one is adopted as the
+          // batch's partial and the others are merged into it, in map-partition order.
+          const partial: Groups = batchPartials[0] ?? new Map();
+          for (const p of batchPartials.slice(1)) set.mergeInto(partial, p);
+          partials.push(partial);
+          if (set.invertible) set.mergeInto(window, partial);
+          if (partials.length > batchesPerWindow) {
+            const leaving = partials.shift()!;
+            if (set.invertible) set.subtractFrom(window, leaving);
+          }
+          if (ctx.batchTime % spec.slide.ms !== 0) return null;
+          ctx.window = { start: ctx.batchTime - spec.length.ms, end: ctx.batchTime };
+          return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
+        },
+        state: {
+          snapshot: (): WindowSnapshot => ({ partials: partials.map(groupsToSnapshot), window: groupsToSnapshot(window) }),
+          restore: (snapshot) => {
+            const s = snapshot as WindowSnapshot;
+            partials = s.partials.map(groupsFromSnapshot);
+            window = groupsFromSnapshot(s.window);
+          },
+          size: () => {
+            if (set.invertible) return window.size;
+            const keys = new Set<unknown>();
+            for (const partial of partials) for (const key of partial.keys()) keys.add(key);
+            return keys.size;
+          },
+        },
+      };
+    },
+  };
+}
+
+/** reduceByWindow: the aggregations over the whole stream (keys ignored) in a window: one row per slide. */
+export function reduceByWindowStage(spec: WindowSpec, aggs: Aggregations): KeyedStage {
+  return windowAggregateStage(spec, aggs, { keyed: false, keyOf: globalKey });
+}
+
+/** countByWindow: the number of rows in the window, `{count}`, every slide (0 for an empty window). */
+export function countByWindowStage(spec: WindowSpec): KeyedStage {
+  return reduceByWindowStage(spec, { count: { fn: "count" } });
+}

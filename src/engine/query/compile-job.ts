@@ -1,0 +1,103 @@
+/**
+ * Turns a job definition into a JobPlan: checks what the schema cannot (durations, step order, CEL
+ * expressions) and names each problem by its JSON path with the fix. Nothing is started here.
+ */
+import type { z } from "zod";
+import { EngineError, formatPath, type Problem } from "../errors.js";
+import type { KeyedStage } from "../operators/keyed-stage.js";
+import type { Operator } from "../operators/operator.js";
+import { Duration } from "../time.js";
+import { jobDefinition, OPERATOR_NAMES, type JobDefinition } from "./job-definition.js";
+import { planSteps } from "./plan-steps.js";
+
+/**
+ * A checked job, cut into the stages a batch runs in:
+ *
+ *   mapOperators    the narrow steps at the front (map, filter, flatMap, keyBy, sample): per input
+ *                   partition
+ *   keyed           the first keyed step (aggregate, window + aggregate, runningAggregate,
+ *                   mapWithState, ...; see plan-steps.ts): partial per map partition, then merged per
+ *                   key partition, where its state lives
+ *   finalOperators  every step after it (or from the first topK or sort when there is no keyed
+ *                   step): on the whole batch's rows, in partition order
+ *
+ * The builders make fresh operators with empty state each time they are called.
+ */
+export interface JobPlan {
+  readonly definition: JobDefinition;
+  readonly batchInterval: Duration;
+  /** How often the job emits: its window's slide, or every batch. */
+  readonly slide: Duration;
+  mapOperators(): Operator[];
+  keyed(): KeyedStage | undefined;
+  /** Applied to each reduce partition's rows before they are shipped (a pushed-down topK). */
+  reduceOperators(): Operator[];
+  finalOperators(): Operator[];
+}
+
+const MIN_BATCH_INTERVAL = Duration.ofMs(50);
+
+/** Validates `input` as a job definition; throws EngineError INVALID_JOB listing every problem. */
+export function compileJob(input: unknown): JobPlan {
+  const definition = parseDefinition(input);
+  const problems: Problem[] = [];
+  const batchInterval = checkBatchInterval(definition.batchInterval, problems);
+  if (definition.output !== undefined && definition.output === definition.input) {
+    problems.push({ path: "output", message: `a job cannot write to its own input "${definition.input}"; name another stream` });
+  }
+  const stages = batchInterval ? planSteps(definition.steps, batchInterval, problems) : undefined;
+  if (problems.length > 0 || !batchInterval || !stages) throw invalid(problems);
+  return {
+    definition,
+    batchInterval,
+    slide: stages.slide ?? batchInterval,
+    mapOperators: () => stages.map.map((build) => build()),
+    keyed: () => stages.keyed?.(),
+    reduceOperators: () => stages.reduce.map((build) => build()),
+    finalOperators: () => stages.final.map((build) => build()),
+  };
+}
+
+function parseDefinition(input: unknown): JobDefinition {
+  const unknownOp = findUnknownOperator(input);
+  if (unknownOp) throw invalid([unknownOp]);
+  const parsed = jobDefinition.safeParse(input);
+  if (!parsed.success) {
+    throw invalid(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: explain(issue) })));
+  }
+  return parsed.data;
+}
+
+/** Rewords the schema's two most common complaints so that they say what to do. */
+function explain(issue: z.core.$ZodIssue): string {
+  if (issue.code === "unrecognized_keys") {
+    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"} or check the spelling`;
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  return issue.message;
+}
+
+/** A clearer message than the schema's for the most common mistake: a misspelt `op`. */
+function findUnknownOperator(input: unknown): Problem | undefined {
+  const steps = (input as { steps?: unknown } | null)?.steps;
+  if (!Array.isArray(steps)) return undefined;
+  for (const [i, s] of steps.entries()) {
+    const op = (s as { op?: unknown } | null)?.op;
+    if (typeof op !== "string" || !(OPERATOR_NAMES as string[]).includes(op)) {
+      return { path: `steps[${i}].op`, message: `unknown operator ${JSON.stringify(op)}; use one of ${OPERATOR_NAMES.join(", ")}` };
+    }
+  }
+  return undefined;
+}
+
+function checkBatchInterval(text: string, problems: Problem[]): Duration | undefined {
+  const interval = Duration.parse(text);
+  if (!interval) problems.push({ path: "batchInterval", message: `${JSON.stringify(text)} is not a duration; write e.g. "100ms", "1s" or "2s"` });
+  else if (interval.ms < MIN_BATCH_INTERVAL.ms) problems.push({ path: "batchInterval", message: `must be at least ${MIN_BATCH_INTERVAL}` });
+  return interval && interval.ms >= MIN_BATCH_INTERVAL.ms ? interval : undefined;
+}
+
+function invalid(problems: Problem[]): EngineError {
+  const summary = problems.map((p) => `${p.path || "(body)"}: ${p.message}`).join("; ");
+  return new EngineError("INVALID_JOB", `job definition is not valid: ${summary}`, { problems });
+}

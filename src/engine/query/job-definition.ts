@@ -1,0 +1,161 @@
+/**
+ * The JSON query language: what a user sends to POST /v1/jobs. This file says only what is well
+ * formed; meaning (durations, expressions, step order) is checked by compile-job.ts.
+ */
+import { z } from "zod";
+import { COLLECT_LIMIT, DISTINCT_PRECISION } from "../operators/aggregate-set.js";
+
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+export const resourceName = z
+  .string()
+  .regex(NAME, "must be 1-64 characters of letters, digits, '-', '_' or '.', starting with a letter or digit");
+
+const expression = z.string().min(1, "must be a CEL expression, e.g. \"size(text) > 0\"");
+const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a field name: a letter or '_' then letters, digits or '_'");
+const duration = z.string().min(1, "must be a duration such as \"500ms\", \"1s\" or \"30s\"");
+
+export const AGGREGATE_FUNCTIONS = ["count", "sum", "min", "max", "avg", "first", "last", "collect", "approxDistinct"] as const;
+export type AggregateFunctionName = (typeof AGGREGATE_FUNCTIONS)[number];
+
+const aggregation = z.strictObject({
+  fn: z.enum(AGGREGATE_FUNCTIONS, { error: `must be one of ${AGGREGATE_FUNCTIONS.join(", ")}` }),
+  of: expression.optional(),
+  /** collect only: how many values to keep (the newest). */
+  limit: z.number().int().min(1).max(COLLECT_LIMIT.max).optional(),
+  /** approxDistinct only: HyperLogLog precision p (2^p registers). */
+  precision: z.number().int().min(DISTINCT_PRECISION.min).max(DISTINCT_PRECISION.max).optional(),
+});
+const aggregations = z
+  .record(fieldName, aggregation)
+  .refine((aggs) => Object.keys(aggs).length > 0, "name at least one aggregation, e.g. {\"count\": {\"fn\": \"count\"}}");
+const windowFields = { length: duration, slide: duration.optional() };
+const seed = z.number().int().min(0).max(2 ** 31 - 1);
+
+export const mapStep = z.strictObject({
+  op: z.literal("map"),
+  set: z.record(fieldName, expression).optional(),
+  project: z.record(fieldName, expression).optional(),
+});
+export const filterStep = z.strictObject({ op: z.literal("filter"), where: expression });
+export const flatMapStep = z.strictObject({ op: z.literal("flatMap"), expr: expression, as: fieldName.optional() });
+export const keyByStep = z.strictObject({ op: z.literal("keyBy"), key: expression });
+export const sampleStep = z.strictObject({
+  op: z.literal("sample"),
+  fraction: z.number().gt(0, "must be more than 0").max(1, "must be at most 1"),
+  seed: seed.optional(),
+});
+export const windowStep = z.strictObject({ op: z.literal("window"), ...windowFields });
+export const aggregateStep = z.strictObject({ op: z.literal("aggregate"), aggs: aggregations });
+export const runningAggregateStep = z.strictObject({ op: z.literal("runningAggregate"), aggs: aggregations, ttl: duration.optional() });
+export const countByValueStep = z.strictObject({ op: z.literal("countByValue"), of: expression });
+export const distinctStep = z.strictObject({ op: z.literal("distinct"), of: expression.optional() });
+export const countByWindowStep = z.strictObject({ op: z.literal("countByWindow"), ...windowFields });
+export const reduceByWindowStep = z.strictObject({ op: z.literal("reduceByWindow"), ...windowFields, aggs: aggregations });
+export const countByValueAndWindowStep = z.strictObject({ op: z.literal("countByValueAndWindow"), of: expression, ...windowFields });
+export const EMIT_MODES = ["final", "update"] as const;
+export const eventWindowStep = z.strictObject({
+  op: z.literal("eventWindow"),
+  /** CEL giving the event time: ms since the epoch or ISO-8601 text (usually the stream's event-time field). */
+  time: expression,
+  length: duration.optional(),
+  slide: duration.optional(),
+  gap: duration.optional(),
+  lateness: duration.optional(),
+  emit: z.enum(EMIT_MODES, { error: `must be one of ${EMIT_MODES.join(", ")}` }).optional(),
+  aggs: aggregations,
+});
+export const mapWithStateStep = z.strictObject({
+  op: z.literal("mapWithState"),
+  init: expression.optional(),
+  update: expression,
+  emit: expression.optional(),
+  timeout: duration.optional(),
+  onTimeout: expression.optional(),
+});
+export const trainLogisticRegressionStep = z.strictObject({
+  op: z.literal("trainLogisticRegression"),
+  features: z.array(expression).min(1, "name at least one feature, e.g. [\"text.contains('free')\"]").max(1000),
+  label: expression,
+  stepSize: z.number().gt(0, "must be more than 0").optional(),
+  iterations: z.number().int().min(1).max(1000).optional(),
+  regParam: z.number().min(0).optional(),
+  miniBatchFraction: z.number().gt(0, "must be more than 0").max(1, "must be at most 1").optional(),
+  intercept: z.boolean().optional(),
+  seed: seed.optional(),
+});
+export const topKStep = z.strictObject({
+  op: z.literal("topK"),
+  k: z.number().int().min(1).max(10_000),
+  by: fieldName,
+  order: z.enum(["desc", "asc"]).optional(),
+});
+export const sortStep = z.strictObject({
+  op: z.literal("sort"),
+  by: fieldName,
+  order: z.enum(["asc", "desc"]).optional(),
+  limit: z.number().int().min(1).max(100_000).optional(),
+});
+
+const STEP_SCHEMAS = {
+  map: mapStep,
+  filter: filterStep,
+  flatMap: flatMapStep,
+  keyBy: keyByStep,
+  sample: sampleStep,
+  window: windowStep,
+  aggregate: aggregateStep,
+  runningAggregate: runningAggregateStep,
+  countByValue: countByValueStep,
+  distinct: distinctStep,
+  countByWindow: countByWindowStep,
+  reduceByWindow: reduceByWindowStep,
+  countByValueAndWindow: countByValueAndWindowStep,
+  eventWindow: eventWindowStep,
+  mapWithState: mapWithStateStep,
+  trainLogisticRegression: trainLogisticRegressionStep,
+  topK: topKStep,
+  sort: sortStep,
+} as const;
+export const OPERATOR_NAMES = Object.keys(STEP_SCHEMAS) as (keyof typeof STEP_SCHEMAS)[];
+
+export const step = z.discriminatedUnion("op", [
+  mapStep,
+  filterStep,
+  flatMapStep,
+  keyByStep,
+  sampleStep,
+  windowStep,
+  aggregateStep,
+  runningAggregateStep,
+  countByValueStep,
+  distinctStep,
+  countByWindowStep,
+  reduceByWindowStep,
+  countByValueAndWindowStep,
+  eventWindowStep,
+  mapWithStateStep,
+  trainLogisticRegressionStep,
+  topKStep,
+  sortStep,
+]);
+
+export const jobDefinition = z.strictObject({
+  name: resourceName,
+  input: resourceName,
+  batchInterval: duration.default("1s"),
+  startFrom: z.enum(["latest", "earliest"]).default("latest"),
+  steps: z.array(step).min(1, "a job needs at least one step"),
+  /** A stream that also receives every output row, so one job can feed another. */
+  output: resourceName.optional(),
+});
+
+export type JobDefinition = z.infer<typeof jobDefinition>;
+export type Step = z.infer<typeof step>;
+export type MapStep = z.infer<typeof mapStep>;
+export type WindowStep = z.infer<typeof windowStep>;
+/** The window fields of window, countByWindow, reduceByWindow and countByValueAndWindow. */
+export type WindowFields = Pick<WindowStep, "length" | "slide">;
+export type EventWindowStep = z.infer<typeof eventWindowStep>;
+export type AggregateStep = z.infer<typeof aggregateStep>;
+export type Aggregations = z.infer<typeof aggregations>;
+export type TopKStep = z.infer<typeof topKStep>;

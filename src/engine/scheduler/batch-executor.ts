@@ -1,0 +1,88 @@
+/**
+ * Runs one recorded batch of one job through the runner: a map task per input partition that has
+ * blocks, a reduce task per reduce partition (for keyed jobs), then the final steps here. The result
+ * is a pure function of the descriptor and the state the previous batch left.
+ */
+import type { BatchDescriptor, StreamLog } from "../../store/types.js";
+import type { BatchOutput } from "../job-pipeline.js";
+import type { Row } from "../operators/operator.js";
+import type { JobPlan } from "../query/compile-job.js";
+import { FinalStage } from "../stages/final-stage.js";
+import { addRowErrors, type RowErrorReport } from "../stages/row-errors.js";
+import { decodeRows, encodeGroups, encodeRows } from "../stages/shuffle-codec.js";
+import type { MapResult, ReduceTask, TaskRunner } from "../task-runner.js";
+
+export interface BatchOutcome {
+  readonly output: BatchOutput | null;
+  readonly events: number;
+  readonly rowErrors: RowErrorReport;
+  readonly stateSize: number;
+  /** Events dropped as late by an event-time step (their windows had closed). */
+  readonly lateEvents: number;
+  /** The reduce tasks this batch ran, kept until the next checkpoint to rebuild a lost partition. */
+  readonly reduceTasks: readonly ReduceTask[];
+}
+
+const EMPTY_SHARE = encodeGroups(new Map());
+const EMPTY_ROWS = encodeRows([]);
+
+export class BatchExecutor {
+  private readonly final: FinalStage;
+  private readonly keyed: boolean;
+
+  constructor(
+    private readonly jobId: string,
+    plan: JobPlan,
+    private readonly partitions: number,
+    private readonly runner: TaskRunner,
+    private readonly log: StreamLog,
+  ) {
+    this.final = new FinalStage(plan);
+    this.keyed = plan.keyed() !== undefined;
+  }
+
+  async execute(descriptor: BatchDescriptor): Promise<BatchOutcome> {
+    const { batchTime } = descriptor;
+    const rowErrors: RowErrorReport = { count: 0 };
+    const mapped = await Promise.all(
+      Array.from({ length: this.partitions }, async (_, partition): Promise<MapResult> => {
+        const ranges = descriptor.ranges.filter((r) => r.partition === partition);
+        const blocks = (await Promise.all(ranges.map((r) => this.log.read(r)))).flat().map((b) => b.payload);
+        if (blocks.length === 0) return this.nothingMapped();
+        return this.runner.map({ jobId: this.jobId, batchTime, partition, blocks });
+      }),
+    );
+    const events = mapped.reduce((n, m) => n + m.events, 0);
+    for (const m of mapped) addRowErrors(rowErrors, m.rowErrors);
+
+    let rows: Row[];
+    let window = null;
+    let stateSize = 0;
+    let lateEvents = 0;
+    let reduceTasks: ReduceTask[] = [];
+    if (!this.keyed) {
+      rows = mapped.flatMap((m) => decodeRows(m.rows!));
+    } else {
+      reduceTasks = Array.from({ length: this.partitions }, (_, partition) => ({
+        jobId: this.jobId,
+        batchTime,
+        partition,
+        shares: mapped.map((m) => m.shares![partition]!),
+      }));
+      const reduced = await Promise.all(reduceTasks.map((task) => this.runner.reduce(task)));
+      for (const r of reduced) addRowErrors(rowErrors, r.rowErrors);
+      stateSize = reduced.reduce((n, r) => n + r.stateSize, 0);
+      lateEvents = reduced.reduce((n, r) => n + (r.lateEvents ?? 0), 0);
+      if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents, reduceTasks };
+      rows = reduced.flatMap((r) => decodeRows(r.rows));
+      window = reduced[0]!.window;
+    }
+    const out = this.final.run(batchTime, rows, window, rowErrors);
+    return { output: out === null ? null : { rows: out, window }, events, rowErrors, stateSize, lateEvents, reduceTasks };
+  }
+
+  private nothingMapped(): MapResult {
+    const rowErrors = { count: 0 };
+    return this.keyed ? { events: 0, rowErrors, shares: Array.from({ length: this.partitions }, () => EMPTY_SHARE) } : { events: 0, rowErrors, rows: EMPTY_ROWS };
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The batch loop of one job (Spark Streaming's JobGenerator). Every batch interval it cuts, for each
+ * input partition, the blocks that arrived since the last cut, records that descriptor durably, and
+ * only then runs it. Cuts happen on time even when processing lags; batches run strictly in order;
+ * each emitted output becomes the next result frame. Every N batches the reduce partitions'
+ * state is checkpointed, and what that checkpoint makes unnecessary is trimmed.
+ */
+import type { BatchDescriptor, BlockRange, ResultFrame, Store } from "../../store/types.js";
+import type { Metrics } from "../../metrics/metrics.js";
+import type { Clock } from "../clock.js";
+import type { JobPlan } from "../query/compile-job.js";
+import type { TaskRunner } from "../task-runner.js";
+import { BatchExecutor, type BatchOutcome } from "./batch-executor.js";
+import { checkpointEveryBatches, isCheckpointBatch } from "./checkpoint-policy.js";
+import { JobHistory } from "./job-history.js";
+import { JobProgress } from "./job-progress.js";
+
+export interface GeneratorDeps {
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly runner: TaskRunner;
+  readonly metrics: Metrics;
+  /** Minimum time between checkpoints (rounded up to whole slides). */
+  readonly checkpointIntervalMs: number;
+  /** Called with every frame once it is stored in the result log. */
+  readonly publish: (jobId: string, frame: ResultFrame) => void;
+  /** Called when the job cannot go on (a batch failed to run). */
+  readonly onFailure: (jobId: string, error: Error) => void;
+  /**
+   * Appends a frame's rows to the job's output stream. The key (job and seq) makes a frame written
+   * again after a crash a no-op, so the downstream job sees each row once.
+   */
+  readonly forward: (stream: string, rows: readonly Record<string, unknown>[], idempotencyKey: string) => Promise<unknown>;
+  /** Called after a checkpoint with the offsets the job still needs, so its input can be trimmed. */
+  readonly onRetainedFrom: (jobId: string, offsets: readonly number[]) => Promise<void>;
+}
+
+export interface GeneratorJob {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly input: string;
+  readonly partitions: number;
+  readonly plan: JobPlan;
+}
+
+/** Where a job stands: the next block of each partition to cut, its last frame and batch. */
+export interface JobPosition {
+  readonly cursor: readonly number[];
+  readonly lastSeq: number;
+  readonly lastBatchTime: number;
+}
+
+/** How long to wait before cutting again when the store could not be reached. */
+const RETRY_MS = 500;
+
+export class JobGenerator {
+  readonly progress = new JobProgress();
+  readonly history = new JobHistory();
+  private readonly executor: BatchExecutor;
+  private readonly checkpointEvery: number;
+  private cursor: number[];
+  private lastSeq: number;
+  private cancelTimer: (() => void) | undefined;
+  private nextBatchTime: number;
+  private running = false;
+  private failed = false;
+  /** Cuts are serialized so descriptors are recorded in batch-time order. */
+  private cuts: Promise<void> = Promise.resolve();
+  /** Batches are serialized so each sees the state the previous one left. */
+  private runs: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: GeneratorDeps,
+    private readonly job: GeneratorJob,
+    position: JobPosition,
+  ) {
+    this.executor = new BatchExecutor(job.id, job.plan, job.partitions, deps.runner, deps.store.streams);
+    this.checkpointEvery = checkpointEveryBatches(job.plan.batchInterval, job.plan.slide, deps.checkpointIntervalMs);
+    this.cursor = [...position.cursor];
+    this.lastSeq = position.lastSeq;
+    this.nextBatchTime = position.lastBatchTime;
+    this.progress.resumedAt(position.lastSeq);
+  }
+
+  /** Starts ticking at the first batch time after now (and after the last recorded batch). */
+  start(): void {
+    if (this.running || this.failed) return;
+    this.running = true;
+    const interval = this.job.plan.batchInterval.ms;
+    const firstAfterNow = Math.floor(this.deps.clock.now() / interval) * interval + interval;
+    this.schedule(Math.max(firstAfterNow, this.nextBatchTime + interval));
+  }
+
+  /** Stops ticking; batches already cut still run. */
+  pause(): void {
+    this.running = false;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+  }
+
+  /** Resolves once every batch cut so far has been processed. */
+  async whenIdle(): Promise<void> {
+    let cuts: Promise<void>;
+    do {
+      cuts = this.cuts;
+      await cuts;
+      await this.runs;
+    } while (cuts !== this.cuts);
+  }
+
+  /**
+   * Re-runs a recorded batch while recovering after a restart. Its frame is stored and published only
+   * when the batch is newer than the last stored frame (it ran, but its frame was never written).
+   */
+  async replay(descriptor: BatchDescriptor, lastFrameBatchTime: number): Promise<void> {
+    const outcome = await this.executor.execute(descriptor);
+    this.history.committed(outcome.reduceTasks);
+    if (outcome.output && descriptor.batchTime > lastFrameBatchTime) await this.emit(descriptor, outcome);
+    // The last stored frame may have been stored but not yet forwarded when the server stopped.
+    const output = this.job.plan.definition.output;
+    if (outcome.output && descriptor.batchTime === lastFrameBatchTime && output !== undefined && outcome.output.rows.length > 0) {
+      await this.deps.forward(output, outcome.output.rows, this.outputKey(this.lastSeq));
+    }
+    this.cursor = descriptor.ranges.map((r) => r.to);
+    this.nextBatchTime = descriptor.batchTime;
+  }
+
+  /** Frame `seq` of this registration of the job: a job registered again under its name starts afresh. */
+  private outputKey(seq: number): string {
+    return `${this.job.id}@${this.job.createdAt}:${seq}`;
+  }
+
+  private schedule(batchTime: number): void {
+    this.nextBatchTime = batchTime;
+    this.cancelTimer = this.deps.clock.setTimer(batchTime, () => this.tick(batchTime));
+  }
+
+  private tick(batchTime: number): void {
+    if (!this.running) return;
+    this.schedule(batchTime + this.job.plan.batchInterval.ms);
+    this.cuts = this.cuts.then(() => this.cutAndEnqueue(batchTime));
+  }
+
+  private async cutAndEnqueue(batchTime: number): Promise<void> {
+    // While the store is unreachable this batch time waits, so no batch is skipped.
+    const descriptor = await this.untilStored(() => this.cut(batchTime), () => true);
+    this.progress.batchCut();
+    this.runs = this.runs.then(() => this.runBatch(descriptor));
+  }
+
+  /**
+   * Runs `step` until it succeeds, waiting out store outages (the job stalls, then goes on by itself).
+   * Other errors, or any error once `stillWanted` says no, are thrown.
+   */
+  private async untilStored<T>(step: () => Promise<T>, stillWanted: () => boolean): Promise<T> {
+    for (;;) {
+      try {
+        const value = await step();
+        this.progress.recovered();
+        return value;
+      } catch (error) {
+        if ((error as Error).name !== "StoreUnavailableError" || !stillWanted()) throw error;
+        this.progress.stalled((error as Error).message);
+        await new Promise<void>((resolve) => this.deps.clock.setTimer(this.deps.clock.now() + RETRY_MS, resolve));
+      }
+    }
+  }
+
+  /** Every partition gets a range, empty or not, so each descriptor also says where the job stands. */
+  private async cut(batchTime: number): Promise<BatchDescriptor> {
+    const { input } = this.job;
+    const ends = await Promise.all(this.cursor.map((_, p) => this.deps.store.streams.endOffset(input, p)));
+    const ranges: BlockRange[] = ends.map((to, partition) => ({ stream: input, partition, from: this.cursor[partition]!, to }));
+    const descriptor: BatchDescriptor = { jobId: this.job.id, batchTime, ranges };
+    await this.deps.store.batches.record(descriptor);
+    this.cursor = ends;
+    return descriptor;
+  }
+
+  private async runBatch(descriptor: BatchDescriptor): Promise<void> {
+    if (this.failed) return;
+    const started = this.deps.clock.now();
+    const { metrics } = this.deps;
+    const job = { job: this.job.id };
+    try {
+      // Only the map phase reads the store, before any state changes, so a batch that hit an outage
+      // can run again; once it has run, only storing its frame is retried.
+      const outcome = await this.untilStored(() => this.executor.execute(descriptor), () => !this.failed);
+      this.history.committed(outcome.reduceTasks);
+      if (outcome.output) await this.untilStored(() => this.emit(descriptor, outcome), () => !this.failed);
+      const processingMs = this.deps.clock.now() - started;
+      const schedulingDelayMs = Math.max(0, started - descriptor.batchTime);
+      this.progress.batchDone({ ...outcome, batchTime: descriptor.batchTime, processingMs, schedulingDelayMs, lastSeq: this.lastSeq, intervalMs: this.job.plan.batchInterval.ms });
+      metrics.batchesProcessed.inc(job);
+      metrics.batchEvents.inc(job, outcome.events);
+      metrics.batchProcessingSeconds.observe(job, processingMs / 1000);
+      metrics.schedulingDelaySeconds.set(job, schedulingDelayMs / 1000);
+      metrics.stateKeys.set(job, outcome.stateSize);
+      if (outcome.rowErrors.count > 0) metrics.rowErrors.inc(job, outcome.rowErrors.count);
+      if (outcome.lateEvents > 0) metrics.lateEvents.inc(job, outcome.lateEvents);
+      if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
+        // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
+        await this.checkpoint(descriptor).catch((error: Error) => {
+          if (error.name !== "StoreUnavailableError") throw error;
+          this.progress.stalled(`checkpoint skipped: ${error.message}`);
+        });
+      }
+    } catch (error) {
+      this.failed = true;
+      this.pause();
+      this.deps.onFailure(this.job.id, error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private async emit(descriptor: BatchDescriptor, outcome: BatchOutcome): Promise<void> {
+    const frame: ResultFrame = { seq: this.lastSeq + 1, batchTime: descriptor.batchTime, window: outcome.output!.window, rows: outcome.output!.rows };
+    try {
+      await this.deps.store.results.append(this.job.id, frame);
+    } catch (error) {
+      // An append whose answer was lost may have been stored after all: then it is done.
+      const stored = await this.deps.store.results.bounds(this.job.id).catch(() => undefined);
+      if (!stored || stored.last < frame.seq) throw error;
+    }
+    const output = this.job.plan.definition.output;
+    if (output !== undefined && frame.rows.length > 0) await this.deps.forward(output, frame.rows, this.outputKey(frame.seq));
+    this.lastSeq = frame.seq;
+    this.deps.metrics.resultFrames.inc({ job: this.job.id });
+    this.deps.publish(this.job.id, frame);
+  }
+
+  /**
+   * Snapshots every reduce partition between batches, commits the checkpoint, then trims: batch
+   * descriptors older than the oldest complete checkpoint kept, and (through the engine) input blocks
+   * no kept checkpoint needs.
+   */
+  private async checkpoint(descriptor: BatchDescriptor): Promise<void> {
+    const { store, runner } = this.deps;
+    const { id, partitions } = this.job;
+    if (!this.job.plan.keyed()) {
+      // No state: once a batch's frame is stored, nothing before it is ever needed again.
+      await store.batches.trim(id, descriptor.batchTime);
+      await this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to));
+      return;
+    }
+    const started = this.deps.clock.now();
+    const snapshots = await Promise.all(Array.from({ length: partitions }, (_, p) => runner.snapshot(id, p)));
+    await Promise.all(snapshots.map((s, p) => store.checkpoints.save(id, descriptor.batchTime, p, s)));
+    await store.checkpoints.complete(id, descriptor.batchTime, partitions);
+    this.history.checkpointed(descriptor.batchTime, snapshots);
+    this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+    const kept = await store.checkpoints.listComplete(id);
+    const oldest = kept[kept.length - 1]!;
+    await store.batches.trim(id, oldest);
+    const [atOldest] = await store.batches.list(id, oldest - 1, 1);
+    if (atOldest?.batchTime === oldest) await this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to));
+  }
+}

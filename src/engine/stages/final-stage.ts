@@ -1,0 +1,25 @@
+/** The steps after the keyed one (topK, a second aggregate, ...), on the whole batch's rows. */
+import type { BatchContext, Operator, Row } from "../operators/operator.js";
+import type { JobPlan } from "../query/compile-job.js";
+import type { Interval } from "../time.js";
+import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
+
+export class FinalStage {
+  private readonly operators: Operator[];
+
+  constructor(plan: JobPlan) {
+    this.operators = plan.finalOperators();
+  }
+
+  /** Null when a step has nothing to emit at this batch time. */
+  run(batchTime: number, rows: Row[], window: Interval | null, rowErrors: RowErrorReport): Row[] | null {
+    const ctx: BatchContext = { batchTime, onRowError: rowErrorCollector(rowErrors), ...(window ? { window } : {}) };
+    let out = rows;
+    for (const operator of this.operators) {
+      const next = operator.process(out, ctx);
+      if (next === null) return null;
+      out = next;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The map side of a batch on one input partition: decode its blocks, run the narrow steps, and either
+ * pre-aggregate per key and split by reduce partition (keyed jobs) or pack the rows (the rest).
+ */
+import { decodeBlock } from "../block-codec.js";
+import { splitByReducePartition, type KeyedStage } from "../operators/keyed-stage.js";
+import type { BatchContext, Operator, Row } from "../operators/operator.js";
+import type { JobPlan } from "../query/compile-job.js";
+import type { MapResult, MapTask } from "../task-runner.js";
+import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
+import { encodeRows, encodeShare } from "./shuffle-codec.js";
+
+export class MapStage {
+  private readonly operators: Operator[];
+  private readonly keyed: KeyedStage | undefined;
+
+  constructor(
+    plan: JobPlan,
+    private readonly reducePartitions: number,
+  ) {
+    this.operators = plan.mapOperators();
+    this.keyed = plan.keyed();
+  }
+
+  run(task: MapTask): MapResult {
+    const rowErrors: RowErrorReport = { count: 0 };
+    const ctx: BatchContext = { batchTime: task.batchTime, onRowError: rowErrorCollector(rowErrors) };
+    let rows: Row[] = [];
+    for (const block of task.blocks) for (const event of decodeBlock(block)) rows.push(event);
+    const events = rows.length;
+    for (const operator of this.operators) rows = operator.process(rows, ctx) ?? [];
+    if (!this.keyed) return { events, rowErrors, rows: encodeRows(rows) };
+    const groups = this.keyed.partial(rows, ctx);
+    const shares = splitByReducePartition(groups, this.reducePartitions).map((share) => encodeShare(share, ctx.maxEventTime));
+    return { events, rowErrors, shares };
+  }
+}

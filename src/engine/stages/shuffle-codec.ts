@@ -1,0 +1,79 @@
+/**
+ * What crosses threads between stages: partial groups and rows, packed with msgpackr into one buffer
+ * each (transferable, and no per-object structured clone). msgpackr keeps `undefined` keys (the
+ * global group) and ±Infinity (empty min/max) exactly.
+ */
+import { Packr } from "msgpackr";
+import type { Entry, Groups } from "../operators/aggregate-set.js";
+import type { Row } from "../operators/operator.js";
+
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+/**
+ * msgpackr returns a view into a buffer it reuses and grows (up to the largest thing ever packed).
+ * Posting such a view to a worker thread copies that whole buffer, so every packed result is copied
+ * out to a buffer of its own size.
+ */
+function pack(value: unknown): Uint8Array {
+  return new Uint8Array(packr.pack(value));
+}
+
+/** Packing reads the entries without changing them, so they are packed as they are (no copy). */
+export function encodeGroups(groups: Groups): Uint8Array {
+  return pack([...groups.values()]);
+}
+
+export function decodeGroups(bytes: Uint8Array): Groups {
+  return groupsOf(packr.unpack(bytes) as Entry[]);
+}
+
+/**
+ * A share of a keyed stage's partials, sent from one map partition to one reduce partition. With an
+ * event-time step it also carries the largest event time of the map partition's rows, so that every
+ * reduce partition (which gets a share from every map partition) sees the batch's largest event time.
+ * Without one it is exactly `encodeGroups` (a plain list of entries).
+ */
+export interface Share {
+  readonly groups: Groups;
+  readonly maxEventTime?: number;
+}
+
+interface PackedShare {
+  entries: Entry[];
+  maxEventTime: number;
+}
+
+export function encodeShare(groups: Groups, maxEventTime: number | undefined): Uint8Array {
+  if (maxEventTime === undefined) return encodeGroups(groups);
+  return pack({ entries: [...groups.values()], maxEventTime } satisfies PackedShare);
+}
+
+export function decodeShare(bytes: Uint8Array): Share {
+  const packed = packr.unpack(bytes) as Entry[] | PackedShare;
+  if (Array.isArray(packed)) return { groups: groupsOf(packed) };
+  return { groups: groupsOf(packed.entries), maxEventTime: packed.maxEventTime };
+}
+
+/** Entries fresh from unpacking belong to nobody else, so they are used as they are (no copy). */
+function groupsOf(entries: Entry[]): Groups {
+  const groups: Groups = new Map();
+  for (const entry of entries) groups.set(entry.key, entry);
+  return groups;
+}
+
+export function encodeRows(rows: readonly Row[]): Uint8Array {
+  return pack(rows);
+}
+
+export function decodeRows(bytes: Uint8Array): Row[] {
+  return packr.unpack(bytes) as Row[];
+}
+
+/** Operator state for checkpoints: the same codec, so state and shuffle data round-trip alike. */
+export function encodeState(state: unknown): Uint8Array {
+  return pack(state);
+}
+
+export function decodeState(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}

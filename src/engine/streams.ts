@@ -1,0 +1,167 @@
+/**
+ * Streams: declaring them, and ingest — routing each event to a partition and storing each
+ * partition's share of a request as one block, before the request is acknowledged.
+ */
+import { createHash } from "node:crypto";
+import type { Catalog, StreamDefinition, StreamLog } from "../store/types.js";
+import type { Metrics } from "../metrics/metrics.js";
+import { encodeBlock } from "./block-codec.js";
+import type { Clock } from "./clock.js";
+import { EngineError } from "./errors.js";
+import type { Row } from "./operators/operator.js";
+import { hashPartition } from "./partitioning.js";
+import { resourceName } from "./query/job-definition.js";
+
+/** What a user may say when declaring a stream; the rest has defaults. */
+export interface StreamSpec {
+  name: string;
+  partitions?: number;
+  keyField?: string;
+  eventTimeField?: string;
+}
+
+export interface IngestReceipt {
+  readonly stream: string;
+  readonly accepted: number;
+  readonly blocks: { partition: number; offset: number; count: number }[];
+  /** True when every block was already stored by an earlier request with the same idempotency key. */
+  readonly replayed: boolean;
+}
+
+export interface IngestOptions {
+  /** Makes a retried request a no-op: the same blocks, at the same offsets, are not stored twice. */
+  readonly idempotencyKey?: string;
+}
+
+export const MAX_PARTITIONS = 256;
+
+export class Streams {
+  private readonly roundRobin = new Map<string, number>();
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly log: StreamLog,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly defaultPartitions: number,
+  ) {}
+
+  async declare(spec: StreamSpec): Promise<StreamDefinition> {
+    checkName(spec.name);
+    if (await this.catalog.getStream(spec.name)) {
+      throw new EngineError("STREAM_EXISTS", `stream "${spec.name}" already exists; delete it first or use another name`);
+    }
+    const definition: StreamDefinition = {
+      name: spec.name,
+      partitions: spec.partitions ?? this.defaultPartitions,
+      createdAt: this.clock.now(),
+      ...(spec.keyField === undefined ? {} : { keyField: spec.keyField }),
+      ...(spec.eventTimeField === undefined ? {} : { eventTimeField: spec.eventTimeField }),
+    };
+    await this.catalog.putStream(definition);
+    return definition;
+  }
+
+  async get(name: string): Promise<StreamDefinition> {
+    const stream = await this.catalog.getStream(name);
+    if (!stream) throw new EngineError("UNKNOWN_STREAM", `no stream named "${name}"; list streams with GET /v1/streams`);
+    return stream;
+  }
+
+  list(): Promise<StreamDefinition[]> {
+    return this.catalog.listStreams();
+  }
+
+  /** Removes the stream and its events. The caller checks first that no job reads it. */
+  async delete(name: string): Promise<void> {
+    await this.get(name);
+    await this.log.drop(name);
+    await this.catalog.deleteStream(name);
+    this.roundRobin.delete(name);
+  }
+
+  /**
+   * Validates every event, then stores one block per partition touched. A stream is created on its
+   * first ingest, but only once its events have passed: a rejected request changes nothing.
+   */
+  async ingest(name: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestReceipt> {
+    checkName(name);
+    if (events.length === 0) throw new EngineError("INVALID_EVENT", "the request holds no events; send a JSON object, an array of objects, or NDJSON lines");
+    const existing = await this.catalog.getStream(name);
+    const stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
+    const shares = this.route(stream, events, options.idempotencyKey);
+    if (!existing) await this.catalog.putStream(stream);
+    const appended = await Promise.all(
+      [...shares.entries()].map(async ([partition, share]) => {
+        const payload = encodeBlock(share);
+        const block = { count: share.length, payload, ...(options.idempotencyKey === undefined ? {} : { requestId: requestIdOf(options.idempotencyKey, payload) }) };
+        const { offset, duplicate } = await this.log.append(name, partition, block);
+        return { partition, offset, count: share.length, duplicate };
+      }),
+    );
+    const replayed = appended.every((b) => b.duplicate);
+    if (!replayed) this.metrics.eventsIngested.inc({ stream: name }, appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0));
+    const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition);
+    return { stream: name, accepted: events.length, blocks, replayed };
+  }
+
+  /**
+   * Splits events by partition. With an idempotency key, round-robin starts from the key's hash, so a
+   * retry routes every event exactly as the first attempt did and each partition can spot its duplicate.
+   */
+  private route(stream: StreamDefinition, events: readonly unknown[], idempotencyKey: string | undefined): Map<number, Row[]> {
+    const shares = new Map<number, Row[]>();
+    let next = idempotencyKey === undefined ? (this.roundRobin.get(stream.name) ?? 0) : hashPartition(idempotencyKey, stream.partitions);
+    events.forEach((event, index) => {
+      const row = checkEvent(stream, event, index);
+      const partition = stream.keyField === undefined ? next++ % stream.partitions : hashPartition(row[stream.keyField], stream.partitions);
+      let share = shares.get(partition);
+      if (!share) shares.set(partition, (share = []));
+      share.push(row);
+    });
+    if (idempotencyKey === undefined) this.roundRobin.set(stream.name, next % stream.partitions);
+    return shares;
+  }
+}
+
+function checkName(name: string): void {
+  if (!resourceName.safeParse(name).success) {
+    throw new EngineError("INVALID_STREAM", `stream name "${name}" is not valid: use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit`);
+  }
+}
+
+function checkEvent(stream: StreamDefinition, event: unknown, index: number): Row {
+  if (event === null || typeof event !== "object" || Array.isArray(event)) {
+    throw new EngineError("INVALID_EVENT", `event ${index} is not a JSON object; send objects such as {"text": "..."}`, { index });
+  }
+  const row = event as Row;
+  if (stream.keyField !== undefined && !isScalar(row[stream.keyField])) {
+    throw new EngineError("INVALID_EVENT", `event ${index} has no string or number "${stream.keyField}" field, which stream "${stream.name}" partitions by`, { index });
+  }
+  if (stream.eventTimeField !== undefined && parseEventTime(row[stream.eventTimeField]) === undefined) {
+    throw new EngineError("INVALID_EVENT", `event ${index} has no valid "${stream.eventTimeField}" (ms since epoch or ISO-8601 text), the event-time field of stream "${stream.name}"`, { index });
+  }
+  return row;
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
+}
+
+/**
+ * A block's request id: the client's key plus a digest of the block's bytes. A retry (same key, same
+ * events, so the same bytes) finds its block; a key reused for other events never hides them.
+ */
+function requestIdOf(idempotencyKey: string, payload: Uint8Array): string {
+  return `${idempotencyKey}#${createHash("sha256").update(payload).digest("base64url").slice(0, 22)}`;
+}
+
+/** An event time as ms since the epoch, from a number or ISO-8601 text. */
+export function parseEventTime(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "string") {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * The only place that picks implementations, wires them together and listens. Graceful shutdown:
+ * stop taking requests, let batches in flight finish, then close the runner and the store.
+ */
+import { buildApp } from "./api/app.js";
+import { loadConfig, type Config } from "./config.js";
+import { SystemClock } from "./engine/clock.js";
+import { createEngine } from "./engine/engine.js";
+import { createMetrics } from "./metrics/metrics.js";
+import { openEmbeddedStore } from "./store/embedded/open-embedded-store.js";
+import { openRedisStore } from "./store/redis/open-redis-store.js";
+import type { Store } from "./store/types.js";
+import { InThreadRunner } from "./workers/in-thread-runner.js";
+import { WorkerPool } from "./workers/pool/worker-pool.js";
+
+/** Redis when REDIS_URL is set (with a warning for each unsafe server setting), else files in DATA_DIR. */
+async function openStore(config: Config, warn: (message: string) => void): Promise<Store> {
+  const common = { resultHistory: config.RESULT_HISTORY, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
+  if (!config.REDIS_URL) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
+  const store = await openRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, ...common });
+  for (const warning of await store.warnings()) warn(warning);
+  return store;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const metrics = createMetrics();
+  const store = await openStore(config, (message) => console.warn(JSON.stringify({ level: 40, msg: message })));
+  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER });
+  const engine = createEngine({
+    store,
+    runner,
+    clock: new SystemClock(),
+    metrics,
+    defaultPartitions: config.DEFAULT_PARTITIONS,
+    checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
+  });
+  const app = await buildApp({
+    engine,
+    metrics,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    maxClientMessageBytes: config.MAX_CLIENT_MESSAGE_BYTES,
+    live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS },
+    logger: { level: config.LOG_LEVEL },
+  });
+  await engine.start();
+  await app.listen({ port: config.PORT, host: config.HOST });
+  app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS }, "Tributary is ready");
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, "shutting down");
+    await app.close();
+    await engine.stop();
+    await runner.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  console.error(`Tributary could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

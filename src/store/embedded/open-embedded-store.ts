@@ -1,0 +1,94 @@
+/**
+ * The embedded store: everything in files under one data directory, every index also in memory so
+ * reads are served without touching the disk. Survives a restart or a killed process: whatever a
+ * resolved promise acknowledged is on disk (in the OS page cache at least, see `sync`), and loading
+ * cuts away any torn tail a crash left behind. One process per data directory; there is no lock.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
+import { DEFAULT_RESULT_HISTORY } from "../memory/result-index.js";
+import { StoreUnavailableError, type Store } from "../types.js";
+import { EmbeddedBatchLog } from "./batch-log.js";
+import { EmbeddedCatalog } from "./catalog.js";
+import { EmbeddedCheckpointStore } from "./checkpoint-store.js";
+import { DataPaths } from "./data-paths.js";
+import { EmbeddedResultLog } from "./result-log.js";
+import { EmbeddedStreamLog } from "./stream-log.js";
+
+/** Options of {@link openEmbeddedStore}. */
+export interface EmbeddedStoreOptions {
+  /** Directory holding every file of the store; created (with its parents) when missing. */
+  readonly dataDir: string;
+  /** Result frames kept per job (default 10 000). */
+  readonly resultHistory?: number;
+  /**
+   * fdatasync every append (stream, batch and result logs) before acknowledging it. Off by default:
+   * acknowledged writes then survive a killed process but not a power cut or kernel crash. Catalogue
+   * and checkpoint files are always synced.
+   */
+  readonly sync?: boolean;
+  /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
+  readonly idempotencyRetentionMs?: number;
+  /**
+   * Bytes a stream partition's segment file takes before the next one begins (default 16 MiB). Trims
+   * free disk a whole segment at a time, so this bounds the space held by blocks already trimmed.
+   */
+  readonly segmentBytes?: number;
+}
+
+/** Segment size when not told otherwise. */
+export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+
+/** Opens (or creates) the embedded store in `dataDir`, loading everything stored there into memory. */
+export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
+  const paths = new DataPaths(options.dataDir);
+  const history = options.resultHistory ?? DEFAULT_RESULT_HISTORY;
+  const fileOptions = { sync: options.sync ?? false };
+  const idempotencyRetentionMs = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  assertRetention(idempotencyRetentionMs);
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new RangeError(`segmentBytes must be a positive integer, got ${segmentBytes}`);
+  await mkdir(paths.root, { recursive: true });
+
+  const [streams, batches, results, catalog, checkpoints] = await Promise.all([
+    EmbeddedStreamLog.load(paths, { ...fileOptions, idempotencyRetentionMs, segmentBytes }),
+    EmbeddedBatchLog.load(paths, fileOptions),
+    EmbeddedResultLog.load(paths, history, fileOptions),
+    EmbeddedCatalog.load(paths),
+    EmbeddedCheckpointStore.load(paths),
+  ]);
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind: "embedded",
+    streams,
+    batches,
+    results,
+    catalog,
+    checkpoints,
+
+    async ping() {
+      if (closing !== undefined) throw new StoreUnavailableError("the embedded store is closed");
+      // A real write, so a full disk or a read-only remount shows up here rather than on the next ingest.
+      const probe = join(paths.root, `.ping-${randomBytes(4).toString("hex")}`);
+      try {
+        await writeFile(probe, "ok");
+        await rm(probe, { force: true });
+      } catch (error) {
+        throw new StoreUnavailableError(
+          `the data directory ${paths.root} is not writable: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    },
+
+    close() {
+      closing ??= Promise.all([streams.close(), batches.close(), results.close(), catalog.close(), checkpoints.close()]).then(
+        () => undefined,
+      );
+      return closing;
+    },
+  };
+}

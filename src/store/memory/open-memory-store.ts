@@ -1,0 +1,172 @@
+/**
+ * A store that keeps everything in this process's memory and loses it on exit: for engine unit tests
+ * and throwaway runs. It follows the same contract as the durable stores (the conformance suite in
+ * test/integration/store runs against it), built from the same indexes the embedded store reads from.
+ */
+import { StoreUnavailableError, type Store } from "../types.js";
+import { BatchIndex } from "./batch-index.js";
+import { assertTrimPoint, BlockIndex } from "./block-index.js";
+import { CatalogIndex } from "./catalog-index.js";
+import { CheckpointIndex } from "./checkpoint-index.js";
+import { assertRequestId, DEFAULT_IDEMPOTENCY_RETENTION_MS, RequestIndex } from "./request-index.js";
+import { DEFAULT_RESULT_HISTORY, ResultIndex } from "./result-index.js";
+
+/** Options of {@link openMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** Result frames kept per job (default 10 000). */
+  readonly resultHistory?: number;
+  /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
+  readonly idempotencyRetentionMs?: number;
+}
+
+/** Opens an empty in-memory store (kind "embedded": it stands in for the embedded store in tests). */
+export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const blocks = new BlockIndex();
+  const requests = new RequestIndex(options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
+  const batches = new BatchIndex();
+  const results = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY);
+  const catalog = new CatalogIndex();
+  const checkpoints = new CheckpointIndex<Uint8Array>();
+  let closed = false;
+
+  // Writes after close fail as they would on a durable store, so tests catch use-after-close bugs.
+  const assertOpen = (): void => {
+    if (closed) throw new StoreUnavailableError("the memory store is closed");
+  };
+
+  return {
+    kind: "embedded",
+    streams: {
+      async append(stream, partition, block) {
+        assertOpen();
+        const appendedAt = Date.now();
+        const { requestId } = block;
+        if (requestId !== undefined) {
+          assertRequestId(requestId);
+          const original = requests.find(stream, partition, requestId, appendedAt);
+          if (original !== undefined) return { offset: original, duplicate: true };
+        }
+        const offset = blocks.endOffset(stream, partition);
+        // Copied so that the caller may reuse or transfer its buffer afterwards.
+        const payload = new Uint8Array(block.payload);
+        blocks.push(stream, partition, { offset, count: block.count, appendedAt, payload });
+        if (requestId !== undefined) requests.remember(stream, partition, requestId, offset, appendedAt);
+        return { offset, duplicate: false };
+      },
+      async endOffset(stream, partition) {
+        return blocks.endOffset(stream, partition);
+      },
+      async startOffset(stream, partition) {
+        return blocks.startOffset(stream, partition);
+      },
+      async read(range) {
+        return blocks.read(range);
+      },
+      async trim(stream, partition, beforeOffset) {
+        assertOpen();
+        assertTrimPoint(beforeOffset);
+        blocks.trim(stream, partition, beforeOffset);
+      },
+      async drop(stream) {
+        assertOpen();
+        blocks.drop(stream);
+        requests.drop(stream);
+      },
+    },
+    batches: {
+      async record(descriptor) {
+        assertOpen();
+        batches.record(descriptor);
+      },
+      async trim(jobId, beforeBatchTime) {
+        assertOpen();
+        batches.trim(jobId, beforeBatchTime);
+      },
+      async list(jobId, afterBatchTime, limit) {
+        return batches.list(jobId, afterBatchTime, limit);
+      },
+      async last(jobId) {
+        return batches.last(jobId);
+      },
+      async drop(jobId) {
+        assertOpen();
+        batches.drop(jobId);
+      },
+    },
+    results: {
+      async append(jobId, frame) {
+        assertOpen();
+        results.append(jobId, frame);
+      },
+      async read(jobId, fromSeq, limit) {
+        return results.read(jobId, fromSeq, limit);
+      },
+      async bounds(jobId) {
+        return results.bounds(jobId);
+      },
+      async drop(jobId) {
+        assertOpen();
+        results.drop(jobId);
+      },
+    },
+    catalog: {
+      async putStream(stream) {
+        assertOpen();
+        catalog.streams.set(stream.name, stream);
+      },
+      async getStream(name) {
+        return catalog.streams.get(name);
+      },
+      async listStreams() {
+        return catalog.listStreams();
+      },
+      async deleteStream(name) {
+        assertOpen();
+        catalog.streams.delete(name);
+      },
+      async putJob(job) {
+        assertOpen();
+        catalog.jobs.set(job.id, job);
+      },
+      async getJob(id) {
+        return catalog.jobs.get(id);
+      },
+      async listJobs() {
+        return catalog.listJobs();
+      },
+      async deleteJob(id) {
+        assertOpen();
+        catalog.jobs.delete(id);
+      },
+    },
+    checkpoints: {
+      async save(jobId, batchTime, partition, state) {
+        assertOpen();
+        checkpoints.save(jobId, batchTime, partition, new Uint8Array(state));
+      },
+      async complete(jobId, batchTime, partitions) {
+        assertOpen();
+        checkpoints.assertCompletable(jobId, batchTime, partitions);
+        checkpoints.markComplete(jobId, batchTime);
+        checkpoints.prune(jobId);
+      },
+      async listComplete(jobId) {
+        return checkpoints.listComplete(jobId);
+      },
+      async load(jobId, batchTime, partition) {
+        const state = checkpoints.get(jobId, batchTime, partition);
+        return state === undefined ? undefined : new Uint8Array(state);
+      },
+      async drop(jobId) {
+        assertOpen();
+        checkpoints.drop(jobId);
+      },
+    },
+    async ping() {
+      assertOpen();
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The newest result frames of each job, held in memory: the whole result log of the memory store, and
+ * the read side of the embedded store's result files.
+ */
+import type { ResultFrame } from "../types.js";
+
+/** Frames kept per job when the store is not told otherwise. */
+export const DEFAULT_RESULT_HISTORY = 10_000;
+
+interface JobFrames {
+  /** frames[start..] are retained; the dead prefix is cut off in bulk so trimming stays O(1) per frame. */
+  frames: ResultFrame[];
+  start: number;
+  last: number;
+}
+
+export class ResultIndex {
+  private readonly jobs = new Map<string, JobFrames>();
+
+  /** @param history frames kept per job; older ones are forgotten. */
+  constructor(readonly history: number = DEFAULT_RESULT_HISTORY) {
+    if (!Number.isSafeInteger(history) || history < 1) {
+      throw new RangeError(`resultHistory must be a positive integer, got ${history}`);
+    }
+  }
+
+  /** The newest seq of the job (0 when none yet). */
+  lastSeq(jobId: string): number {
+    return this.jobs.get(jobId)?.last ?? 0;
+  }
+
+  /** Appends a frame whose seq must be the job's last seq + 1; throws otherwise. */
+  append(jobId: string, frame: ResultFrame): void {
+    assertNextSeq(jobId, this.lastSeq(jobId), frame.seq);
+    this.push(jobId, frame);
+  }
+
+  /**
+   * Appends a frame read back from storage. The first frame of a job may carry any seq, because a
+   * compacted file begins at the oldest retained frame rather than at 1.
+   */
+  restore(jobId: string, frame: ResultFrame): void {
+    if (this.jobs.has(jobId)) assertNextSeq(jobId, this.lastSeq(jobId), frame.seq);
+    this.push(jobId, frame);
+  }
+
+  /** Retained frames with seq >= fromSeq, oldest first, at most `limit`. */
+  read(jobId: string, fromSeq: number, limit: number): ResultFrame[] {
+    const job = this.jobs.get(jobId);
+    if (job === undefined || !(limit > 0)) return [];
+    const first = job.frames[job.start]!.seq;
+    // Seqs are contiguous, so the wanted frame's position is arithmetic, not a search.
+    const from = job.start + Math.max(0, Math.ceil(fromSeq) - first);
+    return job.frames.slice(from, from + limit);
+  }
+
+  /** The oldest retained and the newest seq (0 and 0 when none yet). */
+  bounds(jobId: string): { first: number; last: number } {
+    const job = this.jobs.get(jobId);
+    if (job === undefined) return { first: 0, last: 0 };
+    return { first: job.frames[job.start]!.seq, last: job.last };
+  }
+
+  /** Every retained frame of the job, oldest first. */
+  retained(jobId: string): ResultFrame[] {
+    const job = this.jobs.get(jobId);
+    return job === undefined ? [] : job.frames.slice(job.start);
+  }
+
+  drop(jobId: string): void {
+    this.jobs.delete(jobId);
+  }
+
+  private push(jobId: string, frame: ResultFrame): void {
+    let job = this.jobs.get(jobId);
+    if (job === undefined) {
+      job = { frames: [], start: 0, last: 0 };
+      this.jobs.set(jobId, job);
+    }
+    job.frames.push(frame);
+    job.last = frame.seq;
+    if (job.frames.length - job.start > this.history) job.start = job.frames.length - this.history;
+    if (job.start >= 64 && job.start * 2 >= job.frames.length) {
+      job.frames = job.frames.slice(job.start);
+      job.start = 0;
+    }
+  }
+}
+
+/** Throws unless `seq` follows `last`: result seqs are 1, 2, 3, ... per job with no gaps. */
+export function assertNextSeq(jobId: string, last: number, seq: number): void {
+  if (seq !== last + 1) {
+    throw new Error(`result frame seq ${seq} for job ${jobId} is out of order: the next seq must be ${last + 1}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The Redis checkpoint store: one hash of snapshots per job (field "<batchTime>:<partition>") and a
+ * sorted set of the complete checkpoints. complete-checkpoint.lua checks, marks and prunes in one step,
+ * so a checkpoint is listed as complete only with every snapshot it needs.
+ */
+import { assertBatchTime } from "../embedded/data-paths.js";
+import { KEPT_COMPLETE_CHECKPOINTS } from "../memory/checkpoint-index.js";
+import type { CheckpointStore } from "../types.js";
+import type { RedisContext } from "./redis-context.js";
+import { scriptError } from "./redis-errors.js";
+import { completeCheckpoint } from "./scripts/complete-checkpoint.js";
+
+export class RedisCheckpointStore implements CheckpointStore {
+  constructor(private readonly context: RedisContext) {}
+
+  async save(jobId: string, batchTime: number, partition: number, state: Uint8Array): Promise<void> {
+    const key = this.context.keys.snapshots(jobId);
+    const field = this.context.keys.snapshotField(batchTime, partition);
+    const bytes = Buffer.from(state.buffer, state.byteOffset, state.byteLength);
+    return this.context.call(`save checkpoint ${batchTime} partition ${partition} of ${jobId}`, async (redis) => {
+      await redis.hset(key, field, bytes);
+    });
+  }
+
+  async complete(jobId: string, batchTime: number, partitions: number): Promise<void> {
+    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId)];
+    assertBatchTime(batchTime);
+    if (!Number.isSafeInteger(partitions) || partitions < 1) {
+      throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+    }
+    const args = [String(batchTime), String(partitions), String(KEPT_COMPLETE_CHECKPOINTS)];
+    return this.context.call(`complete checkpoint ${batchTime} of ${jobId}`, async () => {
+      try {
+        await this.context.scripts.run(completeCheckpoint, keys, args);
+      } catch (error) {
+        const refused = scriptError(error);
+        if (refused?.code === "INCOMPLETE") {
+          throw new Error(
+            `checkpoint ${batchTime} of job ${jobId} cannot be completed: no snapshot saved for partition(s) ${refused.detail.split(",").join(", ")}`,
+          );
+        }
+        throw error;
+      }
+    });
+  }
+
+  async listComplete(jobId: string): Promise<number[]> {
+    const key = this.context.keys.completeCheckpoints(jobId);
+    return this.context.call(`list the checkpoints of ${jobId}`, async (redis) => (await redis.zrevrange(key, 0, -1)).map(Number));
+  }
+
+  async load(jobId: string, batchTime: number, partition: number): Promise<Uint8Array | undefined> {
+    const key = this.context.keys.snapshots(jobId);
+    const field = this.context.keys.snapshotField(batchTime, partition);
+    return this.context.call(`load checkpoint ${batchTime} partition ${partition} of ${jobId}`, async (redis) => {
+      const state = await redis.hgetBuffer(key, field);
+      // A fresh, exactly-sized copy: safe for the caller to transfer to a worker thread.
+      return state === null ? undefined : new Uint8Array(state);
+    });
+  }
+
+  async drop(jobId: string): Promise<void> {
+    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId)];
+    return this.context.call(`drop the checkpoints of ${jobId}`, async (redis) => {
+      await redis.del(...keys);
+    });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The Redis store: Redis as the system of record for logs, descriptors, checkpoints and results (key
+ * layout in redis-keys.ts, multi-key steps in scripts/). Every operation either completes or rejects
+ * with StoreUnavailableError within about the command timeout, also while Redis is down or stalled;
+ * the connection comes back by itself when Redis does, without reopening the store.
+ */
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
+import { DEFAULT_RESULT_HISTORY } from "../memory/result-index.js";
+import type { Store } from "../types.js";
+import { RedisBatchLog } from "./batch-log.js";
+import { RedisCatalog } from "./catalog.js";
+import { RedisCheckpointStore } from "./checkpoint-store.js";
+import { connectRedis } from "./redis-connection.js";
+import { RedisContext } from "./redis-context.js";
+import { DEFAULT_KEY_PREFIX, RedisKeys } from "./redis-keys.js";
+import { RedisResultLog } from "./result-log.js";
+import { RedisScripts } from "./scripts/redis-scripts.js";
+import { serverWarnings } from "./server-warnings.js";
+import { RedisStreamLog } from "./stream-log.js";
+
+/** Options of {@link openRedisStore}. */
+export interface RedisStoreOptions {
+  /** Where Redis listens, e.g. `redis://localhost:6379` (`rediss://` for TLS; user and password allowed). */
+  readonly url: string;
+  /** Put before every key, so several deployments (or test runs) can share one Redis (default "trib:"). */
+  readonly keyPrefix?: string;
+  /** Result frames kept per job (default 10 000). */
+  readonly resultHistory?: number;
+  /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
+  readonly idempotencyRetentionMs?: number;
+  /** A command without a reply after this many ms fails with StoreUnavailableError (default 2 000). */
+  readonly commandTimeoutMs?: number;
+  /** How long opening the store waits for the first connection (default 10 000 ms). */
+  readonly connectTimeoutMs?: number;
+}
+
+/** A Redis store, plus what only Redis has: settings worth warning about. */
+export interface RedisStore extends Store {
+  readonly kind: "redis";
+  /**
+   * Problems with the server's settings for a system of record (appendonly, maxmemory-policy), one
+   * message each; [] when all is well. Log them at start-up. Rejects with StoreUnavailableError only
+   * when Redis cannot be reached.
+   */
+  warnings(): Promise<string[]>;
+}
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Connects to Redis and returns the store. Rejects with StoreUnavailableError when Redis cannot be
+ * reached within `connectTimeoutMs`.
+ */
+export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
+  const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+  const history = options.resultHistory ?? DEFAULT_RESULT_HISTORY;
+  if (!Number.isSafeInteger(history) || history < 1) throw new RangeError(`resultHistory must be a positive integer, got ${history}`);
+  const retention = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
+  assertRetention(retention);
+  const commandTimeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
+  const connectTimeoutMs = positive("connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+
+  const redis = await connectRedis({ url: options.url, commandTimeoutMs, connectTimeoutMs });
+  const context = new RedisContext(redis, keys, new RedisScripts(redis));
+  let closing: Promise<void> | undefined;
+
+  return {
+    kind: "redis",
+    streams: new RedisStreamLog(context, retention),
+    batches: new RedisBatchLog(context),
+    results: new RedisResultLog(context, history),
+    catalog: new RedisCatalog(context),
+    checkpoints: new RedisCheckpointStore(context),
+
+    async ping() {
+      await context.call("answer a ping", (client) => client.ping());
+    },
+
+    async warnings() {
+      return context.call("report its settings", serverWarnings);
+    },
+
+    close() {
+      context.close();
+      closing ??= (async () => {
+        try {
+          // QUIT goes out behind the commands already sent, so their replies still arrive.
+          await redis.quit();
+        } catch {
+          // Redis is unreachable: nothing to say goodbye to.
+        } finally {
+          redis.disconnect(); // and stop reconnecting
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return value;
+}

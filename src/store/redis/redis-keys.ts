@@ -1,0 +1,104 @@
+/**
+ * Every Redis key name of the Redis store, built in this one place from the key prefix:
+ *
+ *   <prefix>{catalog}:streams                              hash   stream name -> StreamDefinition JSON
+ *   <prefix>{catalog}:jobs                                 hash   job id -> JobRecord JSON
+ *   <prefix>{stream:<s>}:offsets                           hash   "<p>:end" next offset, "<p>:start" oldest kept
+ *   <prefix>{stream:<s>}:<p>:blocks                        stream entry "<offset>-1": c count, t appendedAt, p payload
+ *   <prefix>{stream:<s>}:generation                        string bumped by each drop of the stream
+ *   <prefix>{stream:<s>}:<p>:request:<requestId>           string "<generation>:<offset>", expires after the retention
+ *   <prefix>{job:<id>}:batches                             zset   BatchDescriptor JSON scored by batch time
+ *   <prefix>{job:<id>}:results                             zset   ResultFrame JSON scored by seq
+ *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
+ *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
+ *
+ * The braces are Redis Cluster hash tags: every key one script touches shares its stream's or its job's
+ * tag, so each script's keys hash to one slot and the store can move to a cluster unchanged.
+ *
+ * Names come from users, so they follow the embedded store's name rule (a stream valid in one store is
+ * valid in the other, and no name can contain a brace or a colon that would confuse the layout).
+ */
+import { assertBatchTime, assertName, assertPartition } from "../embedded/data-paths.js";
+
+/** The key prefix when none is given. */
+export const DEFAULT_KEY_PREFIX = "trib:";
+
+export class RedisKeys {
+  /** @param prefix put before every key; must not contain a brace (it would become the hash tag) */
+  constructor(readonly prefix: string = DEFAULT_KEY_PREFIX) {
+    if (typeof prefix !== "string" || /[{}]/.test(prefix)) {
+      throw new RangeError(`keyPrefix ${JSON.stringify(prefix)} must be a string without braces: they would make every key one hash slot`);
+    }
+  }
+
+  catalogStreams(): string {
+    return `${this.prefix}{catalog}:streams`;
+  }
+
+  catalogJobs(): string {
+    return `${this.prefix}{catalog}:jobs`;
+  }
+
+  streamOffsets(stream: string): string {
+    return `${this.streamTag(stream)}:offsets`;
+  }
+
+  streamBlocks(stream: string, partition: number): string {
+    assertPartition(partition);
+    return `${this.streamTag(stream)}:${partition}:blocks`;
+  }
+
+  streamGeneration(stream: string): string {
+    return `${this.streamTag(stream)}:generation`;
+  }
+
+  /** The dedupe key of one request id; the id goes in last, so any text is safe there. */
+  streamRequest(stream: string, partition: number, requestId: string): string {
+    assertPartition(partition);
+    return `${this.streamTag(stream)}:${partition}:request:${requestId}`;
+  }
+
+  batches(jobId: string): string {
+    return `${this.jobTag(jobId)}:batches`;
+  }
+
+  results(jobId: string): string {
+    return `${this.jobTag(jobId)}:results`;
+  }
+
+  snapshots(jobId: string): string {
+    return `${this.jobTag(jobId)}:snapshots`;
+  }
+
+  completeCheckpoints(jobId: string): string {
+    return `${this.jobTag(jobId)}:checkpoints`;
+  }
+
+  /** The field of a stream's `offsets` hash holding one partition's start or end offset. */
+  offsetField(partition: number, which: "start" | "end"): string {
+    assertPartition(partition);
+    return `${partition}:${which}`;
+  }
+
+  /** The field of `snapshots` holding one partition's state at one batch time. */
+  snapshotField(batchTime: number, partition: number): string {
+    assertBatchTime(batchTime);
+    assertPartition(partition);
+    return `${batchTime}:${partition}`;
+  }
+
+  /** A SCAN MATCH pattern for every key under this prefix (for tests and tooling). */
+  pattern(): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, (char) => `\\${char}`)}*`;
+  }
+
+  private streamTag(stream: string): string {
+    assertName("stream", stream);
+    return `${this.prefix}{stream:${stream}}`;
+  }
+
+  private jobTag(jobId: string): string {
+    assertName("job", jobId);
+    return `${this.prefix}{job:${jobId}}`;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The Redis result log: one sorted set per job, each frame's JSON scored by its seq. append-result.lua
+ * checks the seq against the newest stored one and trims to the configured history in the same step.
+ */
+import { assertNextSeq } from "../memory/result-index.js";
+import type { ResultFrame, ResultLog } from "../types.js";
+import type { RedisContext } from "./redis-context.js";
+import { scriptError } from "./redis-errors.js";
+import { appendResult } from "./scripts/append-result.js";
+import { resultBounds } from "./scripts/result-bounds.js";
+
+export class RedisResultLog implements ResultLog {
+  constructor(
+    private readonly context: RedisContext,
+    private readonly history: number,
+  ) {}
+
+  async append(jobId: string, frame: ResultFrame): Promise<void> {
+    const key = this.context.keys.results(jobId);
+    const args = [String(frame.seq), JSON.stringify(frame), String(this.history)];
+    return this.context.call(`append result ${frame.seq} of ${jobId}`, async () => {
+      try {
+        await this.context.scripts.run(appendResult, [key], args);
+      } catch (error) {
+        const refused = scriptError(error);
+        if (refused?.code === "SEQ") assertNextSeq(jobId, Number(refused.detail), frame.seq); // throws the usual message
+        throw error;
+      }
+    });
+  }
+
+  async read(jobId: string, fromSeq: number, limit: number): Promise<ResultFrame[]> {
+    const key = this.context.keys.results(jobId);
+    return this.context.call(`read the results of ${jobId}`, async (redis) => {
+      if (!(limit > 0)) return [];
+      const count = Number.isFinite(limit) ? Math.floor(limit) : -1;
+      const from = Number.isFinite(fromSeq) ? String(fromSeq) : fromSeq > 0 ? "+inf" : "-inf";
+      const lines = await redis.zrangebyscore(key, from, "+inf", "LIMIT", 0, count);
+      return lines.map((line) => JSON.parse(line) as ResultFrame);
+    });
+  }
+
+  async bounds(jobId: string): Promise<{ first: number; last: number }> {
+    const key = this.context.keys.results(jobId);
+    return this.context.call(`read the result bounds of ${jobId}`, async () => {
+      const [first, last] = (await this.context.scripts.run(resultBounds, [key], [])) as [number, number];
+      return { first: Number(first), last: Number(last) };
+    });
+  }
+
+  async drop(jobId: string): Promise<void> {
+    const key = this.context.keys.results(jobId);
+    return this.context.call(`drop the results of ${jobId}`, async (redis) => {
+      await redis.del(key);
+    });
+  }
+}

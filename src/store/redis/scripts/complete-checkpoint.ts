@@ -1,0 +1,53 @@
+import type { RedisScript } from "./redis-script.js";
+
+/** Marks a checkpoint complete once every partition has saved, and prunes older ones. */
+export const completeCheckpoint: RedisScript = {
+  name: "tribCompleteCheckpoint",
+  lua: `
+--[[
+  complete-checkpoint: check that partitions 0..n-1 all have a snapshot at the batch time, mark the
+  checkpoint complete, then forget every checkpoint (complete or not) older than the oldest of the
+  newest <keep> complete ones. All in one step: no reader ever sees a complete checkpoint without
+  its snapshots.
+
+  KEYS[1] snapshots  hash: "<batchTime>:<partition>" -> state bytes
+  KEYS[2] complete   zset: complete checkpoints' batch times, scored by themselves
+
+  ARGV[1] batch time
+  ARGV[2] partitions of the job
+  ARGV[3] complete checkpoints to keep
+
+  Returns the number of snapshots pruned. Error "TRIB_INCOMPLETE <p>,<p>,..." naming the partitions
+  without a snapshot (nothing is changed).
+]]
+local batchTime = ARGV[1]
+local missing = {}
+for partition = 0, tonumber(ARGV[2]) - 1 do
+  if redis.call('HEXISTS', KEYS[1], batchTime .. ':' .. partition) == 0 then
+    missing[#missing + 1] = partition
+  end
+end
+if #missing > 0 then
+  return redis.error_reply('TRIB_INCOMPLETE ' .. table.concat(missing, ','))
+end
+redis.call('ZADD', KEYS[2], batchTime, batchTime)
+local keep = tonumber(ARGV[3])
+local kept = redis.call('ZREVRANGE', KEYS[2], keep - 1, keep - 1)
+if not kept[1] then
+  return 0
+end
+local oldestKept = tonumber(kept[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. kept[1])
+local stale = {}
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if tonumber(string.match(field, '^(-?%d+):')) < oldestKept then
+    stale[#stale + 1] = field
+  end
+end
+-- HDEL in slices: unpack() of thousands of values would overflow Lua's C stack.
+for from = 1, #stale, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(stale, from, math.min(from + 999, #stale)))
+end
+return #stale
+`,
+};

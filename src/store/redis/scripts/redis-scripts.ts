@@ -1,0 +1,34 @@
+/**
+ * Registers every Lua script of the Redis store with ioredis (`defineCommand`: EVALSHA, falling back
+ * to EVAL once per connection) and runs them with a typed signature.
+ */
+import type { Redis } from "ioredis";
+import { appendBlock } from "./append-block.js";
+import { appendResult } from "./append-result.js";
+import { completeCheckpoint } from "./complete-checkpoint.js";
+import { dropStream } from "./drop-stream.js";
+import { recordBatch } from "./record-batch.js";
+import type { RedisScript } from "./redis-script.js";
+import { resultBounds } from "./result-bounds.js";
+import { trimBlocks } from "./trim-blocks.js";
+
+const SCRIPTS: readonly RedisScript[] = [appendBlock, trimBlocks, dropStream, recordBatch, appendResult, resultBounds, completeCheckpoint];
+
+/** A value a script takes as an argument: bytes go over the wire unchanged. */
+export type ScriptArgument = string | number | Buffer;
+
+type ScriptCommand = (numberOfKeys: number, ...keysAndArguments: ScriptArgument[]) => Promise<unknown>;
+
+export class RedisScripts {
+  constructor(private readonly redis: Redis) {
+    // Without numberOfKeys: each call says how many keys it passes (append-block takes 3 or 4).
+    for (const script of SCRIPTS) redis.defineCommand(script.name, { lua: script.lua });
+  }
+
+  /** Runs `script` with these keys and arguments; resolves with its reply as ioredis decodes it. */
+  run(script: RedisScript, keys: readonly string[], args: readonly ScriptArgument[]): Promise<unknown> {
+    const command = (this.redis as unknown as Record<string, ScriptCommand>)[script.name];
+    if (command === undefined) throw new Error(`script ${script.name} is not registered`);
+    return command.call(this.redis, keys.length, ...keys, ...args);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The typed messages between the pool and a worker thread. Every request carries an id; the worker
+ * answers each with exactly one reply of the same id.
+ */
+import type { MapResult, MapTask, ReduceResult, ReduceTask } from "../../engine/task-runner.js";
+
+export type WorkerRequest =
+  | { readonly id: number; readonly type: "deploy"; readonly jobId: string; readonly definition: Record<string, unknown>; readonly partitions: number }
+  | { readonly id: number; readonly type: "undeploy"; readonly jobId: string }
+  | { readonly id: number; readonly type: "map"; readonly task: MapTask }
+  | { readonly id: number; readonly type: "reduce"; readonly task: ReduceTask }
+  /** Take ownership of a reduce partition: restore its checkpoint (or start empty), replay what came after. */
+  | { readonly id: number; readonly type: "rebuild"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array | undefined; readonly tasks: readonly ReduceTask[] }
+  | { readonly id: number; readonly type: "release"; readonly jobId: string; readonly partition: number }
+  | { readonly id: number; readonly type: "snapshot"; readonly jobId: string; readonly partition: number }
+  | { readonly id: number; readonly type: "restore"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array }
+  | { readonly id: number; readonly type: "ping" }
+  /** Fault injection for tests and benchmarks: slow every map task down, hang, or crash the thread. */
+  | { readonly id: number; readonly type: "inject"; readonly fault: InjectedFault };
+
+export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } | { readonly kind: "hang" } | { readonly kind: "crash" };
+
+export type WorkerReply =
+  | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array; readonly busyMs: number }
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly busyMs: number };
+
+/** The data a worker thread starts with. */
+export interface WorkerData {
+  readonly index: number;
+}

@@ -1,0 +1,290 @@
+/**
+ * The worker pool: a TaskRunner over worker threads. Map tasks (stateless) go to the least busy
+ * worker, with a speculative copy for stragglers. Each reduce partition lives on one owner; its tasks
+ * go there. When a worker dies (exits, throws, or stops answering) it is replaced, and its partitions
+ * are dealt across every live worker and rebuilt in parallel from their history — the last
+ * checkpoint plus the reduce tasks since — while work waiting on them is held, then run again.
+ */
+import type { Metrics } from "../../metrics/metrics.js";
+import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, TaskRunner } from "../../engine/task-runner.js";
+import { PartitionOwnership } from "./partition-ownership.js";
+import type { InjectedFault } from "./protocol.js";
+import { BatchTasks, type RunningTask } from "./speculation.js";
+import { WorkerHandle, WorkerLostError } from "./worker-handle.js";
+
+export interface WorkerPoolOptions {
+  /** Worker threads; default one per core. */
+  readonly workers: number;
+  readonly metrics?: Metrics;
+  /** A map task slower than this multiple of its batch's median gets a speculative copy (0: never). */
+  readonly speculationMultiplier?: number;
+  /** Ignore stragglers shorter than this, where timing noise dominates. */
+  readonly speculationMinimumMs?: number;
+  readonly pingIntervalMs?: number;
+  /** A worker that misses this many pings in a row is replaced. */
+  readonly unresponsiveAfterPings?: number;
+}
+
+const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
+
+export class WorkerPool implements TaskRunner {
+  private readonly workers = new Map<number, WorkerHandle>();
+  /** Resolves once a worker is started and has every job deployed. */
+  private readonly workerReady = new Map<number, Promise<void>>();
+  private readonly ownership = new PartitionOwnership();
+  /** Resolves once a reduce partition is built on its current owner. */
+  private readonly partitionReady = new Map<string, Promise<void>>();
+  private readonly deployments = new Map<string, JobDeployment>();
+  private readonly batches = new Map<string, BatchTasks>();
+  private nextIndex = 0;
+  private readonly mapQueue: { task: MapTask; exclude: number | undefined; onDispatch: (worker: number) => void; unneeded: () => boolean; resolve: (value: { result: MapResult; worker: number }) => void; reject: (error: Error) => void }[] = [];
+  /** Workers running a map task now. */
+  private readonly mapping = new Set<number>();
+  private closing = false;
+  private readonly speculationTimer: NodeJS.Timeout;
+
+  private constructor(private readonly options: WorkerPoolOptions) {
+    this.speculationTimer = setInterval(() => this.speculate(), 10);
+    this.speculationTimer.unref();
+  }
+
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    for (let i = 0; i < options.workers; i++) pool.spawn();
+    await Promise.all(pool.workerReady.values());
+    return pool;
+  }
+
+  /** Indexes of live workers (a replacement gets a new index). */
+  liveWorkers(): number[] {
+    return [...this.workers.values()].filter((w) => w.alive).map((w) => w.index);
+  }
+
+  async deploy(deployment: JobDeployment): Promise<void> {
+    this.deployments.set(deployment.jobId, deployment);
+    await Promise.all(this.liveWorkers().map((w) => this.deployOn(w, deployment)));
+    const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
+    await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] }))));
+  }
+
+  async undeploy(jobId: string): Promise<void> {
+    this.deployments.delete(jobId);
+    this.ownership.removeJob(jobId);
+    for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
+    await Promise.all(this.liveWorkers().map((w) => this.workers.get(w)!.request({ type: "undeploy", jobId }).catch(() => undefined)));
+  }
+
+  map(task: MapTask): Promise<MapResult> {
+    const batchKey = `${task.jobId}@${task.batchTime}`;
+    const batch = this.batches.get(batchKey) ?? new BatchTasks();
+    this.batches.set(batchKey, batch);
+    const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: performance.now(), speculated: false };
+    batch.running.add(running);
+    return new Promise<MapResult>((resolve, reject) => {
+      let settled = false;
+      const attempt = (exclude: number | undefined, speculative: boolean) => {
+        this.runMap(task, exclude, (w) => speculative || (running.worker = w), () => speculative && settled).then(
+          ({ result, worker }) => {
+            if (speculative) this.options.metrics?.speculativeTasks.inc({ outcome: settled ? "lost" : "won" });
+            if (settled) return;
+            settled = true;
+            batch.running.delete(running);
+            batch.durations.push(performance.now() - running.startedAt);
+            if (batch.running.size === 0) this.batches.delete(batchKey);
+            this.options.metrics?.workerTasks.inc({ worker: String(worker), kind: "map" });
+            resolve(result);
+          },
+          (error: Error) => {
+            if (settled) return;
+            settled = true;
+            batch.running.delete(running);
+            reject(error);
+          },
+        );
+      };
+      running.copy = () => attempt(running.worker, true);
+      attempt(undefined, false);
+    });
+  }
+
+  async reduce(task: ReduceTask): Promise<ReduceResult> {
+    return this.onOwner(task.jobId, task.partition, "reduce", (w) => w.request<ReduceResult>({ type: "reduce", task }));
+  }
+
+  snapshot(jobId: string, partition: number): Promise<Uint8Array> {
+    return this.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
+  }
+
+  async restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void> {
+    await this.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
+  }
+
+  /** Fault injection (tests, benchmarks): slow a worker's map tasks, hang it, or crash it. */
+  inject(worker: number, fault: InjectedFault): Promise<unknown> {
+    const handle = this.workers.get(worker);
+    if (!handle) throw new Error(`no live worker ${worker}`);
+    return handle.request({ type: "inject", fault }).catch(() => undefined);
+  }
+
+  /** Resolves when no partition is being rebuilt. */
+  async whenRecovered(): Promise<void> {
+    await Promise.allSettled([...this.workerReady.values(), ...this.partitionReady.values()]);
+  }
+
+  ownerOf(jobId: string, partition: number): number | undefined {
+    return this.ownership.ownerOf(jobId, partition);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.speculationTimer);
+    await Promise.all([...this.workers.values()].map((w) => w.terminate("pool closed")));
+    this.workers.clear();
+    this.options.metrics?.workersLive.set(0);
+  }
+
+  /**
+   * Map tasks wait in one queue and each worker takes the next when it has no map task running (pull,
+   * not push): a slow worker then holds one task at a time, the others take the rest, and the reduce
+   * tasks it owns are not stuck behind a queue of its map tasks.
+   */
+  private runMap(task: MapTask, exclude: number | undefined, onDispatch: (worker: number) => void, unneeded: () => boolean): Promise<{ result: MapResult; worker: number }> {
+    return new Promise((resolve, reject) => {
+      this.mapQueue.push({ task, exclude, onDispatch, unneeded, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.mapQueue.length; ) {
+      const item = this.mapQueue[i]!;
+      if (item.unneeded()) {
+        // A speculative copy whose original finished while it waited.
+        this.mapQueue.splice(i, 1);
+        item.reject(new Error("speculative copy not needed"));
+        continue;
+      }
+      const free = [...this.workers.values()].filter((w) => w.alive && !this.workerReady.has(w.index) && !this.mapping.has(w.index));
+      const worker = free.find((w) => w.index !== item.exclude) ?? (free.length > 0 && this.liveWorkers().length === 1 ? free[0] : undefined);
+      if (!worker) {
+        i++;
+        continue;
+      }
+      this.mapQueue.splice(i, 1);
+      this.mapping.add(worker.index);
+      item.onDispatch(worker.index);
+      worker.request<MapResult>({ type: "map", task: item.task }).then(
+        (result) => {
+          this.mapping.delete(worker.index);
+          item.resolve({ result, worker: worker.index });
+          this.pump();
+        },
+        (error: Error) => {
+          this.mapping.delete(worker.index);
+          if (error instanceof WorkerLostError) this.mapQueue.push({ ...item, exclude: undefined }); // run it on whoever is left
+          else item.reject(error);
+          this.pump();
+        },
+      );
+    }
+  }
+
+  /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
+  private async onOwner<T>(jobId: string, partition: number, kind: string, send: (w: WorkerHandle) => Promise<T>): Promise<T> {
+    for (;;) {
+      if (!this.deployments.has(jobId)) throw new Error(`job ${jobId} is not deployed on the worker pool`);
+      await this.partitionReady.get(key(jobId, partition))?.catch(() => undefined);
+      const owner = this.ownership.ownerOf(jobId, partition);
+      const handle = owner === undefined ? undefined : this.workers.get(owner);
+      if (!handle?.alive) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      try {
+        const value = await send(handle);
+        if (kind === "reduce") this.options.metrics?.workerTasks.inc({ worker: String(handle.index), kind });
+        return value;
+      } catch (error) {
+        if (!(error instanceof WorkerLostError)) throw error;
+      }
+    }
+  }
+
+  private spawn(): number {
+    const index = this.nextIndex++;
+    const handle = new WorkerHandle(index, (dead, reason) => this.onDeath(dead, reason), {
+      pingIntervalMs: this.options.pingIntervalMs ?? 1000,
+      unresponsiveAfterPings: this.options.unresponsiveAfterPings ?? 5,
+      onBusy: (ms) => this.options.metrics?.workerBusySeconds.inc({ worker: String(index) }, ms / 1000),
+    });
+    this.workers.set(index, handle);
+    const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(index, d)))).then(() => undefined);
+    this.workerReady.set(index, ready);
+    ready.then(
+      () => {
+        this.workerReady.delete(index);
+        this.pump();
+      },
+      () => this.workerReady.delete(index),
+    );
+    this.options.metrics?.workersLive.set(this.liveWorkers().length);
+    return index;
+  }
+
+  private deployOn(worker: number, d: JobDeployment): Promise<unknown> {
+    return this.workers.get(worker)!.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
+  }
+
+  /**
+   * Builds a reduce partition on its owner from its history. The partition counts as not ready from
+   * this call on, so no task reaches the new owner before the rebuild is done.
+   */
+  private build(jobId: string, partition: number, owner: number, history: () => Promise<{ snapshot: Uint8Array | undefined; tasks: readonly ReduceTask[] }>): Promise<void> {
+    const ready = (async () => {
+      const { snapshot, tasks } = await history();
+      await this.workerReady.get(owner);
+      await this.workers.get(owner)!.request({ type: "rebuild", jobId, partition, snapshot, tasks });
+      this.options.metrics?.workerTasks.inc({ worker: String(owner), kind: "rebuild" });
+    })();
+    this.partitionReady.set(key(jobId, partition), ready);
+    ready.catch(() => undefined);
+    return ready;
+  }
+
+  private onDeath(dead: WorkerHandle, reason: string): void {
+    this.workers.delete(dead.index);
+    if (this.closing) return;
+    const started = performance.now();
+    this.options.metrics?.workerRestarts.inc({ reason: reason.split(":")[0]! });
+    const survivors = this.liveWorkers();
+    const replacement = this.spawn();
+    // The survivors rebuild at once; the replacement (which takes a moment to boot) only when there
+    // are none.
+    const moves = this.ownership.reassign(dead.index, survivors.length > 0 ? survivors : [replacement]);
+    const rebuilt = moves.map(({ jobId, partition, owner }) => {
+      const deployment = this.deployments.get(jobId);
+      return deployment ? this.build(jobId, partition, owner, () => deployment.history.since(partition)) : Promise.resolve();
+    });
+    void Promise.allSettled(rebuilt).then(() => this.options.metrics?.recoverySeconds.observe((performance.now() - started) / 1000));
+  }
+
+  /**
+   * Copies a straggling map task onto an idle worker. Only idle capacity is used: a task that is slow
+   * because its worker is queued behind other work would not finish sooner elsewhere, and a copy on a
+   * busy worker would only slow the batch down (on two cores that is most of the time).
+   */
+  private speculate(): void {
+    const multiplier = this.options.speculationMultiplier ?? 1.4;
+    if (multiplier <= 0 || this.liveWorkers().length < 2) return;
+    const now = performance.now();
+    for (const batch of this.batches.values()) {
+      for (const task of batch.stragglers(now, multiplier, this.options.speculationMinimumMs ?? 20)) {
+        const running = task as RunningTask & { copy?: () => void; worker?: number };
+        const idle = [...this.workers.values()].some((w) => w.alive && !this.mapping.has(w.index) && w.index !== running.worker && !this.workerReady.has(w.index));
+        if (!idle) return;
+        task.speculated = true;
+        running.copy?.();
+      }
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A client that lost the answer to an ingest request retries it with the same Idempotency-Key: the
+ * events count once, whether or not the first attempt was stored before the connection was cut.
+ */
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { random } from "../../examples/lib/corpus.mjs";
+import { ServerProcess } from "../support/server-process.js";
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await ServerProcess.start({ WORKERS: "0" });
+});
+afterAll(() => server?.dispose());
+
+/**
+ * Sends the request and cuts the connection without reading the answer: `afterMs` after the whole
+ * body went out (the server may well have stored it), or half-way through the body (it cannot have).
+ */
+function sendAndCut(path: string, body: string, headers: Record<string, string>, afterMs: number, halfWay: boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const length = String(Buffer.byteLength(body));
+    const req = http.request(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "content-length": length, ...headers } });
+    req.on("error", () => resolve());
+    req.on("close", () => resolve());
+    if (halfWay) req.write(body.slice(0, body.length >> 1), () => setTimeout(() => req.destroy(), afterMs));
+    else req.end(body, () => setTimeout(() => req.destroy(), afterMs));
+  });
+}
+
+const job = { name: "count", input: "events", batchInterval: "100ms", startFrom: "earliest", steps: [{ op: "runningAggregate", aggs: { n: { fn: "count" } } }] };
+
+describe("Idempotency-Key", () => {
+  it("answers a repeated request with the same blocks, stores nothing again, and says it replayed", async () => {
+    const key = randomUUID();
+    const events = [{ a: 1 }, { a: 2 }, { a: 3 }];
+    const first = await fetch(`${server.url}/v1/streams/replay/events`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": key }, body: JSON.stringify(events) });
+    const second = await fetch(`${server.url}/v1/streams/replay/events`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": key }, body: JSON.stringify(events) });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    const [a, b] = [await first.json(), await second.json()];
+    expect(b).toEqual({ ...a, replayed: true });
+  });
+
+  it("refuses a key that is not printable ASCII", async () => {
+    const res = await fetch(`${server.url}/v1/streams/replay/events`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": "has space" }, body: "{}" });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
+  });
+
+  it("counts a request retried after its connection was cut exactly once", async () => {
+    expect((await server.request("POST", "/v1/streams", { name: "events", partitions: 3 })).status).toBe(201);
+    const next = random(3);
+    let sent = 0;
+    for (let r = 0; r < 25; r++) {
+      const key = randomUUID();
+      const events = Array.from({ length: 1 + Math.floor(next() * 30) }, (_, i) => ({ r, i }));
+      const body = JSON.stringify(events);
+      // The first attempt is cut at a random moment: before, during or after the server stored it.
+      await sendAndCut("/v1/streams/events/events", body, { "idempotency-key": key }, Math.floor(next() * 4), r % 3 === 0);
+      const retry = await fetch(`${server.url}/v1/streams/events/events`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": key }, body });
+      expect(retry.status).toBe(202);
+      sent += events.length;
+    }
+    expect((await server.request("POST", "/v1/jobs", job)).status).toBe(201);
+    const deadline = Date.now() + 10_000;
+    let counted = -1;
+    while (Date.now() < deadline) {
+      const last = (await server.request<{ last: number }>("GET", "/v1/jobs/count/results?limit=1")).body.last;
+      if (last > 0) {
+        const page = await server.request<{ frames: { rows: { n: number }[] }[] }>("GET", `/v1/jobs/count/results?from=${last}`);
+        counted = page.body.frames[0]!.rows[0]!.n;
+        if (counted >= sent) break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(counted).toBe(sent);
+  });
+});

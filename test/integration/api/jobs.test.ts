@@ -1,0 +1,145 @@
+/** The job routes: registration (and every refusal), inspection, pause/resume, delete, batches. */
+import supertest from "supertest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createTestApp, type TestApp } from "../../support/test-app.js";
+
+let t: TestApp;
+beforeEach(async () => {
+  t = await createTestApp();
+  await t.app.ready();
+  await supertest(t.app.server).post("/v1/streams").send({ name: "words" }).expect(201);
+});
+afterEach(() => t.close());
+
+const http = () => supertest(t.app.server);
+const countJob = (name = "counts", extra: object = {}) => ({
+  name,
+  input: "words",
+  steps: [{ op: "keyBy", key: "w" }, { op: "aggregate", aggs: { count: { fn: "count" } } }],
+  ...extra,
+});
+
+describe("jobs", () => {
+  it("registers a job, lists it, and reports its progress after a batch", async () => {
+    const created = await http().post("/v1/jobs").send(countJob()).expect(201);
+    expect(created.headers.location).toBe("/v1/jobs/counts");
+    expect(created.body).toMatchObject({ id: "counts", input: "words", status: "running" });
+    expect((await http().get("/v1/jobs").expect(200)).body.jobs.map((j: { id: string }) => j.id)).toEqual(["counts"]);
+
+    await http().post("/v1/streams/words/events").send([{ w: "a" }, { w: "b" }, { w: "a" }]).expect(202);
+    await t.advance(1000);
+    const job = (await http().get("/v1/jobs/counts").expect(200)).body;
+    expect(job.progress).toMatchObject({ batchesProcessed: 1, eventsProcessed: 3, lastSeq: 1, stateSize: 0 });
+    expect(job.progress.lastBatch.events).toBe(3);
+  });
+
+  it.each([
+    ["an unknown operator", { steps: [{ op: "explode" }] }, /steps\[0\]\.op: unknown operator/],
+    ["an unknown field", { steps: [{ op: "filter", where: "true", colour: 1 }] }, /unknown field "colour"/],
+    ["a CEL expression that does not parse", { steps: [{ op: "filter", where: "w ==" }] }, /steps\[0\]\.where: syntax error/],
+    ["a CEL expression that does not type-check", { steps: [{ op: "filter", where: "1 + 'a'" }] }, /steps\[0\]\.where: .*cannot be applied/],
+    ["a window not a multiple of the batch interval", { batchInterval: "2s", steps: [{ op: "window", length: "3s" }, { op: "aggregate", aggs: { c: { fn: "count" } } }] }, /multiple of the batch interval 2s/],
+    ["an unknown input stream", { input: "nope" }, /no stream named "nope"/],
+  ])("refuses %s with INVALID_JOB, storing and starting nothing", async (_label, change, message) => {
+    const res = await http().post("/v1/jobs").send({ ...countJob(), ...change }).expect(400);
+    expect(res.body.error.code).toBe("INVALID_JOB");
+    expect(res.body.error.message).toMatch(message);
+    expect(res.body.error.details.problems.length).toBeGreaterThan(0);
+    expect((await http().get("/v1/jobs")).body.jobs).toEqual([]);
+  });
+
+  it("refuses a second job with the same name", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    expect((await http().post("/v1/jobs").send(countJob()).expect(409)).body.error.code).toBe("JOB_EXISTS");
+  });
+
+  it("answers 404 for an unknown job on every job route", async () => {
+    for (const [method, path] of [
+      ["get", "/v1/jobs/nope"],
+      ["delete", "/v1/jobs/nope"],
+      ["post", "/v1/jobs/nope/pause"],
+      ["post", "/v1/jobs/nope/resume"],
+      ["get", "/v1/jobs/nope/results"],
+      ["get", "/v1/jobs/nope/batches"],
+    ] as const) {
+      const res = await http()[method](path).expect(404);
+      expect(res.body.error.code, `${method} ${path}`).toBe("UNKNOWN_JOB");
+    }
+  });
+
+  it("pauses without losing its place, and resumes", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    expect((await http().post("/v1/jobs/counts/pause").expect(200)).body.status).toBe("paused");
+    expect((await http().post("/v1/jobs/counts/pause").expect(409)).body.error.code).toBe("JOB_NOT_RUNNING");
+    await http().post("/v1/streams/words/events").send([{ w: "a" }]).expect(202);
+    await t.advance(3000);
+    expect((await http().get("/v1/jobs/counts/results")).body.frames).toEqual([]);
+    expect((await http().post("/v1/jobs/counts/resume").expect(200)).body.status).toBe("running");
+    await t.advance(1000);
+    const frames = (await http().get("/v1/jobs/counts/results")).body.frames;
+    expect(frames.map((f: { rows: unknown }) => f.rows)).toEqual([[{ key: "a", count: 1 }]]);
+  });
+
+  it("deletes a job with its results", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    await t.advance(1000);
+    await http().delete("/v1/jobs/counts").expect(204);
+    await http().get("/v1/jobs/counts").expect(404);
+    expect(await t.store.results.bounds("counts")).toEqual({ first: 0, last: 0 });
+    // the name is free again
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+  });
+
+  it("serves the current weights of a job's online logistic-regression model", async () => {
+    const job = { name: "spam", input: "words", steps: [{ op: "trainLogisticRegression", features: ["w == 'win' ? 1.0 : 0.0", "w == 'hi' ? 1.0 : 0.0"], label: "spam", iterations: 20, stepSize: 1 }] };
+    await http().post("/v1/jobs").send(job).expect(201);
+    const before = (await http().get("/v1/jobs/spam/model").expect(200)).body;
+    expect(before).toMatchObject({ jobId: "spam", features: job.steps[0]!.features, weights: [0, 0], examples: 0 });
+    const events = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? { w: "win", spam: 1 } : { w: "hi", spam: 0 }));
+    await http().post("/v1/streams/words/events").send(events).expect(202);
+    await t.advance(1000);
+    const model = (await http().get("/v1/jobs/spam/model").expect(200)).body;
+    expect(model.examples).toBe(40);
+    expect(model.weights[0]).toBeGreaterThan(0); // "win" pushes towards spam
+    expect(model.weights[1]).toBeLessThan(0);
+  });
+
+  it("answers NO_MODEL for a job that trains none", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    const res = await http().get("/v1/jobs/counts/model").expect(404);
+    expect(res.body.error.code).toBe("NO_MODEL");
+    expect((await http().get("/v1/jobs/nope/model").expect(404)).body.error.code).toBe("UNKNOWN_JOB");
+  });
+
+  it("records which blocks each batch covered", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    const receipt = (await http().post("/v1/streams/words/events").send([{ w: "a" }, { w: "b" }]).expect(202)).body;
+    await t.advance(1000);
+    const { batches } = (await http().get("/v1/jobs/counts/batches").expect(200)).body;
+    expect(batches).toHaveLength(1);
+    const covered = batches[0].ranges.map((r: { partition: number; from: number; to: number }) => [r.partition, r.from, r.to]);
+    expect(covered).toEqual(receipt.blocks.map((b: { partition: number; offset: number }) => [b.partition, b.offset, b.offset + 1]));
+  });
+});
+
+describe("job chaining", () => {
+  it("writes every output row to the job's output stream, where another job reads it", async () => {
+    const first = { name: "per-word", input: "words", output: "word-counts", steps: [{ op: "keyBy", key: "w" }, { op: "aggregate", aggs: { n: { fn: "count" } } }] };
+    await http().post("/v1/jobs").send(first).expect(201);
+    await http().post("/v1/streams/words/events").send([{ w: "a" }, { w: "b" }, { w: "a" }]).expect(202);
+    await t.advance(1000);
+    // The output stream exists now; a second job sums what the first one emitted.
+    const second = { name: "sum", input: "word-counts", startFrom: "earliest", steps: [{ op: "runningAggregate", aggs: { total: { fn: "sum", of: "n" }, keys: { fn: "count" } } }] };
+    await http().post("/v1/jobs").send(second).expect(201);
+    await http().post("/v1/streams/words/events").send([{ w: "c" }]).expect(202);
+    await t.advance(1000);
+    await t.advance(1000);
+    const frames = (await http().get("/v1/jobs/sum/results").expect(200)).body.frames;
+    expect(frames.at(-1).rows).toEqual([{ total: 4, keys: 3 }]);
+  });
+
+  it("refuses a job that writes to its own input", async () => {
+    const res = await http().post("/v1/jobs").send({ ...countJob(), output: "words" }).expect(400);
+    expect(res.body.error.message).toMatch(/output: a job cannot write to its own input/);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The worker pool against the in-thread reference: the same job over the same batches gives the same
+ * frames, also when workers are killed, hang, or are slowed down in the middle of the run.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createMetrics } from "../../../src/metrics/metrics.js";
+import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
+import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
+import { random, tweets } from "../../../examples/lib/corpus.mjs";
+import { runJob } from "../../support/job-run.js";
+
+const windowedWordCount = {
+  batchInterval: "1s",
+  steps: [
+    { op: "flatMap", expr: "text.split(' ')", as: "word" },
+    { op: "keyBy", key: "word" },
+    { op: "window", length: "5s", slide: "1s" },
+    { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "size(word)" } } },
+  ],
+};
+const runningTotals = {
+  batchInterval: "1s",
+  steps: [{ op: "flatMap", expr: "text.split(' ')", as: "word" }, { op: "keyBy", key: "word" }, { op: "runningAggregate", aggs: { count: { fn: "count" } } }],
+};
+
+function batchesOf(count: number, perBatch: number, seed: number) {
+  const all = tweets(count * perBatch, seed);
+  return Array.from({ length: count }, (_, i) => all.slice(i * perBatch, (i + 1) * perBatch));
+}
+
+const pools: WorkerPool[] = [];
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+async function pool(options: Partial<ConstructorParameters<typeof Object>[0]> & Record<string, unknown> = {}) {
+  const p = await WorkerPool.start({ workers: 2, ...options } as never);
+  pools.push(p);
+  return p;
+}
+
+describe("worker pool", () => {
+  it("gives exactly the frames of the in-thread runner", async () => {
+    const batches = batchesOf(8, 300, 1);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
+    const got = await runJob({ runner: await pool(), definition: windowedWordCount, batches });
+    expect(expected.length).toBe(8);
+    expect(got).toEqual(expected);
+  });
+
+  it.each([
+    ["a windowed job", windowedWordCount],
+    ["a running aggregate", runningTotals],
+  ])("%s: killing workers at random batches changes no frame", async (_label, definition) => {
+    const batches = batchesOf(16, 200, 2);
+    const expected = await runJob({ runner: new InThreadRunner(), definition, batches, checkpointIntervalMs: 3000 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await pool({ metrics });
+    const next = random(7);
+    const killAt = new Set([2, 5, 6, 11].map((b) => b + Math.floor(next() * 2)));
+    const got = await runJob({
+      runner: workers,
+      definition,
+      batches,
+      checkpointIntervalMs: 3000,
+      beforeBatch: async (i) => {
+        if (!killAt.has(i)) return;
+        const victim = workers.liveWorkers()[Math.floor(next() * 2)]!;
+        // Crash the thread; the batch about to be cut runs while its partitions are rebuilt.
+        await workers.inject(victim, { kind: "crash" });
+      },
+    });
+    expect(got).toEqual(expected);
+    const restarts = await metrics.registry.getSingleMetricAsString("tributary_worker_restarts_total");
+    expect(restarts).toMatch(new RegExp(`tributary_worker_restarts_total\\{reason="uncaught error"\\} ${killAt.size}`));
+  });
+
+  it("replaces a worker that stops answering, and the job's frames stay right", async () => {
+    const batches = batchesOf(6, 200, 3);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
+    const workers = await pool({ pingIntervalMs: 50, unresponsiveAfterPings: 3 });
+    const got = await runJob({
+      runner: workers,
+      definition: windowedWordCount,
+      batches,
+      beforeBatch: async (i) => {
+        if (i === 3) void workers.inject(workers.liveWorkers()[0]!, { kind: "hang" });
+      },
+    });
+    expect(got).toEqual(expected);
+    expect(workers.liveWorkers()).not.toContain(0);
+  });
+
+  it("runs a speculative copy of a slowed worker's map tasks and keeps the result right", async () => {
+    const batches = batchesOf(6, 400, 4);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches, partitions: 8 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await pool({ metrics, speculationMinimumMs: 5 });
+    await workers.inject(workers.liveWorkers()[1]!, { kind: "slow", delayMs: 150 });
+    const got = await runJob({ runner: workers, definition: windowedWordCount, batches, partitions: 8 });
+    expect(got).toEqual(expected);
+    const speculative = await metrics.registry.getSingleMetricAsString("tributary_speculative_tasks_total");
+    expect(speculative).toMatch(/outcome="won"\} [1-9]/);
+  });
+});

@@ -1,0 +1,45 @@
+/** An app on the in-memory store and a manual clock, so a test decides exactly when each batch runs. */
+import type { FastifyInstance } from "fastify";
+import { buildApp, type AppOptions } from "../../src/api/app.js";
+import { ManualClock } from "../../src/engine/clock.js";
+import { createEngine, type Engine } from "../../src/engine/engine.js";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
+import { openMemoryStore } from "../../src/store/memory/open-memory-store.js";
+import type { Store } from "../../src/store/types.js";
+import { InThreadRunner } from "../../src/workers/in-thread-runner.js";
+
+export interface TestApp {
+  app: FastifyInstance;
+  engine: Engine;
+  store: Store;
+  clock: ManualClock;
+  metrics: Metrics;
+  /** Moves the clock by `ms` and waits until every job has processed the batches that fell due. */
+  advance(ms: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function createTestApp(options: Partial<AppOptions> & { start?: number } = {}): Promise<TestApp> {
+  const store = openMemoryStore();
+  const clock = new ManualClock(options.start ?? 1_000_000);
+  const metrics = createMetrics({ defaultMetrics: false });
+  const engine = createEngine({ store, runner: new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
+  const app = await buildApp({ ...options, engine, metrics });
+  await engine.start();
+  return {
+    app,
+    engine,
+    store,
+    clock,
+    metrics,
+    async advance(ms) {
+      clock.advance(ms);
+      for (const job of await engine.listJobs()) await engine.whenIdle(job.id);
+    },
+    async close() {
+      await app.close();
+      await engine.stop();
+      await store.close();
+    },
+  };
+}

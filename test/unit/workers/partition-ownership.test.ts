@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { PartitionOwnership } from "../../../src/workers/pool/partition-ownership.js";
+
+describe("PartitionOwnership", () => {
+  it("deals a job's partitions round-robin, starting each job one worker further", () => {
+    const o = new PartitionOwnership();
+    expect(o.assignJob("a", 4, [0, 1])).toEqual([0, 1, 0, 1]);
+    expect(o.assignJob("b", 3, [0, 1])).toEqual([1, 0, 1]);
+    expect(o.ownerOf("a", 2)).toBe(0);
+    expect(o.partitionsOf(1)).toEqual([
+      { jobId: "a", partition: 1 },
+      { jobId: "a", partition: 3 },
+      { jobId: "b", partition: 0 },
+      { jobId: "b", partition: 2 },
+    ]);
+  });
+
+  it("hands a lost worker's partitions to every live worker, evenly", () => {
+    const o = new PartitionOwnership();
+    o.assignJob("a", 6, [0, 1, 2]);
+    const moves = o.reassign(1, [0, 2, 3]);
+    expect(moves).toEqual([
+      { jobId: "a", partition: 1, owner: 0 },
+      { jobId: "a", partition: 4, owner: 2 },
+    ]);
+    expect(o.partitionsOf(1)).toEqual([]);
+    expect([0, 1, 2, 3, 4, 5].map((p) => o.ownerOf("a", p))).toEqual([0, 0, 2, 0, 2, 2]);
+  });
+
+  it("refuses to assign with no live worker", () => {
+    const o = new PartitionOwnership();
+    expect(() => o.assignJob("a", 2, [])).toThrow(/no live worker/);
+    o.assignJob("b", 2, [0]);
+    expect(() => o.reassign(0, [])).toThrow(/no live worker/);
+  });
+
+  it("forgets a removed job", () => {
+    const o = new PartitionOwnership();
+    o.assignJob("a", 2, [0, 1]);
+    o.removeJob("a");
+    expect(o.ownerOf("a", 0)).toBeUndefined();
+    expect(o.partitionsOf(0)).toEqual([]);
+  });
+});
