@@ -3,12 +3,14 @@
  * pause/resume, inspection, and bringing every catalogued job back after a restart by replaying its
  * recorded batch descriptors, so its state is exactly what it was.
  */
-import type { JobRecord, Store, StreamDefinition } from "../store/types.js";
+import type { JobRecord, Store } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob } from "./query/compile-job.js";
+import { jobInputs } from "./query/job-inputs.js";
+import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
 import { JobGenerator, type JobPosition } from "./scheduler/job-generator.js";
 import type { Streams } from "./streams.js";
@@ -19,6 +21,8 @@ export interface JobView {
   readonly id: string;
   readonly name: string;
   readonly input: string;
+  /** Every stream the job reads: `input`, then those a union, join or cogroup adds. */
+  readonly inputs: readonly string[];
   readonly status: JobRecord["status"];
   readonly createdAt: number;
   readonly failure: string | null;
@@ -39,11 +43,17 @@ export interface JobModel {
 
 const REPLAY_PAGE = 1000;
 
+/** Where a job's work runs: its map partitions (input slots) and its reduce partitions. */
+interface JobLayout {
+  readonly slots: readonly InputSlot[];
+  readonly partitions: number;
+}
+
 export class Jobs {
   private readonly generators = new Map<string, JobGenerator>();
 
-  /** Per job, the first offset of each input partition it may still need (for trimming). */
-  private readonly retainedFrom = new Map<string, readonly number[]>();
+  /** Per job and input stream, the first offset of each partition it may still need (for trimming). */
+  private readonly retainedFrom = new Map<string, Map<string, number[]>>();
 
   constructor(
     private readonly store: Store,
@@ -57,21 +67,18 @@ export class Jobs {
 
   async register(definition: unknown): Promise<JobView> {
     const plan = compileJob(definition);
-    const { name: id, input, startFrom } = plan.definition;
-    const stream = await this.store.catalog.getStream(input);
-    if (!stream) {
-      throw new EngineError("INVALID_JOB", `job definition is not valid: input: no stream named "${input}"; declare it with POST /v1/streams or push an event to it first`, {
-        problems: [{ path: "input", message: `no stream named "${input}"` }],
-      });
-    }
+    const { name: id, startFrom } = plan.definition;
+    const stored = plan.definition as unknown as Record<string, unknown>;
+    const layout = await this.layout(stored, plan.reducePartitions);
     if (await this.store.catalog.getJob(id)) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
+    // Keyed by input slot (for a one-input job: by partition).
     const startOffsets: Record<number, number> = {};
-    for (let p = 0; p < stream.partitions; p++) startOffsets[p] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(input, p);
-    const record: JobRecord = { id, definition: plan.definition as unknown as Record<string, unknown>, status: "running", createdAt: this.clock.now(), startOffsets };
-    const generator = this.create(record, stream, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
-    await this.deploy(record, stream, generator);
+    for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
+    const record: JobRecord = { id, definition: stored, status: "running", createdAt: this.clock.now(), startOffsets };
+    const generator = this.create(record, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
+    await this.deploy(record, layout, generator);
     await this.store.catalog.putJob(record);
-    this.retainedFrom.set(id, Object.values(startOffsets));
+    this.retainedFrom.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
     if (record.status === "running") generator.start();
     return this.view(record);
   }
@@ -139,7 +146,7 @@ export class Jobs {
 
   /** Names of jobs that read `stream`. */
   async readersOf(stream: string): Promise<string[]> {
-    return (await this.store.catalog.listJobs()).filter((j) => j.definition.input === stream).map((j) => j.id);
+    return (await this.store.catalog.listJobs()).filter((j) => jobInputs(j.definition).names.includes(stream)).map((j) => j.id);
   }
 
   async whenIdle(id: string): Promise<void> {
@@ -159,7 +166,7 @@ export class Jobs {
    * A replayed batch whose frame was never stored gets it now, so subscribers see no gap.
    */
   private async recover(record: JobRecord): Promise<void> {
-    const stream = await this.streams.get(String(record.definition.input));
+    const layout = await this.layout(record.definition, compileJob(record.definition).reducePartitions);
     const bounds = await this.store.results.bounds(record.id);
     const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
     let generator: JobGenerator | undefined;
@@ -170,11 +177,11 @@ export class Jobs {
         ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime }
         : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0 };
       if (checkpoint !== undefined && !atCheckpoint) continue;
-      generator = this.create(record, stream, position);
-      await this.deploy(record, stream, generator);
-      if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, stream.partitions))) {
+      generator = this.create(record, layout, position);
+      await this.deploy(record, layout, generator);
+      if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, layout.partitions))) {
         after = checkpoint ?? -Infinity;
-        this.retainedFrom.set(record.id, position.cursor);
+        this.retainedFrom.set(record.id, offsetsByStream(layout.slots, position.cursor));
         break;
       }
       await this.runner.undeploy(record.id);
@@ -202,7 +209,23 @@ export class Jobs {
     }
   }
 
-  private create(record: JobRecord, stream: StreamDefinition, position: JobPosition): JobGenerator {
+  /**
+   * The input slots and reduce partitions of a job, from its input streams as the catalogue has them.
+   * A stream that does not exist is a problem with the definition, named by where it is written.
+   */
+  private async layout(definition: Record<string, unknown>, reducePartitions: number | undefined): Promise<JobLayout> {
+    const { names, paths } = jobInputs(definition);
+    const streams = await Promise.all(names.map((name) => this.store.catalog.getStream(name)));
+    const missing = names.flatMap((name, i) => (streams[i] ? [] : [{ path: paths[i]!, message: `no stream named "${name}"` }]));
+    if (missing.length > 0) {
+      const summary = missing.map((m) => `${m.path}: ${m.message}`).join("; ");
+      throw new EngineError("INVALID_JOB", `job definition is not valid: ${summary}; declare it with POST /v1/streams or push an event to it first`, { problems: missing });
+    }
+    const slots = inputSlots(streams.map((s) => ({ name: s!.name, partitions: s!.partitions })));
+    return { slots, partitions: reducePartitions ?? streams[0]!.partitions };
+  }
+
+  private create(record: JobRecord, layout: JobLayout, position: JobPosition): JobGenerator {
     const plan = compileJob(record.definition);
     const generator = new JobGenerator(
       {
@@ -213,37 +236,36 @@ export class Jobs {
         checkpointIntervalMs: this.checkpointIntervalMs,
         publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
         onFailure: (jobId, error) => void this.fail(jobId, error),
-        onRetainedFrom: (jobId, offsets) => this.trimInput(jobId, offsets),
+        onRetainedFrom: (jobId, offsets) => this.trimInput(jobId, offsetsByStream(layout.slots, offsets)),
         forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
       },
-      { id: record.id, createdAt: record.createdAt, input: stream.name, partitions: stream.partitions, plan },
+      { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan },
       position,
     );
     this.generators.set(record.id, generator);
     return generator;
   }
 
-  private deploy(record: JobRecord, stream: StreamDefinition, generator: JobGenerator): Promise<void> {
-    return this.runner.deploy({ jobId: record.id, definition: record.definition, partitions: stream.partitions, history: generator.history });
+  private deploy(record: JobRecord, layout: JobLayout, generator: JobGenerator): Promise<void> {
+    return this.runner.deploy({ jobId: record.id, definition: record.definition, partitions: layout.partitions, history: generator.history });
   }
 
   /**
-   * Trims a stream's blocks below what every job reading it may still need. Best effort: when the
-   * store cannot do it now, the next checkpoint does.
+   * Trims each input stream's blocks below what every job reading it may still need. Best effort:
+   * when the store cannot do it now, the next checkpoint does.
    */
-  private async trimInput(jobId: string, offsets: readonly number[]): Promise<void> {
-    this.retainedFrom.set(jobId, offsets);
-    await this.trimBelowReaders(jobId).catch((error: Error) => {
-      if (error.name !== "StoreUnavailableError") throw error;
-    });
+  private async trimInput(jobId: string, needs: Map<string, number[]>): Promise<void> {
+    this.retainedFrom.set(jobId, needs);
+    for (const input of needs.keys()) {
+      await this.trimBelowReaders(input).catch((error: Error) => {
+        if (error.name !== "StoreUnavailableError") throw error;
+      });
+    }
   }
 
-  private async trimBelowReaders(jobId: string): Promise<void> {
-    const job = await this.store.catalog.getJob(jobId);
-    if (!job) return;
-    const input = String(job.definition.input);
+  private async trimBelowReaders(input: string): Promise<void> {
     const readers = await this.readersOf(input);
-    const needs = readers.map((id) => this.retainedFrom.get(id));
+    const needs = readers.map((id) => this.retainedFrom.get(id)?.get(input));
     if (needs.some((n) => n === undefined)) return; // a reader not yet known: keep everything
     const stream = await this.store.catalog.getStream(input);
     if (!stream) return;
@@ -276,6 +298,7 @@ export class Jobs {
       id: record.id,
       name: String(record.definition.name),
       input: String(record.definition.input),
+      inputs: jobInputs(record.definition).names,
       status: record.status,
       createdAt: record.createdAt,
       failure: record.failure ?? null,

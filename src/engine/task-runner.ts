@@ -11,7 +11,10 @@ import type { Interval } from "./time.js";
 export interface MapTask {
   readonly jobId: string;
   readonly batchTime: number;
+  /** The task's place among the batch's map tasks: its input partitions, input by input. */
   readonly partition: number;
+  /** Which of the job's inputs the blocks come from (JobPlan.inputs; absent: 0, its own). */
+  readonly input?: number;
   readonly blocks: readonly Uint8Array[];
 }
 
@@ -30,7 +33,7 @@ export interface ReduceTask {
   readonly batchTime: number;
   readonly partition: number;
   /**
-   * One packed share per map partition, in map-partition order. With an event-time step each share
+   * One packed share per map task, in map-partition order. With an event-time step each share
    * also carries its map partition's largest event time (see shuffle-codec.ts), so every reduce
    * partition derives the same watermark from its task alone, on first run and on replay.
    */
@@ -60,6 +63,7 @@ export interface JobDeployment {
   readonly jobId: string;
   /** The job's JSON definition, compiled where it runs. */
   readonly definition: Record<string, unknown>;
+  /** How many reduce partitions the job has. */
   readonly partitions: number;
   readonly history: PartitionHistory;
 }

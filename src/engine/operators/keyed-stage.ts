@@ -18,8 +18,11 @@ import type { Groups } from "./aggregate-set.js";
 import type { BatchContext, OperatorState, Row } from "./operator.js";
 
 export interface KeyedStage {
-  /** Map side: one input partition's rows of this batch, aggregated per key. */
-  partial(rows: readonly Row[], ctx: BatchContext): Groups;
+  /**
+   * Map side: one input partition's rows of this batch, aggregated per key. `input` is which of the
+   * job's inputs they came from (0: its own; a join keeps the sides apart, the rest ignore it).
+   */
+  partial(rows: readonly Row[], ctx: BatchContext, input?: number): Groups;
   /** The reduce side of one partition, with empty state. */
   reducer(partition: number): KeyedReducer;
 }

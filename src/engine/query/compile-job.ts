@@ -14,7 +14,7 @@ import { planSteps } from "./plan-steps.js";
  * A checked job, cut into the stages a batch runs in:
  *
  *   mapOperators    the narrow steps at the front (map, filter, flatMap, keyBy, sample): per input
- *                   partition
+ *                   partition, each input (the job's own, a union's or join's others) with its own
  *   keyed           the first keyed step (aggregate, window + aggregate, runningAggregate,
  *                   mapWithState, ...; see plan-steps.ts): partial per map partition, then merged per
  *                   key partition, where its state lives
@@ -28,7 +28,12 @@ export interface JobPlan {
   readonly batchInterval: Duration;
   /** How often the job emits: its window's slide, or every batch. */
   readonly slide: Duration;
-  mapOperators(): Operator[];
+  /** The streams the job reads: its `input`, then the `with` streams of its union, join or cogroup. */
+  readonly inputs: readonly string[];
+  /** How many partitions the keyed step runs in, when a repartition step says (else: the input's). */
+  readonly reducePartitions: number | undefined;
+  /** The map stage's operators for input `input` (an index into `inputs`; default 0). */
+  mapOperators(input?: number): Operator[];
   keyed(): KeyedStage | undefined;
   /** Applied to each reduce partition's rows before they are shipped (a pushed-down topK). */
   reduceOperators(): Operator[];
@@ -42,16 +47,19 @@ export function compileJob(input: unknown): JobPlan {
   const definition = parseDefinition(input);
   const problems: Problem[] = [];
   const batchInterval = checkBatchInterval(definition.batchInterval, problems);
-  if (definition.output !== undefined && definition.output === definition.input) {
-    problems.push({ path: "output", message: `a job cannot write to its own input "${definition.input}"; name another stream` });
-  }
   const stages = batchInterval ? planSteps(definition.steps, batchInterval, problems) : undefined;
+  const inputs = [definition.input, ...(stages?.otherInputs ?? [])];
+  if (definition.output !== undefined && inputs.includes(definition.output)) {
+    problems.push({ path: "output", message: `a job cannot write to a stream it reads ("${definition.output}"); name another stream` });
+  }
   if (problems.length > 0 || !batchInterval || !stages) throw invalid(problems);
   return {
     definition,
     batchInterval,
     slide: stages.slide ?? batchInterval,
-    mapOperators: () => stages.map.map((build) => build()),
+    inputs,
+    reducePartitions: stages.reducePartitions,
+    mapOperators: (input = 0) => (stages.map[input] ?? []).map((build) => build()),
     keyed: () => stages.keyed?.(),
     reduceOperators: () => stages.reduce.map((build) => build()),
     finalOperators: () => stages.final.map((build) => build()),

@@ -96,12 +96,36 @@ export const sortStep = z.strictObject({
   limit: z.number().int().min(1).max(100_000).optional(),
 });
 
+/** The steps another input of a job may run before it is combined: the narrow ones. */
+export const BRANCH_OPERATORS = ["map", "filter", "flatMap", "keyBy", "sample"] as const;
+const branchStep = z.discriminatedUnion("op", [mapStep, filterStep, flatMapStep, keyByStep, sampleStep], {
+  error: (issue) => (issue.code === "invalid_union" ? `an input's steps may only be ${BRANCH_OPERATORS.join(", ")}; aggregate after combining` : undefined),
+});
+/** Another stream a job reads, with the narrow steps its rows go through before they are combined. */
+export const branch = z.strictObject({ input: resourceName, steps: z.array(branchStep).max(100).default([]) });
+export const JOIN_TYPES = ["inner", "left", "right", "full"] as const;
+const windowSpec = z.strictObject(windowFields);
+
+export const unionStep = z.strictObject({ op: z.literal("union"), with: z.array(branch).min(1, "name at least one other input, e.g. [{\"input\": \"views\"}]").max(7) });
+export const joinStep = z.strictObject({
+  op: z.literal("join"),
+  with: branch,
+  type: z.enum(JOIN_TYPES, { error: `must be one of ${JOIN_TYPES.join(", ")}` }).optional(),
+  window: windowSpec.optional(),
+});
+export const cogroupStep = z.strictObject({ op: z.literal("cogroup"), with: branch, window: windowSpec.optional() });
+export const repartitionStep = z.strictObject({ op: z.literal("repartition"), partitions: z.number().int().min(1).max(256) });
+
 const STEP_SCHEMAS = {
   map: mapStep,
   filter: filterStep,
   flatMap: flatMapStep,
   keyBy: keyByStep,
   sample: sampleStep,
+  union: unionStep,
+  repartition: repartitionStep,
+  join: joinStep,
+  cogroup: cogroupStep,
   window: windowStep,
   aggregate: aggregateStep,
   runningAggregate: runningAggregateStep,
@@ -124,6 +148,10 @@ export const step = z.discriminatedUnion("op", [
   flatMapStep,
   keyByStep,
   sampleStep,
+  unionStep,
+  repartitionStep,
+  joinStep,
+  cogroupStep,
   windowStep,
   aggregateStep,
   runningAggregateStep,
@@ -156,6 +184,8 @@ export type WindowStep = z.infer<typeof windowStep>;
 /** The window fields of window, countByWindow, reduceByWindow and countByValueAndWindow. */
 export type WindowFields = Pick<WindowStep, "length" | "slide">;
 export type EventWindowStep = z.infer<typeof eventWindowStep>;
+export type Branch = z.infer<typeof branch>;
+export type JoinType = (typeof JOIN_TYPES)[number];
 export type AggregateStep = z.infer<typeof aggregateStep>;
 export type Aggregations = z.infer<typeof aggregations>;
 export type TopKStep = z.infer<typeof topKStep>;

@@ -9,22 +9,30 @@
  *            partition, merged per reduce partition where its state lives); a later one runs in the
  *            final stage on the whole batch, and may not keep state
  *   final    ordering the whole batch (topK, sort): always in the final stage
+ *
+ * union, join and cogroup also read other streams (`with`): each has its own narrow steps in the map
+ * stage, and a union's later narrow steps run on every input (see plan-inputs.ts). repartition sets
+ * how many partitions the keyed step runs in.
  */
 import type { Problem } from "../errors.js";
-import { ExpressionError } from "../expr/cel-expression.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
 import type { Operator } from "../operators/operator.js";
-import { StepFieldError } from "../operators/step-field-error.js";
 import type { Duration } from "../time.js";
-import { describeStep, type StepPlan } from "./step-plans.js";
+import { describeStep, tryBuild } from "./step-plans.js";
 import type { Step } from "./job-definition.js";
+import { planOtherInputs } from "./plan-inputs.js";
 
 type Builder = () => Operator;
 
 export interface StageBuilders {
   /** The slide of the keyed stage's window, when it has one. */
   slide?: Duration;
-  map: Builder[];
+  /** The map stage's narrow steps per input: the job's own input first, then each of `otherInputs`. */
+  map: Builder[][];
+  /** The streams a union, join or cogroup reads besides the job's input, in input order from 1. */
+  otherInputs: string[];
+  /** How many partitions the keyed step runs in, when a repartition step says. */
+  reducePartitions?: number;
   keyed: (() => KeyedStage) | undefined;
   /**
    * Applied to each reduce partition's rows before they leave it: a topK right after the keyed step.
@@ -36,14 +44,25 @@ export interface StageBuilders {
 }
 
 export function planSteps(steps: readonly Step[], batch: Duration, problems: Problem[]): StageBuilders {
-  const stages: StageBuilders = { map: [], keyed: undefined, reduce: [], final: [] };
+  const stages: StageBuilders = { map: [[]], otherInputs: [], keyed: undefined, reduce: [], final: [] };
   /** Narrow steps go to the map stage until the first step that needs the whole batch. */
   let narrowPrefix = true;
   /** Whether rows carry a `key` here (a keyBy, not undone by a flatMap or a project without key). */
   let keyed = false;
+  /** Narrow steps after a union run on every input; before it, on the job's own input only. */
+  let afterUnion = false;
+  let repartitionAt: number | undefined;
   for (let i = 0; i < steps.length; i++) {
     const index = i;
     const at = (field: string, step = index) => `steps[${step}]${field === "" ? "" : `.${field}`}`;
+    const step = steps[index]!;
+    if (step.op === "union" || step.op === "join" || step.op === "cogroup") {
+      const others = planOtherInputs(step, { batch, keyed, narrowPrefix, combined: stages.otherInputs.length > 0 }, at, problems);
+      if (!others) continue;
+      stages.otherInputs.push(...others.map((o) => o.input));
+      stages.map.push(...others.map((o) => o.map));
+      afterUnion = step.op === "union";
+    }
     const described = describeStep(steps, index, { batch, keyed }, (field, message) => problems.push({ path: at(field), message }));
     if (!described) continue;
     const { plan, consumes } = described;
@@ -53,8 +72,17 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
     if (plan.keyedAfter !== undefined) keyed = plan.keyedAfter;
     if (!built) continue;
     switch (plan.kind) {
+      case "union":
+        break;
+      case "repartition":
+        if (!narrowPrefix) problems.push({ path: at("op"), message: "repartition must come before the job's keyed step (aggregate, window, join, ...), whose partitions it sets" });
+        stages.reducePartitions = plan.partitions;
+        repartitionAt = index;
+        break;
       case "narrow":
-        (narrowPrefix ? stages.map : stages.final).push(plan.build);
+        if (!narrowPrefix) stages.final.push(plan.build);
+        else if (afterUnion) for (const inputSteps of stages.map) inputSteps.push(plan.build);
+        else stages.map[0]!.push(plan.build);
         break;
       case "final":
         if (plan.op === "topK" && stages.keyed && stages.final.length === 0) stages.reduce.push(plan.build);
@@ -75,28 +103,14 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
         break;
     }
   }
-  return stages;
-}
-
-/** Builds the step once, so that every expression is compiled (and every mistake found) now. */
-function tryBuild(plan: StepPlan, at: (field: string) => string, problems: Problem[]): boolean {
-  try {
-    plan.build();
-    return true;
-  } catch (error) {
-    const field = error instanceof StepFieldError ? error.field : plan.field;
-    problems.push({ path: at(field), message: describe(error) });
-    return false;
+  if (repartitionAt !== undefined && !stages.keyed) {
+    problems.push({ path: `steps[${repartitionAt}]`, message: "repartition sets how many partitions the job's keyed step (aggregate, window, join, ...) runs in; add one after it, or remove repartition" });
   }
+  return stages;
 }
 
 /** A keyed step after the first one runs on the whole batch's rows, as one partition. */
 function finalAggregate(stage: KeyedStage): Operator {
   const reducer = stage.reducer(0);
   return { process: (rows, ctx) => reducer.reduce([stage.partial(rows, ctx)], ctx) };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof ExpressionError) return error.message;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -8,6 +8,7 @@ import { countByValueAndWindowStage, countByValueStage, distinctStage } from "..
 import { eventWindowStage, type EventWindowShape } from "../operators/event-window.js";
 import { filterOperator } from "../operators/filter.js";
 import { flatMapOperator } from "../operators/flat-map.js";
+import { joinStage } from "../operators/join.js";
 import { keyByOperator } from "../operators/key-by.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
 import { mapWithStateStage } from "../operators/map-with-state.js";
@@ -19,6 +20,8 @@ import { sortOperator } from "../operators/sort.js";
 import { topKOperator } from "../operators/top-k.js";
 import { trainLogisticRegressionStage } from "../operators/train-logistic-regression.js";
 import { countByWindowStage, reduceByWindowStage, windowAggregateStage, type WindowSpec } from "../operators/window-aggregate.js";
+import { StepFieldError } from "../operators/step-field-error.js";
+import type { Problem } from "../errors.js";
 import { Duration } from "../time.js";
 import type { EventWindowStep, Step, WindowFields } from "./job-definition.js";
 
@@ -30,9 +33,15 @@ interface PlanBase {
   readonly keyedAfter?: boolean;
 }
 
+/**
+ * narrow, keyed and final steps build operators (see plan-steps.ts); union and repartition shape the
+ * job instead: which streams it reads, how many partitions its keyed step runs in.
+ */
 export type StepPlan =
   | (PlanBase & { readonly kind: "narrow" | "final"; readonly build: () => Operator })
-  | (PlanBase & { readonly kind: "keyed"; readonly build: () => KeyedStage; readonly stateful: boolean; readonly slide?: Duration });
+  | (PlanBase & { readonly kind: "keyed"; readonly build: () => KeyedStage; readonly stateful: boolean; readonly slide?: Duration })
+  | (PlanBase & { readonly kind: "union" })
+  | (PlanBase & { readonly kind: "repartition"; readonly partitions: number });
 
 export interface PlanContext {
   readonly batch: Duration;
@@ -74,6 +83,21 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       return one(narrow("key", () => keyByOperator(step.key), true));
     case "sample":
       return one(narrow("fraction", () => sampleOperator(step.fraction, step.seed ?? 0)));
+    case "union":
+      return one({ op: step.op, kind: "union", field: "with" });
+    case "repartition":
+      return one({ op: step.op, kind: "repartition", field: "partitions", partitions: step.partitions });
+    case "join":
+    case "cogroup": {
+      if (!keyed) {
+        report("op", `${step.op} matches rows by key: add a keyBy step before it (and end the steps of its "with" input with a keyBy)`);
+        return undefined;
+      }
+      const window = step.window && checkWindow(step.window, batch, (field, message) => report(`window.${field}`, message));
+      if (step.window && !window) return undefined;
+      const spec = { kind: step.op, type: step.op === "join" ? (step.type ?? "inner") : "inner", ...(window ? { window } : {}) } as const;
+      return one(keyedPlan("op", () => joinStage(spec), { stateful: window !== undefined, ...(window ? { slide: window.slide } : {}), keyedAfter: true }));
+    }
     case "window": {
       const next = steps[i + 1];
       if (next?.op !== "aggregate") {
@@ -142,6 +166,19 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       return one({ op: step.op, kind: "final", field: "by", build: () => topKOperator(step.k, step.by, step.order ?? "desc") });
     case "sort":
       return one({ op: step.op, kind: "final", field: "by", build: () => sortOperator(step.by, step.order ?? "asc", step.limit) });
+  }
+}
+
+/** Builds the step once, so that every expression is compiled (and every mistake found) now. */
+export function tryBuild(plan: StepPlan, at: (field: string) => string, problems: Problem[]): boolean {
+  if (plan.kind === "union" || plan.kind === "repartition") return true;
+  try {
+    plan.build();
+    return true;
+  } catch (error) {
+    const field = error instanceof StepFieldError ? error.field : plan.field;
+    problems.push({ path: at(field), message: error instanceof Error ? error.message : String(error) });
+    return false;
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Runs one recorded batch of one job through the runner: a map task per input partition that has
- * blocks, a reduce task per reduce partition (for keyed jobs), then the final steps here. The result
+ * Runs one recorded batch of one job through the runner: a map task per input slot (each partition
+ * of each input stream) that has blocks, a reduce task per reduce partition (for keyed jobs), then the final steps here. The result
  * is a pure function of the descriptor and the state the previous batch left.
  */
 import type { BatchDescriptor, StreamLog } from "../../store/types.js";
@@ -11,6 +11,7 @@ import { FinalStage } from "../stages/final-stage.js";
 import { addRowErrors, type RowErrorReport } from "../stages/row-errors.js";
 import { decodeRows, encodeGroups, encodeRows } from "../stages/shuffle-codec.js";
 import type { MapResult, ReduceTask, TaskRunner } from "../task-runner.js";
+import type { InputSlot } from "./input-slots.js";
 
 export interface BatchOutcome {
   readonly output: BatchOutput | null;
@@ -33,6 +34,7 @@ export class BatchExecutor {
   constructor(
     private readonly jobId: string,
     plan: JobPlan,
+    private readonly slots: readonly InputSlot[],
     private readonly partitions: number,
     private readonly runner: TaskRunner,
     private readonly log: StreamLog,
@@ -44,12 +46,16 @@ export class BatchExecutor {
   async execute(descriptor: BatchDescriptor): Promise<BatchOutcome> {
     const { batchTime } = descriptor;
     const rowErrors: RowErrorReport = { count: 0 };
+    if (descriptor.ranges.length !== this.slots.length) {
+      throw new Error(`batch ${batchTime} of job ${this.jobId} has ${descriptor.ranges.length} block ranges for ${this.slots.length} input partitions`);
+    }
+    // Range i is slot i's (see input-slots.ts).
     const mapped = await Promise.all(
-      Array.from({ length: this.partitions }, async (_, partition): Promise<MapResult> => {
-        const ranges = descriptor.ranges.filter((r) => r.partition === partition);
-        const blocks = (await Promise.all(ranges.map((r) => this.log.read(r)))).flat().map((b) => b.payload);
+      this.slots.map(async (slot, i): Promise<MapResult> => {
+        const range = descriptor.ranges[i]!;
+        const blocks = range.to > range.from ? (await this.log.read(range)).map((b) => b.payload) : [];
         if (blocks.length === 0) return this.nothingMapped();
-        return this.runner.map({ jobId: this.jobId, batchTime, partition, blocks });
+        return this.runner.map({ jobId: this.jobId, batchTime, partition: i, input: slot.input, blocks });
       }),
     );
     const events = mapped.reduce((n, m) => n + m.events, 0);

@@ -12,6 +12,7 @@ import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
 import { BatchExecutor, type BatchOutcome } from "./batch-executor.js";
 import { checkpointEveryBatches, isCheckpointBatch } from "./checkpoint-policy.js";
+import type { InputSlot } from "./input-slots.js";
 import { JobHistory } from "./job-history.js";
 import { JobProgress } from "./job-progress.js";
 
@@ -38,12 +39,14 @@ export interface GeneratorDeps {
 export interface GeneratorJob {
   readonly id: string;
   readonly createdAt: number;
-  readonly input: string;
+  /** Every partition of every input, in descriptor order. */
+  readonly slots: readonly InputSlot[];
+  /** How many reduce partitions its keyed step runs in. */
   readonly partitions: number;
   readonly plan: JobPlan;
 }
 
-/** Where a job stands: the next block of each partition to cut, its last frame and batch. */
+/** Where a job stands: the next block of each input slot to cut, its last frame and batch. */
 export interface JobPosition {
   readonly cursor: readonly number[];
   readonly lastSeq: number;
@@ -74,7 +77,7 @@ export class JobGenerator {
     private readonly job: GeneratorJob,
     position: JobPosition,
   ) {
-    this.executor = new BatchExecutor(job.id, job.plan, job.partitions, deps.runner, deps.store.streams);
+    this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, deps.runner, deps.store.streams);
     this.checkpointEvery = checkpointEveryBatches(job.plan.batchInterval, job.plan.slide, deps.checkpointIntervalMs);
     this.cursor = [...position.cursor];
     this.lastSeq = position.lastSeq;
@@ -166,11 +169,11 @@ export class JobGenerator {
     }
   }
 
-  /** Every partition gets a range, empty or not, so each descriptor also says where the job stands. */
+  /** Every input slot gets a range, empty or not, so each descriptor also says where the job stands. */
   private async cut(batchTime: number): Promise<BatchDescriptor> {
-    const { input } = this.job;
-    const ends = await Promise.all(this.cursor.map((_, p) => this.deps.store.streams.endOffset(input, p)));
-    const ranges: BlockRange[] = ends.map((to, partition) => ({ stream: input, partition, from: this.cursor[partition]!, to }));
+    const { slots } = this.job;
+    const ends = await Promise.all(slots.map((slot) => this.deps.store.streams.endOffset(slot.stream, slot.partition)));
+    const ranges: BlockRange[] = ends.map((to, i) => ({ stream: slots[i]!.stream, partition: slots[i]!.partition, from: this.cursor[i]!, to }));
     const descriptor: BatchDescriptor = { jobId: this.job.id, batchTime, ranges };
     await this.deps.store.batches.record(descriptor);
     this.cursor = ends;

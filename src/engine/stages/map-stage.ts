@@ -11,26 +11,30 @@ import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 import { encodeRows, encodeShare } from "./shuffle-codec.js";
 
 export class MapStage {
-  private readonly operators: Operator[];
+  /** Per input of the job, its narrow steps. */
+  private readonly operators: Operator[][];
   private readonly keyed: KeyedStage | undefined;
 
   constructor(
     plan: JobPlan,
     private readonly reducePartitions: number,
   ) {
-    this.operators = plan.mapOperators();
+    this.operators = plan.inputs.map((_, input) => plan.mapOperators(input));
     this.keyed = plan.keyed();
   }
 
   run(task: MapTask): MapResult {
+    const input = task.input ?? 0;
+    const operators = this.operators[input];
+    if (!operators) throw new Error(`job ${task.jobId} has no input ${input}`);
     const rowErrors: RowErrorReport = { count: 0 };
     const ctx: BatchContext = { batchTime: task.batchTime, onRowError: rowErrorCollector(rowErrors) };
     let rows: Row[] = [];
     for (const block of task.blocks) for (const event of decodeBlock(block)) rows.push(event);
     const events = rows.length;
-    for (const operator of this.operators) rows = operator.process(rows, ctx) ?? [];
+    for (const operator of operators) rows = operator.process(rows, ctx) ?? [];
     if (!this.keyed) return { events, rowErrors, rows: encodeRows(rows) };
-    const groups = this.keyed.partial(rows, ctx);
+    const groups = this.keyed.partial(rows, ctx, input);
     const shares = splitByReducePartition(groups, this.reducePartitions).map((share) => encodeShare(share, ctx.maxEventTime));
     return { events, rowErrors, shares };
   }

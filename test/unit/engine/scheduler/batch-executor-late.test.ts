@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { encodeBlock } from "../../../../src/engine/block-codec.js";
 import { compileJob } from "../../../../src/engine/query/compile-job.js";
 import { BatchExecutor } from "../../../../src/engine/scheduler/batch-executor.js";
+import { inputSlots } from "../../../../src/engine/scheduler/input-slots.js";
 import { JobProgress } from "../../../../src/engine/scheduler/job-progress.js";
 import type { Block, BlockRange, StreamLog } from "../../../../src/store/types.js";
 import { InThreadRunner } from "../../../../src/workers/in-thread-runner.js";
@@ -20,7 +21,7 @@ describe("BatchExecutor with an eventWindow", () => {
     await runner.deploy({ jobId: "j", definition, partitions: 2, history: { since: async () => ({ snapshot: undefined, tasks: [] }) } });
     const progress = new JobProgress();
     const run = async (batchTime: number, events: Record<string, unknown>[][]) => {
-      const executor = new BatchExecutor("j", plan, 2, runner, logOf(events));
+      const executor = new BatchExecutor("j", plan, inputSlots([{ name: "s", partitions: 2 }]), 2, runner, logOf(events));
       const ranges = events.map((_, partition) => ({ stream: "s", partition, from: 0, to: 1 }));
       const outcome = await executor.execute({ jobId: "j", batchTime, ranges });
       progress.batchCut();

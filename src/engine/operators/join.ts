@@ -1,0 +1,132 @@
+/**
+ * join and cogroup of a job's two inputs by key (Spark's join, leftOuterJoin, rightOuterJoin,
+ * fullOuterJoin and cogroup), per batch or, with a window, over the last `length` of batches of both
+ * sides, emitted every `slide` (windowed joins).
+ *
+ *   map side     each input partition's rows grouped by key, on their side: entry.vals[0] holds the
+ *                left (the job's own input) rows, vals[1] the right (the `with` input) rows
+ *   reduce side  per key, the left and right rows of the batch (or of the window's batches, oldest
+ *                first) combined:
+ *                  join     one row {key, left, right} per pair; `left`, `right` and `full` outer
+ *                           joins also keep a row whose other side is missing, with null there
+ *                  cogroup  one row {key, left: [...], right: [...]} per key seen on either side
+ *
+ * The rows inside `left` and `right` are the sides' rows without their `key` field (it is on the
+ * joined row). Keys come out in the order they first appear; pairs in arrival order, left-major.
+ */
+import type { JoinType } from "../query/job-definition.js";
+import type { Entry, Groups } from "./aggregate-set.js";
+import type { Key } from "./key-by.js";
+import type { KeyedStage } from "./keyed-stage.js";
+import { perRow, type Row } from "./operator.js";
+import type { WindowSpec } from "./window-aggregate.js";
+
+export interface JoinSpec {
+  readonly kind: "join" | "cogroup";
+  /** join only: which unmatched rows are kept (default inner: none). */
+  readonly type: JoinType;
+  /** Joins over a sliding window of both sides instead of each batch alone. */
+  readonly window?: WindowSpec;
+}
+
+/** The two sides of one key: left rows, right rows. */
+type Sides = [Row[], Row[]];
+type SidesByKey = Map<Key | undefined, Sides>;
+type JoinSnapshot = [Key | undefined, Row[], Row[]][][];
+
+export function joinStage(spec: JoinSpec): KeyedStage {
+  const batchesPerWindow = spec.window ? spec.window.length.div(spec.window.batchInterval) : 1;
+  return {
+    partial: (rows, ctx, input = 0) => {
+      const side = input === 0 ? 0 : 1;
+      const groups: Groups = new Map();
+      perRow(rows, ctx, (row) => {
+        const key = row.key as Key | undefined;
+        let entry = groups.get(key);
+        if (!entry) groups.set(key, (entry = { key, rows: 0, acc: [], vals: [[], []] }));
+        entry.rows += 1;
+        (entry.vals![side] as Row[]).push(row);
+      });
+      return groups;
+    },
+    reducer() {
+      /** The sides of the last `batchesPerWindow` batches, oldest first. */
+      let batches: SidesByKey[] = [];
+      return {
+        reduce(partials, ctx) {
+          batches.push(sidesOf(partials));
+          if (batches.length > batchesPerWindow) batches.shift();
+          if (spec.window) {
+            if (ctx.batchTime % spec.window.slide.ms !== 0) return null;
+            ctx.window = { start: ctx.batchTime - spec.window.length.ms, end: ctx.batchTime };
+          }
+          const sides = batches.length === 1 ? batches[0]! : mergeSides(batches);
+          return spec.kind === "cogroup" ? cogroupRows(sides) : joinRows(sides, spec.type);
+        },
+        state: spec.window && {
+          snapshot: (): JoinSnapshot => batches.map((b) => [...b].map(([key, [left, right]]) => [key, left, right])),
+          restore: (snapshot) => {
+            batches = (snapshot as JoinSnapshot).map((b) => new Map(b.map(([key, left, right]) => [key, [left, right]])));
+          },
+          size: () => mergeSides(batches).size,
+        },
+      };
+    },
+  };
+}
+
+/** One batch's partials (in map-partition order) as the sides of each key. */
+function sidesOf(partials: readonly Groups[]): SidesByKey {
+  const sides: SidesByKey = new Map();
+  for (const partial of partials) {
+    for (const [key, entry] of partial) {
+      let held = sides.get(key);
+      if (!held) sides.set(key, (held = [[], []]));
+      held[0].push(...sideRows(entry, 0));
+      held[1].push(...sideRows(entry, 1));
+    }
+  }
+  return sides;
+}
+
+function sideRows(entry: Entry, side: 0 | 1): Row[] {
+  return (entry.vals?.[side] as Row[] | undefined) ?? [];
+}
+
+function mergeSides(batches: readonly SidesByKey[]): SidesByKey {
+  const merged: SidesByKey = new Map();
+  for (const batch of batches) {
+    for (const [key, [left, right]] of batch) {
+      let held = merged.get(key);
+      if (!held) merged.set(key, (held = [[], []]));
+      held[0].push(...left);
+      held[1].push(...right);
+    }
+  }
+  return merged;
+}
+
+function joinRows(sides: SidesByKey, type: JoinType): Row[] {
+  const keepLeft = type === "left" || type === "full";
+  const keepRight = type === "right" || type === "full";
+  const out: Row[] = [];
+  for (const [key, [left, right]] of sides) {
+    if (left.length > 0 && right.length > 0) {
+      for (const l of left) for (const r of right) out.push({ key, left: withoutKey(l), right: withoutKey(r) });
+    } else if (left.length > 0 && keepLeft) {
+      for (const l of left) out.push({ key, left: withoutKey(l), right: null });
+    } else if (right.length > 0 && keepRight) {
+      for (const r of right) out.push({ key, left: null, right: withoutKey(r) });
+    }
+  }
+  return out;
+}
+
+function cogroupRows(sides: SidesByKey): Row[] {
+  return [...sides].map(([key, [left, right]]) => ({ key, left: left.map(withoutKey), right: right.map(withoutKey) }));
+}
+
+function withoutKey(row: Row): Row {
+  const { key: _key, ...rest } = row;
+  return rest;
+}
