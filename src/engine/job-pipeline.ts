@@ -26,22 +26,34 @@ export class JobPipeline {
   private readonly reducers: PartitionReducer[];
   private readonly final: FinalStage;
 
-  /** `partitions` input (and reduce) partitions; events are dealt to them round-robin. */
+  /**
+   * `partitions` partitions per input; events are dealt to them round-robin. The keyed step runs in
+   * as many reduce partitions, unless a repartition step says otherwise.
+   */
   constructor(
     plan: JobPlan,
     private readonly partitions = 1,
   ) {
-    this.map = new MapStage(plan, partitions);
-    this.reducers = plan.keyed() ? Array.from({ length: partitions }, (_, p) => new PartitionReducer(plan, p)) : [];
+    const reducePartitions = plan.reducePartitions ?? partitions;
+    this.map = new MapStage(plan, reducePartitions);
+    this.reducers = plan.keyed() ? Array.from({ length: reducePartitions }, (_, p) => new PartitionReducer(plan, p)) : [];
     this.final = new FinalStage(plan);
   }
 
-  /** Runs one batch. Returns null when no frame is due (a window between slides). */
+  /** Runs one batch of a one-input job. Returns null when no frame is due (a window between slides). */
   process(batchTime: number, events: Row[], errors: RowErrorReport): BatchOutput | null {
+    return this.processInputs(batchTime, [events], errors);
+  }
+
+  /** Runs one batch with the events of each of the job's inputs (in JobPlan.inputs order). */
+  processInputs(batchTime: number, eventsByInput: readonly Row[][], errors: RowErrorReport): BatchOutput | null {
     const jobId = "pipeline";
-    const dealt: Row[][] = Array.from({ length: this.partitions }, () => []);
-    events.forEach((event, i) => dealt[i % this.partitions]!.push(event));
-    const mapped = dealt.map((share, partition) => this.map.run({ jobId, batchTime, partition, blocks: [encodeBlock(share)] }));
+    const tasks = eventsByInput.flatMap((events, input) => {
+      const dealt: Row[][] = Array.from({ length: this.partitions }, () => []);
+      events.forEach((event, i) => dealt[i % this.partitions]!.push(event));
+      return dealt.map((share) => ({ input, share }));
+    });
+    const mapped = tasks.map(({ input, share }, partition) => this.map.run({ jobId, batchTime, partition, input, blocks: [encodeBlock(share)] }));
     for (const m of mapped) addRowErrors(errors, m.rowErrors);
     let rows: Row[] = [];
     let window: Interval | null = null;

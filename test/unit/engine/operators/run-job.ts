@@ -18,6 +18,17 @@ export function runJob(steps: unknown[], batches: Row[][], options: RunOptions =
   return batches.map((events, i) => pipeline.process((i + 1) * plan.batchInterval.ms, events, errors));
 }
 
+/**
+ * Runs a job that reads several streams: `batches[i][n]` are batch i's events of input n (the job's
+ * own input "s", then the `with` inputs of its union, join or cogroup).
+ */
+export function runJobInputs(steps: unknown[], batches: Row[][][], options: RunOptions = {}): (BatchOutput | null)[] {
+  const plan = compileJob({ name: "t", input: "s", batchInterval: options.batchInterval ?? "1s", steps });
+  const pipeline = new JobPipeline(plan, options.partitions ?? 1);
+  const errors = options.errors ?? { count: 0 };
+  return batches.map((inputs, i) => pipeline.processInputs((i + 1) * plan.batchInterval.ms, inputs, errors));
+}
+
 export const rowsOf = (outputs: (BatchOutput | null)[]) => outputs.map((o) => (o === null ? null : o.rows));
 export const asMultiset = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
 

@@ -18,6 +18,8 @@ const STATEFUL_JOBS: unknown[][] = [
   [{ op: "countByValueAndWindow", of: "w", length: "3s" }],
   [{ op: "keyBy", key: "k" }, { op: "mapWithState", init: "0", update: "state + 1", timeout: "2s", onTimeout: "{'gone': key}" }],
   [{ op: "mapWithState", update: "state == null ? [value.w] : state + [value.w]" }],
+  [{ op: "keyBy", key: "k" }, { op: "join", type: "full", with: { input: "t", steps: [{ op: "keyBy", key: "k" }] }, window: { length: "3s" } }],
+  [{ op: "keyBy", key: "w" }, { op: "cogroup", with: { input: "t", steps: [{ op: "keyBy", key: "w" }] }, window: { length: "4s", slide: "2s" } }],
   [{ op: "trainLogisticRegression", features: ["v == null ? 0 : v"], label: "w == 'x' ? 1 : (w == 'y' ? 0 : null)", iterations: 2 }],
 ];
 
@@ -28,13 +30,15 @@ describe("snapshot and restore", () => {
         const plan = compileJob({ name: "t", input: "s", steps });
         const at = cut % batches.length;
         const errors = { count: 0 };
+        // A two-input job reads the batch on one side and the batch backwards on the other.
+        const inputs = (b: (typeof batches)[number]) => [b, [...b].reverse()].slice(0, plan.inputs.length);
         const straight = new JobPipeline(plan, partitions);
-        const expected = batches.map((b, i) => straight.process((i + 1) * 1000, b, errors));
+        const expected = batches.map((b, i) => straight.processInputs((i + 1) * 1000, inputs(b), errors));
         const first = new JobPipeline(plan, partitions);
-        batches.slice(0, at).forEach((b, i) => first.process((i + 1) * 1000, b, errors));
+        batches.slice(0, at).forEach((b, i) => first.processInputs((i + 1) * 1000, inputs(b), errors));
         const resumed = new JobPipeline(plan, partitions);
         resumed.restore(first.snapshot());
-        const rest = batches.slice(at).map((b, i) => resumed.process((at + i + 1) * 1000, b, errors));
+        const rest = batches.slice(at).map((b, i) => resumed.processInputs((at + i + 1) * 1000, inputs(b), errors));
         expect(rest).toEqual(expected.slice(at));
       }),
       RUNS,

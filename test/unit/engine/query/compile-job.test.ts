@@ -5,6 +5,7 @@ import { compileJob } from "../../../../src/engine/query/compile-job.js";
 
 const base = { name: "j", input: "s", batchInterval: "1s" };
 const agg = { op: "aggregate", aggs: { count: { fn: "count" } } };
+const keyBy = { op: "keyBy", key: "k" };
 
 function problemsOf(definition: unknown): { path: string; message: string }[] {
   try {
@@ -37,6 +38,21 @@ describe("compileJob refuses", () => {
     ["an unknown aggregate function", { ...base, steps: [{ op: "aggregate", aggs: { s: { fn: "median" } } }] }, "steps[0].aggs.s.fn", /count, sum, min, max, avg/],
     ["a map with neither set nor project", { ...base, steps: [{ op: "map" }] }, "steps[0].op", /exactly one of "set"/],
     ["state after an aggregation", { ...base, steps: [agg, { op: "runningAggregate", aggs: { c: { fn: "count" } } }] }, "steps[1].op", /must be the first aggregation/],
+    ["a join without a key on the job's side", { ...base, steps: [{ op: "join", with: { input: "t", steps: [keyBy] } }] }, "steps[0].op", /join matches rows by key: add a keyBy step before it/],
+    ["a join without a key on the other side", { ...base, steps: [keyBy, { op: "join", with: { input: "t" } }] }, "steps[1].with.steps", /end this input's steps with a keyBy/],
+    ["a cogroup whose other input drops its key", { ...base, steps: [keyBy, { op: "cogroup", with: { input: "t", steps: [keyBy, { op: "flatMap", expr: "[1]" }] } }] }, "steps[1].with.steps", /cogroup matches rows by key/],
+    ["a join with an unknown type", { ...base, steps: [keyBy, { op: "join", type: "outer", with: { input: "t", steps: [keyBy] } }] }, "steps[1].type", /inner, left, right, full/],
+    ["a join window shorter than its slide", { ...base, steps: [keyBy, { op: "join", with: { input: "t", steps: [keyBy] }, window: { length: "2s", slide: "4s" } }] }, "steps[1].window.slide", /must not be longer/],
+    ["a join after an aggregation", { ...base, steps: [keyBy, agg, { op: "join", with: { input: "t", steps: [keyBy] } }] }, "steps[2].op", /must come before any aggregation/],
+    ["a union whose inputs are keyed differently", { ...base, steps: [keyBy, { op: "union", with: [{ input: "t" }] }, agg] }, "steps[1].with[0].steps", /keyed alike/],
+    ["a union with no other input", { ...base, steps: [{ op: "union", with: [] }] }, "steps[0].with", /at least one other input/],
+    ["an aggregate among an input's steps", { ...base, steps: [{ op: "union", with: [{ input: "t", steps: [agg] }] }] }, "steps[0].with[0].steps[0].op", /may only be map, filter, flatMap, keyBy, sample/],
+    ["a CEL error among an input's steps", { ...base, steps: [{ op: "union", with: [{ input: "t", steps: [{ op: "filter", where: "1 + 'a'" }] }] }] }, "steps[0].with[0].steps[0].where", /cannot be applied/],
+    ["two steps that combine inputs", { ...base, steps: [{ op: "union", with: [{ input: "t" }] }, { op: "union", with: [{ input: "u" }] }] }, "steps[1].op", /combines its inputs once/],
+    ["a repartition with no keyed step after it", { ...base, steps: [{ op: "repartition", partitions: 4 }] }, "steps[0]", /add one after it, or remove repartition/],
+    ["a repartition after the keyed step", { ...base, steps: [keyBy, agg, { op: "repartition", partitions: 4 }] }, "steps[2].op", /must come before the job's keyed step/],
+    ["a repartition into 0 partitions", { ...base, steps: [{ op: "repartition", partitions: 0 }, agg] }, "steps[0].partitions", /1/],
+    ["an output that the job also reads through a join", { ...base, output: "t", steps: [keyBy, { op: "join", with: { input: "t", steps: [keyBy] } }] }, "output", /cannot write to a stream it reads \("t"\)/],
     ["a bad job name", { ...base, name: "../etc", steps: [agg] }, "name", /letters, digits/],
     ["an error in a window's aggregate, at the aggregate", { ...base, steps: [{ op: "window", length: "2s" }, { op: "aggregate", aggs: { s: { fn: "sum", of: "1 + 'a'" } } }] }, "steps[1].aggs.s.of", /cannot be applied/],
     ["limit on an aggregation other than collect", { ...base, steps: [{ op: "aggregate", aggs: { s: { fn: "sum", of: "v", limit: 3 } } }] }, "steps[0].aggs.s.limit", /only to collect/],
