@@ -14,6 +14,8 @@ export interface JobRunOptions {
   readonly definition: Record<string, unknown>;
   readonly batches: readonly Record<string, unknown>[][];
   readonly partitions?: number;
+  /** Further streams (3 partitions each) and their batches, for jobs that read several streams. */
+  readonly others?: Readonly<Record<string, readonly Record<string, unknown>[][]>>;
   readonly checkpointIntervalMs?: number;
   readonly metrics?: Metrics;
   /** Called before batch i is cut (after its events are ingested). */
@@ -32,6 +34,8 @@ export async function runJob(options: JobRunOptions): Promise<ResultFrame[]> {
   });
   await engine.start();
   await engine.declareStream({ name: "in", partitions: options.partitions ?? 4 });
+  const others = Object.entries(options.others ?? {});
+  for (const [name] of others) await engine.declareStream({ name, partitions: 3 });
   const definition = { ...options.definition, name: "job", input: "in" };
   await engine.registerJob(definition);
   const frames: ResultFrame[] = [];
@@ -39,6 +43,7 @@ export async function runJob(options: JobRunOptions): Promise<ResultFrame[]> {
   const interval = 1000;
   for (const [i, events] of options.batches.entries()) {
     if (events.length > 0) await engine.ingest("in", events);
+    for (const [name, batches] of others) if ((batches[i] ?? []).length > 0) await engine.ingest(name, batches[i]!);
     await options.beforeBatch?.(i);
     clock.advance(interval);
     await engine.whenIdle("job");

@@ -143,3 +143,87 @@ describe("job chaining", () => {
     expect(res.body.error.message).toMatch(/output: a job cannot write to a stream it reads \("words"\)/);
   });
 });
+
+describe("jobs over several streams", () => {
+  const keyByAd = { op: "keyBy", key: "ad" };
+  const clickThrough = {
+    name: "ctr",
+    input: "clicks",
+    steps: [keyByAd, { op: "join", type: "full", with: { input: "views", steps: [keyByAd] }, window: { length: "2s" } }],
+  };
+
+  it("joins two streams with different partition counts over a window, and records both streams' blocks", async () => {
+    await http().post("/v1/streams").send({ name: "clicks", partitions: 3, keyField: "ad" }).expect(201);
+    await http().post("/v1/streams").send({ name: "views", partitions: 2 }).expect(201);
+    const created = (await http().post("/v1/jobs").send(clickThrough).expect(201)).body;
+    expect(created.inputs).toEqual(["clicks", "views"]);
+
+    await http().post("/v1/streams/views/events").send([{ ad: "a", page: 1 }, { ad: "b", page: 2 }]).expect(202);
+    await t.advance(1000);
+    await http().post("/v1/streams/clicks/events").send([{ ad: "a", user: "u1" }, { ad: "c", user: "u2" }]).expect(202);
+    await t.advance(1000);
+    await t.advance(1000);
+    const frames = (await http().get("/v1/jobs/ctr/results").expect(200)).body.frames as { rows: { key: string }[] }[];
+    const byKey = (rows: { key: string }[]) => [...rows].sort((x, y) => x.key.localeCompare(y.key));
+    // Window (0, 2s]: both views and both clicks. Window (1s, 3s]: the clicks only.
+    expect(byKey(frames[1]!.rows)).toEqual([
+      { key: "a", left: { ad: "a", user: "u1" }, right: { ad: "a", page: 1 } },
+      { key: "b", left: null, right: { ad: "b", page: 2 } },
+      { key: "c", left: { ad: "c", user: "u2" }, right: null },
+    ]);
+    expect(byKey(frames[2]!.rows)).toEqual([
+      { key: "a", left: { ad: "a", user: "u1" }, right: null },
+      { key: "c", left: { ad: "c", user: "u2" }, right: null },
+    ]);
+    const { batches } = (await http().get("/v1/jobs/ctr/batches").expect(200)).body;
+    expect(batches[0].ranges.map((r: { stream: string; partition: number }) => `${r.stream}/${r.partition}`)).toEqual(["clicks/0", "clicks/1", "clicks/2", "views/0", "views/1"]);
+  });
+
+  it("refuses a join with a stream that does not exist, naming where it is written, and stores nothing", async () => {
+    await http().post("/v1/streams").send({ name: "clicks" }).expect(201);
+    const res = await http().post("/v1/jobs").send(clickThrough).expect(400);
+    expect(res.body.error.code).toBe("INVALID_JOB");
+    expect(res.body.error.details.problems).toEqual([{ path: "steps[1].with.input", message: 'no stream named "views"' }]);
+    expect(res.body.error.message).toMatch(/declare it with POST \/v1\/streams/);
+    expect((await http().get("/v1/jobs")).body.jobs).toEqual([]);
+  });
+
+  it("trains a model on a labelled stream and scores another stream with it", async () => {
+    await http().post("/v1/streams").send({ name: "labelled" }).expect(201);
+    await http().post("/v1/streams").send({ name: "inbox" }).expect(201);
+    const job = {
+      name: "spam",
+      input: "labelled",
+      steps: [
+        { op: "union", with: [{ input: "inbox", steps: [{ op: "map", set: { spam: "null" } }] }] },
+        { op: "trainLogisticRegression", features: ["w == 'win' ? 1.0 : 0.0", "w == 'hi' ? 1.0 : 0.0"], label: "spam", iterations: 20, stepSize: 1 },
+      ],
+    };
+    await http().post("/v1/jobs").send(job).expect(201);
+    const labelled = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? { w: "win", spam: 1 } : { w: "hi", spam: 0 }));
+    await http().post("/v1/streams/labelled/events").send(labelled).expect(202);
+    await t.advance(1000);
+    await http().post("/v1/streams/inbox/events").send([{ w: "win", id: 1 }, { w: "hi", id: 2 }]).expect(202);
+    await t.advance(1000);
+    expect((await http().get("/v1/jobs/spam/model").expect(200)).body.examples).toBe(40);
+    const frames = (await http().get("/v1/jobs/spam/results").expect(200)).body.frames;
+    const scored = frames.at(-1).rows.map((r: { id: number; prediction: number }) => [r.id, r.prediction]);
+    expect(scored).toEqual([[1, 1], [2, 0]]);
+  });
+
+  it("trims each input stream only below what the job still needs", async () => {
+    await http().post("/v1/streams").send({ name: "clicks" }).expect(201);
+    await http().post("/v1/streams").send({ name: "views" }).expect(201);
+    const job = { ...clickThrough, steps: [keyByAd, { op: "join", with: { input: "views", steps: [keyByAd] } }] };
+    await http().post("/v1/jobs").send(job).expect(201);
+    for (let i = 0; i < 12; i++) {
+      await http().post("/v1/streams/clicks/events").send([{ ad: "a" }]).expect(202);
+      await http().post("/v1/streams/views/events").send([{ ad: "a" }]).expect(202);
+      await t.advance(1000);
+    }
+    const start = async (stream: string) => t.store.streams.startOffset(stream, 0);
+    // A stateless job needs nothing before its last batch: both streams were trimmed.
+    expect(await start("clicks")).toBeGreaterThan(0);
+    expect(await start("views")).toBeGreaterThan(0);
+  });
+});

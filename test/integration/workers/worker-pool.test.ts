@@ -23,6 +23,16 @@ const runningTotals = {
   steps: [{ op: "flatMap", expr: "text.split(' ')", as: "word" }, { op: "keyBy", key: "word" }, { op: "runningAggregate", aggs: { count: { fn: "count" } } }],
 };
 
+/** Per user, the tweets and the replies of the last 3 s (the replies stream: "replies"). */
+const windowedCogroup = {
+  batchInterval: "1s",
+  steps: [
+    { op: "keyBy", key: "user" },
+    { op: "cogroup", with: { input: "replies", steps: [{ op: "keyBy", key: "user" }] }, window: { length: "3s" } },
+    { op: "map", project: { key: "key", tweets: "size(left)", replies: "size(right)", firstReply: "size(right) > 0 ? right[0].text : ''" } },
+  ],
+};
+
 function batchesOf(count: number, perBatch: number, seed: number) {
   const all = tweets(count * perBatch, seed);
   return Array.from({ length: count }, (_, i) => all.slice(i * perBatch, (i + 1) * perBatch));
@@ -51,9 +61,11 @@ describe("worker pool", () => {
   it.each([
     ["a windowed job", windowedWordCount],
     ["a running aggregate", runningTotals],
+    ["a windowed cogroup of two streams", windowedCogroup],
   ])("%s: killing workers at random batches changes no frame", async (_label, definition) => {
     const batches = batchesOf(16, 200, 2);
-    const expected = await runJob({ runner: new InThreadRunner(), definition, batches, checkpointIntervalMs: 3000 });
+    const others = { replies: batchesOf(16, 150, 9) };
+    const expected = await runJob({ runner: new InThreadRunner(), definition, batches, others, checkpointIntervalMs: 3000 });
     const metrics = createMetrics({ defaultMetrics: false });
     const workers = await pool({ metrics });
     const next = random(7);
@@ -62,6 +74,7 @@ describe("worker pool", () => {
       runner: workers,
       definition,
       batches,
+      others,
       checkpointIntervalMs: 3000,
       beforeBatch: async (i) => {
         if (!killAt.has(i)) return;
@@ -71,6 +84,7 @@ describe("worker pool", () => {
       },
     });
     expect(got).toEqual(expected);
+    expect(got.filter((f) => f.rows.length > 0).length).toBeGreaterThan(10);
     const restarts = await metrics.registry.getSingleMetricAsString("tributary_worker_restarts_total");
     expect(restarts).toMatch(new RegExp(`tributary_worker_restarts_total\\{reason="uncaught error"\\} ${killAt.size}`));
   });
