@@ -1,7 +1,8 @@
 /**
  * Trains the spam filter of job.json through the engine (memory store, in-thread runner, manual
- * clock: one batch per second of simulated time) on 20,000 labelled messages, then sends 2,000
- * held-out messages without their label, which the job scores, and prints the share it got right.
+ * clock: one batch per second of simulated time) on 20,000 labelled messages sent to its input
+ * stream, then sends 2,000 held-out messages to its other stream ("inbox"), whose rows the job scores
+ * with the model it trained, and prints the share it got right.
  * The last line is `accuracy=0.NNN`. Run it with `npm run example:spam`.
  */
 import { readFile } from "node:fs/promises";
@@ -20,27 +21,33 @@ const PER_BATCH = 200;
 
 type Row = Record<string, unknown>;
 
-const definition = JSON.parse(await readFile(new URL("./job.json", import.meta.url), "utf8")) as { name: string; input: string; steps: { features: string[] }[] };
+const definition = JSON.parse(await readFile(new URL("./job.json", import.meta.url), "utf8")) as {
+  name: string;
+  input: string;
+  steps: [{ with: [{ input: string }] }, { features: string[] }];
+};
+const inbox = definition.steps[0].with[0].input;
 const store = openMemoryStore();
 const clock = new ManualClock(0);
 const runner = new InThreadRunner();
 const engine = createEngine({ store, runner, clock, metrics: createMetrics({ defaultMetrics: false }) });
 await engine.start();
 await engine.declareStream({ name: definition.input, partitions: 4 });
+await engine.declareStream({ name: inbox, partitions: 2 });
 await engine.registerJob(definition);
 const rows: Row[] = [];
 await engine.subscribe(definition.name, 1, { frame: (f) => rows.push(...(f.rows as Row[])), end: () => undefined });
 
-/** Sends `events` as batches of PER_BATCH, one batch per second of the manual clock. */
-async function stream(events: readonly Row[]): Promise<void> {
+/** Sends `events` to `stream` as batches of PER_BATCH, one batch per second of the manual clock. */
+async function stream(name: string, events: readonly Row[]): Promise<void> {
   for (let i = 0; i < events.length; i += PER_BATCH) {
-    await engine.ingest(definition.input, events.slice(i, i + PER_BATCH));
+    await engine.ingest(name, events.slice(i, i + PER_BATCH));
     clock.advance(1000);
     await engine.whenIdle(definition.name);
   }
 }
 
-await stream(messages(TRAINING, 1));
+await stream(definition.input, messages(TRAINING, 1));
 const summaries = rows.filter((r) => "model" in r) as { accuracy: number; trainedOn: number }[];
 for (const at of [0, 4, 9, 24, 49, summaries.length - 1]) {
   const s = summaries[at];
@@ -50,7 +57,7 @@ for (const at of [0, 4, 9, 24, 49, summaries.length - 1]) {
 // The model as the job holds it: reduce partition 0's state (what GET /v1/jobs/:id/model would read).
 const model = modelOf(decodeState(await runner.snapshot(definition.name, 0)));
 if (!model) throw new Error("the job holds no model");
-const features = definition.steps[0]!.features;
+const features = definition.steps[1].features;
 const weighted = model.weights.map((w, i) => ({ w, feature: features[i]! })).sort((a, b) => b.w - a.w);
 const show = (list: typeof weighted) => list.map((f) => `${/'(.*)'/.exec(f.feature)?.[1] ?? f.feature} ${f.w.toFixed(2)}`).join(", ");
 console.log(`model after ${model.batches} batches, ${model.examples} examples; intercept ${model.intercept.toFixed(2)}`);
@@ -60,7 +67,7 @@ console.log(`  most ham-like:  ${show(weighted.slice(-4).reverse())}`);
 const heldOut = messages(HELD_OUT, 2);
 const truth = new Map(heldOut.map((m) => [m.id, m.spam ? 1 : 0]));
 rows.length = 0;
-await stream(heldOut.map(({ id, text }) => ({ id, text })));
+await stream(inbox, heldOut.map(({ id, text }) => ({ id, text })));
 const predictions = rows.filter((r) => "prediction" in r);
 if (predictions.length !== HELD_OUT) throw new Error(`expected ${HELD_OUT} predictions, got ${predictions.length}`);
 const correct = predictions.filter((r) => truth.get(r.id as string) === r.prediction).length;

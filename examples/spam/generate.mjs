@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Prints labelled messages {id, text, spam} as NDJSON: node examples/spam/generate.mjs --count 1000 [--seed 7]
-// Add --unlabelled to leave out `spam`, so the job scores them instead of training on them.
+// Add --unlabelled to leave out `spam`: messages for the job's "inbox" stream, which it scores.
 import { printNdjson } from "../lib/corpus.mjs";
 import { messages } from "./messages.mjs";
 
