@@ -39,3 +39,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
     return out === "" ? String(part) : `${out}.${String(part)}`;
   }, "");
 }
+
+/** INVALID_JOB listing every problem, each as `path: message`, then `fix` when given. */
+export function invalidJob(problems: readonly Problem[], fix?: string): EngineError {
+  const summary = problems.map((p) => `${p.path || "(body)"}: ${p.message}`).join("; ");
+  return new EngineError("INVALID_JOB", `job definition is not valid: ${summary}${fix ? `; ${fix}` : ""}`, { problems });
+}

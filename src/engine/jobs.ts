@@ -6,9 +6,10 @@
 import type { JobRecord, Store } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
-import { EngineError } from "./errors.js";
+import { EngineError, invalidJob, type Problem } from "./errors.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob } from "./query/compile-job.js";
+import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
 import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
@@ -66,7 +67,12 @@ export class Jobs {
   ) {}
 
   async register(definition: unknown): Promise<JobView> {
-    const plan = compileJob(definition);
+    const input = (definition as { input?: unknown } | null)?.input;
+    const problems: Problem[] = [];
+    const stream = typeof input === "string" ? await this.store.catalog.getStream(input) : undefined;
+    const filled = withEventTime(definition, stream, problems);
+    if (problems.length > 0) throw invalidJob(problems);
+    const plan = compileJob(filled);
     const { name: id, startFrom } = plan.definition;
     const stored = plan.definition as unknown as Record<string, unknown>;
     const layout = await this.layout(stored, plan.reducePartitions);
@@ -217,10 +223,7 @@ export class Jobs {
     const { names, paths } = jobInputs(definition);
     const streams = await Promise.all(names.map((name) => this.store.catalog.getStream(name)));
     const missing = names.flatMap((name, i) => (streams[i] ? [] : [{ path: paths[i]!, message: `no stream named "${name}"` }]));
-    if (missing.length > 0) {
-      const summary = missing.map((m) => `${m.path}: ${m.message}`).join("; ");
-      throw new EngineError("INVALID_JOB", `job definition is not valid: ${summary}; declare it with POST /v1/streams or push an event to it first`, { problems: missing });
-    }
+    if (missing.length > 0) throw invalidJob(missing, "declare it with POST /v1/streams or push an event to it first");
     const slots = inputSlots(streams.map((s) => ({ name: s!.name, partitions: s!.partitions })));
     return { slots, partitions: reducePartitions ?? streams[0]!.partitions };
   }

@@ -3,7 +3,7 @@
  * expressions) and names each problem by its JSON path with the fix. Nothing is started here.
  */
 import type { z } from "zod";
-import { EngineError, formatPath, type Problem } from "../errors.js";
+import { formatPath, invalidJob, type Problem } from "../errors.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
 import type { Operator } from "../operators/operator.js";
 import { Duration } from "../time.js";
@@ -52,7 +52,7 @@ export function compileJob(input: unknown): JobPlan {
   if (definition.output !== undefined && inputs.includes(definition.output)) {
     problems.push({ path: "output", message: `a job cannot write to a stream it reads ("${definition.output}"); name another stream` });
   }
-  if (problems.length > 0 || !batchInterval || !stages) throw invalid(problems);
+  if (problems.length > 0 || !batchInterval || !stages) throw invalidJob(problems);
   return {
     definition,
     batchInterval,
@@ -68,10 +68,10 @@ export function compileJob(input: unknown): JobPlan {
 
 function parseDefinition(input: unknown): JobDefinition {
   const unknownOp = findUnknownOperator(input);
-  if (unknownOp) throw invalid([unknownOp]);
+  if (unknownOp) throw invalidJob([unknownOp]);
   const parsed = jobDefinition.safeParse(input);
   if (!parsed.success) {
-    throw invalid(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: explain(issue) })));
+    throw invalidJob(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: explain(issue) })));
   }
   return parsed.data;
 }
@@ -103,9 +103,4 @@ function checkBatchInterval(text: string, problems: Problem[]): Duration | undef
   if (!interval) problems.push({ path: "batchInterval", message: `${JSON.stringify(text)} is not a duration; write e.g. "100ms", "1s" or "2s"` });
   else if (interval.ms < MIN_BATCH_INTERVAL.ms) problems.push({ path: "batchInterval", message: `must be at least ${MIN_BATCH_INTERVAL}` });
   return interval && interval.ms >= MIN_BATCH_INTERVAL.ms ? interval : undefined;
-}
-
-function invalid(problems: Problem[]): EngineError {
-  const summary = problems.map((p) => `${p.path || "(body)"}: ${p.message}`).join("; ");
-  return new EngineError("INVALID_JOB", `job definition is not valid: ${summary}`, { problems });
 }

@@ -55,8 +55,11 @@ export const countByValueAndWindowStep = z.strictObject({ op: z.literal("countBy
 export const EMIT_MODES = ["final", "update"] as const;
 export const eventWindowStep = z.strictObject({
   op: z.literal("eventWindow"),
-  /** CEL giving the event time: ms since the epoch or ISO-8601 text (usually the stream's event-time field). */
-  time: expression,
+  /**
+   * CEL giving the event time: ms since the epoch or ISO-8601 text. Default: the input stream's
+   * event-time field (filled in at registration; see event-time-default.ts).
+   */
+  time: expression.optional(),
   length: duration.optional(),
   slide: duration.optional(),
   gap: duration.optional(),

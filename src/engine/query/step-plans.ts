@@ -138,9 +138,14 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       return one(spec && keyedPlan("of", () => countByValueAndWindowStage(step.of, spec), { stateful: true, slide: spec.slide, keyedAfter: true }));
     }
     case "eventWindow": {
+      if (step.time === undefined) {
+        report("time", "give \"time\" (e.g. \"ts\"), or declare the input stream with an \"eventTimeField\" for it to default to");
+        return undefined;
+      }
+      const time = step.time;
       const checked = checkEventWindow(step, report);
       if (!checked) return undefined;
-      const spec = { time: step.time, aggs: step.aggs, emit: step.emit ?? "final", keyed, ...checked };
+      const spec = { time, aggs: step.aggs, emit: step.emit ?? "final", keyed, ...checked };
       return one(keyedPlan("aggs", () => eventWindowStage(spec), { stateful: true }));
     }
     case "mapWithState": {

@@ -227,3 +227,28 @@ describe("jobs over several streams", () => {
     expect(await start("views")).toBeGreaterThan(0);
   });
 });
+
+describe("event time from the stream", () => {
+  const perMinute = { name: "per-minute", input: "clicks", steps: [{ op: "eventWindow", length: "1m", aggs: { n: { fn: "count" } } }] };
+
+  it("windows over the stream's event-time field when the eventWindow names no time, and stores which", async () => {
+    await http().post("/v1/streams").send({ name: "clicks", eventTimeField: "at" }).expect(201);
+    const created = (await http().post("/v1/jobs").send(perMinute).expect(201)).body;
+    expect(created.definition.steps[0].time).toBe("at");
+    await http().post("/v1/streams/clicks/events").send([{ at: 1_000 }, { at: 59_000 }, { at: 61_000 }, { at: 200_000 }]).expect(202);
+    await t.advance(1000);
+    const frames = (await http().get("/v1/jobs/per-minute/results").expect(200)).body.frames;
+    expect(frames.flatMap((f: { rows: unknown[] }) => f.rows)).toEqual([
+      { windowStart: 0, windowEnd: 60_000, n: 2 },
+      { windowStart: 60_000, windowEnd: 120_000, n: 1 },
+    ]);
+  });
+
+  it("refuses an eventWindow without time on a stream with no event-time field, and stores nothing", async () => {
+    await http().post("/v1/streams").send({ name: "clicks" }).expect(201);
+    const res = await http().post("/v1/jobs").send(perMinute).expect(400);
+    expect(res.body.error.code).toBe("INVALID_JOB");
+    expect(res.body.error.details.problems).toEqual([{ path: "steps[0].time", message: expect.stringMatching(/stream "clicks" names no event-time field; give "time"/) }]);
+    expect((await http().get("/v1/jobs")).body.jobs).toEqual([]);
+  });
+});

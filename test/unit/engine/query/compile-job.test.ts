@@ -53,6 +53,7 @@ describe("compileJob refuses", () => {
     ["a repartition after the keyed step", { ...base, steps: [keyBy, agg, { op: "repartition", partitions: 4 }] }, "steps[2].op", /must come before the job's keyed step/],
     ["a repartition into 0 partitions", { ...base, steps: [{ op: "repartition", partitions: 0 }, agg] }, "steps[0].partitions", /1/],
     ["an output that the job also reads through a join", { ...base, output: "t", steps: [keyBy, { op: "join", with: { input: "t", steps: [keyBy] } }] }, "output", /cannot write to a stream it reads \("t"\)/],
+    ["an eventWindow with no time (and no stream to take it from)", { ...base, steps: [{ op: "eventWindow", length: "1m", aggs: { n: { fn: "count" } } }] }, "steps[0].time", /give "time".*eventTimeField/],
     ["a bad job name", { ...base, name: "../etc", steps: [agg] }, "name", /letters, digits/],
     ["an error in a window's aggregate, at the aggregate", { ...base, steps: [{ op: "window", length: "2s" }, { op: "aggregate", aggs: { s: { fn: "sum", of: "1 + 'a'" } } }] }, "steps[1].aggs.s.of", /cannot be applied/],
     ["limit on an aggregation other than collect", { ...base, steps: [{ op: "aggregate", aggs: { s: { fn: "sum", of: "v", limit: 3 } } }] }, "steps[0].aggs.s.limit", /only to collect/],
