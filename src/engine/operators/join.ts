@@ -19,6 +19,7 @@ import type { Entry, Groups } from "./aggregate-set.js";
 import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { perRow, type Row } from "./operator.js";
+import { Sealed } from "./sealed.js";
 import type { WindowSpec } from "./window-aggregate.js";
 
 export interface JoinSpec {
@@ -32,7 +33,7 @@ export interface JoinSpec {
 /** The two sides of one key: left rows, right rows. */
 type Sides = [Row[], Row[]];
 type SidesByKey = Map<Key | undefined, Sides>;
-type JoinSnapshot = [Key | undefined, Row[], Row[]][][];
+type BatchSnapshot = [Key | undefined, Row[], Row[]][];
 
 export function joinStage(spec: JoinSpec): KeyedStage {
   const batchesPerWindow = spec.window ? spec.window.length.div(spec.window.batchInterval) : 1;
@@ -50,12 +51,18 @@ export function joinStage(spec: JoinSpec): KeyedStage {
       return groups;
     },
     reducer() {
-      /** The sides of the last `batchesPerWindow` batches, oldest first. */
+      /** The sides of the last `batchesPerWindow` batches, oldest first; they never change once here. */
       let batches: SidesByKey[] = [];
+      /** batches[i] as a checkpoint holds it, made at the first checkpoint after it (see sealed.ts). */
+      let sealed: (Sealed<BatchSnapshot> | undefined)[] = [];
       return {
         reduce(partials, ctx) {
           batches.push(sidesOf(partials));
-          if (batches.length > batchesPerWindow) batches.shift();
+          sealed.push(undefined);
+          if (batches.length > batchesPerWindow) {
+            batches.shift();
+            sealed.shift();
+          }
           if (spec.window) {
             if (ctx.batchTime % spec.window.slide.ms !== 0) return null;
             ctx.window = { start: ctx.batchTime - spec.window.length.ms, end: ctx.batchTime };
@@ -64,9 +71,11 @@ export function joinStage(spec: JoinSpec): KeyedStage {
           return spec.kind === "cogroup" ? cogroupRows(sides) : joinRows(sides, spec.type);
         },
         state: spec.window && {
-          snapshot: (): JoinSnapshot => batches.map((b) => [...b].map(([key, [left, right]]) => [key, left, right])),
+          snapshot: (): Sealed<BatchSnapshot>[] => batches.map((b, i) => (sealed[i] ??= new Sealed([...b].map(([key, [left, right]]) => [key, left, right])))),
           restore: (snapshot) => {
-            batches = (snapshot as JoinSnapshot).map((b) => new Map(b.map(([key, left, right]) => [key, [left, right]])));
+            const restored = snapshot as Sealed<BatchSnapshot>[];
+            sealed = [...restored];
+            batches = restored.map((b) => new Map(b.value.map(([key, left, right]) => [key, [[...left], [...right]]])));
           },
           size: () => mergeSides(batches).size,
         },

@@ -21,6 +21,7 @@ import { groupingOf } from "./key-of.js";
 import { AggregateSet, groupsFromSnapshot, groupsToSnapshot, type Entry, type Groups } from "./aggregate-set.js";
 import { globalKey, type KeyOf } from "./key-of.js";
 import type { KeyedStage } from "./keyed-stage.js";
+import { Sealed } from "./sealed.js";
 import type { Aggregations } from "../query/job-definition.js";
 import type { Duration } from "../time.js";
 
@@ -40,7 +41,8 @@ export interface WindowOptions {
 }
 
 interface WindowSnapshot {
-  partials: Entry[][];
+  /** One per batch in the window, oldest first (plain lists in checkpoints written before Sealed). */
+  partials: (Sealed<Entry[]> | Entry[])[];
   window: Entry[];
 }
 
@@ -51,6 +53,8 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
     partial: (rows, ctx) => set.group(rows, ctx),
     reducer(partition) {
       let partials: Groups[] = [];
+      /** partials[i] as a checkpoint holds it, made at the first checkpoint after it (see sealed.ts). */
+      let sealed: (Sealed<Entry[]> | undefined)[] = [];
       let window: Groups = new Map();
       const windowGroups = (): Groups => {
         if (set.invertible) return window;
@@ -65,8 +69,10 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           const partial: Groups = batchPartials[0] ?? new Map();
           for (const p of batchPartials.slice(1)) set.mergeInto(partial, p);
           partials.push(partial);
+          sealed.push(undefined);
           if (set.invertible) set.mergeInto(window, partial);
           if (partials.length > batchesPerWindow) {
+            sealed.shift();
             const leaving = partials.shift()!;
             if (set.invertible) set.subtractFrom(window, leaving);
           }
@@ -75,10 +81,15 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
         },
         state: {
-          snapshot: (): WindowSnapshot => ({ partials: partials.map(groupsToSnapshot), window: groupsToSnapshot(window) }),
+          // A partial never changes once pushed (merging copies out of it), so it is sealed once.
+          snapshot: (): WindowSnapshot => ({
+            partials: partials.map((p, i) => (sealed[i] ??= new Sealed(groupsToSnapshot(p)))),
+            window: groupsToSnapshot(window),
+          }),
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
-            partials = s.partials.map(groupsFromSnapshot);
+            sealed = s.partials.map((p) => (p instanceof Sealed ? p : undefined));
+            partials = s.partials.map((p) => groupsFromSnapshot(p instanceof Sealed ? p.value : p));
             window = groupsFromSnapshot(s.window);
           },
           size: () => {

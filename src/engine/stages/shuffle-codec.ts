@@ -3,11 +3,26 @@
  * each (transferable, and no per-object structured clone). msgpackr keeps `undefined` keys (the
  * global group) and ±Infinity (empty min/max) exactly.
  */
-import { Packr } from "msgpackr";
+import { addExtension, Packr } from "msgpackr";
 import type { Entry, Groups } from "../operators/aggregate-set.js";
 import type { Row } from "../operators/operator.js";
+import { Sealed } from "../operators/sealed.js";
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
+/** Packs the insides of Sealed parts, apart from the packing of the state around them. */
+const sealedPackr = new Packr({ useRecords: false, moreTypes: false });
+
+/** A Sealed part is packed once; its bytes are kept on it and embedded as they are from then on. */
+addExtension({
+  Class: Sealed,
+  type: 20,
+  pack: (sealed: Sealed<unknown>) => (sealed.packed ??= new Uint8Array(sealedPackr.pack(sealed.value))),
+  unpack: (bytes: Uint8Array) => {
+    const sealed = new Sealed(sealedPackr.unpack(bytes));
+    sealed.packed = new Uint8Array(bytes);
+    return sealed;
+  },
+});
 
 /**
  * msgpackr returns a view into a buffer it reuses and grows (up to the largest thing ever packed).
