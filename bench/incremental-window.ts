@@ -33,13 +33,16 @@ export async function measureIncrementalWindow(options: BenchOptions, vocabulary
     const reference = runBaseline("topk", source, windowBatches);
     for (const m of mismatches(reference, run, range(1, source.batches))) failures.push(`topk (${windowBatches} s window): engine disagrees with the baseline loop at ${m}`);
     collectGarbage();
-    return steadyBatchMs(run, windowBatches + 1, source.batches);
+    return steadyBatchMs(run, windowBatches + 1, source.batches, CHECKPOINT_EVERY_BATCHES);
   };
   const short = await measure(shortWindowBatches);
   const long = await measure(longWindowBatches);
   return {
     ratio: ratio(long.mean, short.mean),
     medianRatio: ratio(long.median, short.median),
+    slideRatio: ratio(long.slideMean, short.slideMean),
+    shortCheckpointBatchMs: round(short.checkpointMean),
+    longCheckpointBatchMs: round(long.checkpointMean),
     shortWindowMsPerBatch: round(short.mean),
     longWindowMsPerBatch: round(long.mean),
     shortWindowSec: shortWindowBatches,
@@ -51,7 +54,15 @@ export async function measureIncrementalWindow(options: BenchOptions, vocabulary
   };
 }
 
-function steadyBatchMs(run: RunResult, from: number, to: number): { mean: number; median: number } {
-  const times = range(from, to).map((b) => run.batchMs[b] ?? 0);
-  return { mean: times.reduce((a, b) => a + b, 0) / times.length, median: median(times) };
+/** The engine's default: a checkpoint every 10 s, i.e. at every 10th one-second batch. */
+const CHECKPOINT_EVERY_BATCHES = 10;
+
+/** Mean and median time per batch; also apart: batches that only slid, and those that also checkpointed. */
+function steadyBatchMs(run: RunResult, from: number, to: number, checkpointEvery: number) {
+  const batches = range(from, to);
+  const times = batches.map((b) => run.batchMs[b] ?? 0);
+  const mean = (list: number[]) => (list.length === 0 ? NaN : list.reduce((a, b) => a + b, 0) / list.length);
+  const slides = batches.filter((b) => b % checkpointEvery !== 0).map((b) => run.batchMs[b] ?? 0);
+  const checkpoints = batches.filter((b) => b % checkpointEvery === 0).map((b) => run.batchMs[b] ?? 0);
+  return { mean: mean(times), median: median(times), slideMean: mean(slides), checkpointMean: mean(checkpoints) };
 }

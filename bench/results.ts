@@ -71,7 +71,7 @@ export interface BenchResults {
   workloads: Record<WorkloadName, WorkloadFigures>;
   latency: LatencyPoint[];
   scaling: { ratio: number | null; oneWorkerRecordsPerSec?: number | null; twoWorkersRecordsPerSec?: number | null; workload?: string; speculativeTasks?: number[] } & Unmeasured;
-  incrementalWindow: { ratio: number | null; medianRatio?: number | null; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
+  incrementalWindow: { ratio: number | null; medianRatio?: number | null; slideRatio?: number | null; shortCheckpointBatchMs?: number; longCheckpointBatchMs?: number; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
   recovery: {
     workerKillMs: number | null;
     serverRestartMs: number | null;
