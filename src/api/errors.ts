@@ -10,6 +10,7 @@ export const ERROR_CATALOGUE = {
   INVALID_EVENT: { status: 400, description: "An event is not acceptable (not an object, missing its key or event-time field); details names its index or line." },
   UNKNOWN_JOB: { status: 404, description: "No job has this id." },
   NO_MODEL: { status: 404, description: "The job has no trainLogisticRegression step, so it has no model." },
+  NO_STATE: { status: 404, description: "The job keeps no state from batch to batch, so there is no state to query." },
   UNKNOWN_STREAM: { status: 404, description: "No stream has this name." },
   NOT_FOUND: { status: 404, description: "No such route (also a known path with a method it does not have)." },
   STREAM_EXISTS: { status: 409, description: "A stream with this name already exists." },

@@ -6,12 +6,13 @@ import type { ResultFrame, Store, StreamDefinition } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
-import { Jobs, type JobModel, type JobView } from "./jobs.js";
+import { Jobs, type JobModel, type JobStateView, type JobView } from "./jobs.js";
+import type { Key } from "./operators/key-by.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
-export type { JobModel, JobView } from "./jobs.js";
+export type { JobModel, JobStateView, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
 import type { TaskRunner } from "./task-runner.js";
 
@@ -41,6 +42,8 @@ export interface Engine {
   pauseJob(id: string): Promise<JobView>;
   /** The current weights of the job's online logistic-regression model. */
   jobModel(id: string): Promise<JobModel>;
+  /** What the job's state holds for one key now (undefined: the global group). */
+  jobState(id: string, key: Key | undefined): Promise<JobStateView>;
   resumeJob(id: string): Promise<JobView>;
 
   /** Retained result frames with seq >= from. */
@@ -83,6 +86,7 @@ export function createEngine(options: EngineOptions): Engine {
     deleteJob: (id) => jobs.delete(id),
     pauseJob: (id) => jobs.pause(id),
     jobModel: (id) => jobs.model(id),
+    jobState: (id, key) => jobs.state(id, key),
     resumeJob: (id) => jobs.resume(id),
 
     async results(jobId, from, limit) {

@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | "JOB_EXISTS"
   | "JOB_NOT_RUNNING"
   | "NO_MODEL"
+  | "NO_STATE"
   | "STORE_UNAVAILABLE";
 
 /** One problem with a definition, located by its JSON path (e.g. `steps[2].expr`). */

@@ -7,6 +7,8 @@ import type { JobRecord, Store } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError, invalidJob, type Problem } from "./errors.js";
+import type { Key } from "./operators/key-by.js";
+import { reducePartitionOf } from "./operators/keyed-stage.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
@@ -29,6 +31,15 @@ export interface JobView {
   readonly failure: string | null;
   readonly definition: Record<string, unknown>;
   readonly progress: ReturnType<JobGenerator["progress"]["toJSON"]> | null;
+}
+
+/** A live state query's answer: what the partition that owns `key` holds for it. */
+export interface JobStateView {
+  readonly jobId: string;
+  readonly key: Key | null;
+  readonly partition: number;
+  readonly found: boolean;
+  readonly state: unknown;
 }
 
 export interface JobModel {
@@ -134,6 +145,24 @@ export class Jobs {
     // The model is global state, so it lives in reduce partition 0.
     const model = modelOf(decodeState(await this.runner.snapshot(id, 0)));
     return { jobId: id, features: step.features ?? [], ...(model ?? { weights: (step.features ?? []).map(() => 0), intercept: 0, batches: 0, examples: 0 }) };
+  }
+
+  /**
+   * What a running (or paused) job's state holds for `key` now (undefined: the global group of a job
+   * without keyBy), read from the reduce partition that owns the key, between batches.
+   */
+  async state(id: string, key: Key | undefined): Promise<JobStateView> {
+    const record = await this.record(id);
+    const generator = this.generators.get(id);
+    if (record.status === "failed" || !generator) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; its state is not loaded`);
+    const { plan, partitions } = generator.job;
+    const keyed = plan.keyed();
+    if (!keyed?.reducer(0).state) {
+      throw new EngineError("NO_STATE", `job "${id}" keeps no state from batch to batch; state can be queried for jobs with window, runningAggregate, mapWithState, eventWindow, a windowed join or cogroup, or trainLogisticRegression`);
+    }
+    const partition = reducePartitionOf(key, partitions);
+    const { found, state } = await this.runner.lookup(id, partition, key);
+    return { jobId: id, key: key ?? null, partition, found, state };
   }
 
   async pause(id: string): Promise<JobView> {

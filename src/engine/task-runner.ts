@@ -6,6 +6,7 @@
  */
 import type { RowErrorReport } from "./stages/row-errors.js";
 import type { Interval } from "./time.js";
+import type { Key } from "./operators/key-by.js";
 
 /** Run the narrow steps on one input partition's blocks of one batch. Stateless: can run anywhere. */
 export interface MapTask {
@@ -59,6 +60,13 @@ export interface PartitionHistory {
   since(partition: number): Promise<{ snapshot: Uint8Array | undefined; tasks: readonly ReduceTask[] }>;
 }
 
+/** What a reduce partition's state holds for one key (a live state query). */
+export interface StateLookup {
+  readonly found: boolean;
+  /** JSON: the key's row, windows, user state or model; null when not found. */
+  readonly state: unknown;
+}
+
 export interface JobDeployment {
   readonly jobId: string;
   /** The job's JSON definition, compiled where it runs. */
@@ -75,6 +83,8 @@ export interface TaskRunner {
   reduce(task: ReduceTask): Promise<ReduceResult>;
   /** The packed state of one reduce partition, taken between batches. */
   snapshot(jobId: string, partition: number): Promise<Uint8Array>;
+  /** What one reduce partition's state holds for `key` (undefined: the global group). */
+  lookup(jobId: string, partition: number, key: Key | undefined): Promise<StateLookup>;
   /** Replaces one reduce partition's state (after a restart, from a checkpoint). */
   restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void>;
   undeploy(jobId: string): Promise<void>;

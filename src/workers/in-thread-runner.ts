@@ -5,7 +5,8 @@
 import { compileJob, type JobPlan } from "../engine/query/compile-job.js";
 import { MapStage } from "../engine/stages/map-stage.js";
 import { PartitionReducer } from "../engine/stages/partition-reducer.js";
-import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, TaskRunner } from "../engine/task-runner.js";
+import type { Key } from "../engine/operators/key-by.js";
+import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../engine/task-runner.js";
 
 interface DeployedJob {
   readonly plan: JobPlan;
@@ -32,6 +33,10 @@ export class InThreadRunner implements TaskRunner {
 
   async snapshot(jobId: string, partition: number): Promise<Uint8Array> {
     return this.reducer(jobId, partition).snapshot();
+  }
+
+  async lookup(jobId: string, partition: number, key: Key | undefined): Promise<StateLookup> {
+    return this.reducer(jobId, partition).lookup(key);
   }
 
   async restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void> {

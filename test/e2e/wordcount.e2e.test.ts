@@ -97,7 +97,13 @@ describe("wordcount end to end", () => {
 
     // (a) The last running totals equal an exact recount of the whole corpus.
     const finalTotals = totalsLive.results.at(-1)!.rows as Row[];
-    expect(asCounts(finalTotals)).toEqual(countWords(all));
+    const recount = countWords(all);
+    expect(asCounts(finalTotals)).toEqual(recount);
+    // The live state, read from the worker that owns each key, says the same.
+    for (const word of [...recount.keys()].slice(0, 5)) {
+      const { body } = await server.request<{ found: boolean; state: Row }>("GET", `/v1/jobs/wordcount-totals/state?key=${encodeURIComponent(word)}`);
+      expect(body, word).toMatchObject({ found: true, state: { key: word, count: recount.get(word) } });
+    }
 
     // (b) Every window frame equals a recount of the events in the batches its window covers.
     await collectDescriptors();

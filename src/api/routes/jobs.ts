@@ -1,7 +1,7 @@
 /** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
-import { batchesQuery, jobParams } from "../schemas/jobs.js";
+import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
 
 export const jobRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
@@ -37,6 +37,12 @@ export const jobRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { e
   app.get("/v1/jobs/:id/model", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     return engine.jobModel(id);
+  });
+
+  app.get("/v1/jobs/:id/state", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    const { key } = parseRequest(stateQuery, request.query, "query");
+    return engine.jobState(id, key);
   });
 
   app.get("/v1/jobs/:id/batches", async (request) => {

@@ -12,6 +12,36 @@ export const resultsQuery = z.strictObject({
 
 export const liveQuery = z.strictObject({ from: seq.optional() });
 
+export const KEY_TYPES = ["string", "number", "boolean", "null"] as const;
+
+/** A state query: the key as text and what type it has (keys are strings, numbers, booleans or null). */
+export const stateQuery = z
+  .strictObject({
+    key: z.string().max(1024, "must be at most 1024 characters").optional(),
+    keyType: z.enum(KEY_TYPES, { error: `must be one of ${KEY_TYPES.join(", ")}` }).default("string"),
+  })
+  .transform((q, ctx) => {
+    if (q.key === undefined) {
+      if (q.keyType !== "string" && q.keyType !== "null") ctx.addIssue({ code: "custom", path: ["key"], message: `is required with keyType ${q.keyType}` });
+      return { key: q.keyType === "null" ? null : undefined };
+    }
+    switch (q.keyType) {
+      case "string":
+        return { key: q.key };
+      case "number": {
+        const n = q.key.trim() === "" ? NaN : Number(q.key);
+        if (!Number.isFinite(n)) ctx.addIssue({ code: "custom", path: ["key"], message: "must be a finite number with keyType number, e.g. key=42" });
+        return { key: n };
+      }
+      case "boolean":
+        if (q.key !== "true" && q.key !== "false") ctx.addIssue({ code: "custom", path: ["key"], message: "must be true or false with keyType boolean" });
+        return { key: q.key === "true" };
+      case "null":
+        ctx.addIssue({ code: "custom", path: ["key"], message: "must be left out with keyType null" });
+        return { key: null };
+    }
+  });
+
 export const batchesQuery = z.strictObject({
   after: z.coerce.number({ error: "must be a batch time in ms" }).int().default(-1),
   limit: z.coerce.number({ error: "must be a whole number" }).int().min(1).max(1000).default(100),

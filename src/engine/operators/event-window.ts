@@ -201,6 +201,11 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
             maxEventTime = s.maxEventTime;
             windows = new Map(s.windows.map(([key, held]) => [key, held.map(([start, end, entry]) => ({ start, end, entry: copyEntry(entry) }))]));
           },
+          /** The key's windows still open, as the rows they would emit now. */
+          lookup: (key) => {
+            const held = windows.get(key);
+            return held && held.map(toRow);
+          },
           size: () => {
             let n = 0;
             for (const held of windows.values()) n += held.length;

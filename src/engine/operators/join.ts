@@ -78,6 +78,11 @@ export function joinStage(spec: JoinSpec): KeyedStage {
             batches = restored.map((b) => new Map(b.value.map(([key, left, right]) => [key, [[...left], [...right]]])));
           },
           size: () => mergeSides(batches).size,
+          /** The key's rows of the window so far, per side. */
+          lookup: (key) => {
+            const sides = mergeSides(batches).get(key);
+            return sides && { left: sides[0].map(withoutKey), right: sides[1].map(withoutKey) };
+          },
         },
       };
     },

@@ -92,6 +92,7 @@ export function mapWithStateStage(spec: MapWithStateSpec): KeyedStage {
           snapshot: (): ExpiringEntry<unknown>[] => states.snapshot(),
           restore: (snapshot) => states.restore(snapshot as ExpiringEntry<unknown>[]),
           size: () => states.size,
+          lookup: (key) => (states.has(key) ? { state: states.get(key) } : undefined),
         },
       };
     },

@@ -4,6 +4,7 @@
  * same output for the same (batch, state) — that is what makes a batch recomputable.
  */
 import type { Interval } from "../time.js";
+import type { Key } from "./key-by.js";
 
 /** One record flowing through a job: a JSON object. After keyBy, its `key` field holds the key. */
 export type Row = Record<string, unknown>;
@@ -38,6 +39,11 @@ export interface OperatorState {
   restore(snapshot: unknown): void;
   /** Number of keys (or entries) held, for the job's progress report. */
   size(): number;
+  /**
+   * What the state holds for one key (`undefined`: the global group), as JSON for a live state query
+   * (GET /v1/jobs/:id/state); undefined when it holds nothing for the key.
+   */
+  lookup?(key: Key | undefined): unknown;
 }
 
 /**

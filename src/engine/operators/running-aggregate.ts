@@ -47,6 +47,10 @@ export function runningAggregateStage(aggs: Aggregations, { keyed, ttl }: Runnin
             totals.restore(Array.isArray(s) ? s.map((e) => [e.key, copyEntry(e), 0]) : s.entries.map(([k, e, seen]) => [k, copyEntry(e), seen]));
           },
           size: () => totals.size,
+          lookup: (key) => {
+            const entry = totals.get(key);
+            return entry && set.toRow(entry);
+          },
         },
       };
     },

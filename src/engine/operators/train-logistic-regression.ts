@@ -98,6 +98,8 @@ export function trainLogisticRegressionStage(spec: LogisticRegressionSpec): Keye
             model = modelOf(snapshot) ?? emptyModel(d);
           },
           size: () => (partition === 0 ? 1 : 0),
+          /** The model is the one global state. */
+          lookup: (key) => (key === undefined && partition === 0 ? structuredClone(model) : undefined),
         },
       };
     },

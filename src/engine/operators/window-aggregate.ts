@@ -92,6 +92,15 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
             partials = s.partials.map((p) => groupsFromSnapshot(p instanceof Sealed ? p.value : p));
             window = groupsFromSnapshot(s.window);
           },
+          lookup: (key) => {
+            if (set.invertible) return window.has(key) ? set.toRow(window.get(key)!) : undefined;
+            let merged: Entry | undefined;
+            for (const partial of partials) {
+              const entry = partial.get(key);
+              if (entry) merged = set.mergeEntry(merged, entry);
+            }
+            return merged && set.toRow(merged);
+          },
           size: () => {
             if (set.invertible) return window.size;
             const keys = new Set<unknown>();

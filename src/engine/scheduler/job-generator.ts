@@ -74,7 +74,7 @@ export class JobGenerator {
 
   constructor(
     private readonly deps: GeneratorDeps,
-    private readonly job: GeneratorJob,
+    readonly job: GeneratorJob,
     position: JobPosition,
   ) {
     this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, deps.runner, deps.store.streams);

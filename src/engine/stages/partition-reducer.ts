@@ -5,7 +5,8 @@
 import type { KeyedReducer } from "../operators/keyed-stage.js";
 import type { BatchContext, Operator } from "../operators/operator.js";
 import type { JobPlan } from "../query/compile-job.js";
-import type { ReduceResult, ReduceTask } from "../task-runner.js";
+import type { ReduceResult, ReduceTask, StateLookup } from "../task-runner.js";
+import type { Key } from "../operators/key-by.js";
 import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 import { decodeShare, decodeState, encodeRows, encodeState } from "./shuffle-codec.js";
 
@@ -40,6 +41,17 @@ export class PartitionReducer {
     const lateEvents = ctx.lateEvents ?? 0;
     if (rows === null) return { emitted: false, rows: NOTHING, window: null, stateSize, rowErrors, lateEvents };
     return { emitted: true, rows: encodeRows(rows), window: ctx.window ?? null, stateSize, rowErrors, lateEvents };
+  }
+
+  /** Whether this partition keeps state from batch to batch (so it can be queried). */
+  get stateful(): boolean {
+    return this.reducer.state !== undefined;
+  }
+
+  /** What the state holds for `key`, as JSON; found false when nothing. */
+  lookup(key: Key | undefined): StateLookup {
+    const state = this.reducer.state?.lookup?.(key);
+    return state === undefined ? { found: false, state: null } : { found: true, state };
   }
 
   snapshot(): Uint8Array {

@@ -2,7 +2,8 @@
  * The typed messages between the pool and a worker thread. Every request carries an id; the worker
  * answers each with exactly one reply of the same id.
  */
-import type { MapResult, MapTask, ReduceResult, ReduceTask } from "../../engine/task-runner.js";
+import type { Key } from "../../engine/operators/key-by.js";
+import type { MapResult, MapTask, ReduceResult, ReduceTask, StateLookup } from "../../engine/task-runner.js";
 
 export type WorkerRequest =
   | { readonly id: number; readonly type: "deploy"; readonly jobId: string; readonly definition: Record<string, unknown>; readonly partitions: number }
@@ -14,6 +15,7 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: "release"; readonly jobId: string; readonly partition: number }
   | { readonly id: number; readonly type: "snapshot"; readonly jobId: string; readonly partition: number }
   | { readonly id: number; readonly type: "restore"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array }
+  | { readonly id: number; readonly type: "lookup"; readonly jobId: string; readonly partition: number; readonly key: Key | undefined }
   | { readonly id: number; readonly type: "ping" }
   /** Fault injection for tests and benchmarks: slow every map task down, hang, or crash the thread. */
   | { readonly id: number; readonly type: "inject"; readonly fault: InjectedFault };
@@ -21,7 +23,7 @@ export type WorkerRequest =
 export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } | { readonly kind: "hang" } | { readonly kind: "crash" };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array; readonly busyMs: number }
+  | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array | StateLookup; readonly busyMs: number }
   | { readonly id: number; readonly ok: false; readonly error: string; readonly busyMs: number };
 
 /** The data a worker thread starts with. */

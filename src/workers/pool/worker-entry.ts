@@ -59,6 +59,8 @@ function handle(request: WorkerRequest): unknown {
       return undefined;
     case "snapshot":
       return reducer(request.jobId, request.partition).snapshot();
+    case "lookup":
+      return reducer(request.jobId, request.partition).lookup(request.key);
     case "restore":
       reducer(request.jobId, request.partition).restore(request.snapshot);
       return undefined;

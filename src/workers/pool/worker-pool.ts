@@ -6,7 +6,8 @@
  * checkpoint plus the reduce tasks since — while work waiting on them is held, then run again.
  */
 import type { Metrics } from "../../metrics/metrics.js";
-import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, TaskRunner } from "../../engine/task-runner.js";
+import type { Key } from "../../engine/operators/key-by.js";
+import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
 import { PartitionOwnership } from "./partition-ownership.js";
 import type { InjectedFault } from "./protocol.js";
 import { BatchTasks, type RunningTask } from "./speculation.js";
@@ -113,6 +114,10 @@ export class WorkerPool implements TaskRunner {
 
   snapshot(jobId: string, partition: number): Promise<Uint8Array> {
     return this.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
+  }
+
+  lookup(jobId: string, partition: number, key: Key | undefined): Promise<StateLookup> {
+    return this.onOwner(jobId, partition, "lookup", (w) => w.request<StateLookup>({ type: "lookup", jobId, partition, key }));
   }
 
   async restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void> {

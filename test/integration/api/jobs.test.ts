@@ -252,3 +252,58 @@ describe("event time from the stream", () => {
     expect((await http().get("/v1/jobs")).body.jobs).toEqual([]);
   });
 });
+
+describe("live state queries", () => {
+  const totals = { name: "totals", input: "words", steps: [{ op: "keyBy", key: "w" }, { op: "runningAggregate", aggs: { n: { fn: "count" }, s: { fn: "sum", of: "v" } } }] };
+
+  it("reads one key's state from the partition that owns it, typed keys included", async () => {
+    await http().post("/v1/jobs").send(totals).expect(201);
+    await http().post("/v1/streams/words/events").send([{ w: "a", v: 1 }, { w: "b", v: 2 }, { w: "a", v: 3 }, { w: 7, v: 4 }]).expect(202);
+    await t.advance(1000);
+    await http().post("/v1/streams/words/events").send([{ w: "a", v: 5 }]).expect(202);
+    await t.advance(1000);
+    const a = (await http().get("/v1/jobs/totals/state").query({ key: "a" }).expect(200)).body;
+    expect(a).toMatchObject({ jobId: "totals", key: "a", found: true, state: { key: "a", n: 3, s: 9 } });
+    expect([0, 1]).toContain(a.partition);
+    expect((await http().get("/v1/jobs/totals/state").query({ key: "7", keyType: "number" }).expect(200)).body).toMatchObject({ key: 7, found: true, state: { key: 7, n: 1, s: 4 } });
+    // The text "7" is another key than the number 7.
+    expect((await http().get("/v1/jobs/totals/state").query({ key: "7" }).expect(200)).body).toMatchObject({ key: "7", found: false, state: null });
+  });
+
+  it("reads a window's current aggregate and a mapWithState's user state", async () => {
+    const windowed = { name: "windowed", input: "words", steps: [{ op: "keyBy", key: "w" }, { op: "window", length: "2s" }, { op: "aggregate", aggs: { n: { fn: "count" } } }] };
+    const machine = { name: "machine", input: "words", steps: [{ op: "keyBy", key: "w" }, { op: "mapWithState", init: "0", update: "state + 1" }] };
+    await http().post("/v1/jobs").send(windowed).expect(201);
+    await http().post("/v1/jobs").send(machine).expect(201);
+    await http().post("/v1/streams/words/events").send([{ w: "a" }, { w: "a" }]).expect(202);
+    await t.advance(1000);
+    await http().post("/v1/streams/words/events").send([{ w: "a" }]).expect(202);
+    await t.advance(1000);
+    expect((await http().get("/v1/jobs/windowed/state?key=a").expect(200)).body.state).toEqual({ key: "a", n: 3 });
+    expect((await http().get("/v1/jobs/machine/state?key=a").expect(200)).body.state).toEqual({ state: 3 });
+    await t.advance(1000);
+    await t.advance(1000);
+    // The window has slid past every event.
+    expect((await http().get("/v1/jobs/windowed/state?key=a").expect(200)).body).toMatchObject({ found: false, state: null });
+  });
+
+  it.each([
+    ["an unknown keyType", "key=a&keyType=date", /keyType: must be one of string, number, boolean, null/],
+    ["a key that is not a number", "key=abc&keyType=number", /key: must be a finite number with keyType number/],
+    ["a key that is not a boolean", "key=yes&keyType=boolean", /key: must be true or false/],
+    ["an unknown query parameter", "key=a&shard=1", /shard/],
+  ])("refuses %s with INVALID_REQUEST", async (_label, query, message) => {
+    await http().post("/v1/jobs").send(totals).expect(201);
+    const res = await http().get(`/v1/jobs/totals/state?${query}`).expect(400);
+    expect(res.body.error.code).toBe("INVALID_REQUEST");
+    expect(res.body.error.message).toMatch(message);
+  });
+
+  it("answers NO_STATE for a job that keeps none, and UNKNOWN_JOB for no job", async () => {
+    await http().post("/v1/jobs").send(countJob()).expect(201);
+    const res = await http().get("/v1/jobs/counts/state?key=a").expect(404);
+    expect(res.body.error.code).toBe("NO_STATE");
+    expect(res.body.error.message).toMatch(/keeps no state from batch to batch/);
+    expect((await http().get("/v1/jobs/nope/state?key=a").expect(404)).body.error.code).toBe("UNKNOWN_JOB");
+  });
+});
