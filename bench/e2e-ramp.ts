@@ -6,7 +6,7 @@
 import { runStep, type BodySet } from "./e2e-step.js";
 import type { BenchOptions } from "./options.js";
 import type { E2eStep } from "./results.js";
-import type { ServerProcess } from "./server-process.js";
+import type { ServerProcess } from "../test/support/server-process.js";
 import type { WorkloadName } from "./workloads.js";
 
 export interface Ramp {

@@ -9,7 +9,7 @@ import { ndjson, textSource } from "./corpus.js";
 import { pushAtRate } from "./http-load.js";
 import { LiveResults } from "./live-results.js";
 import type { E2eStep } from "./results.js";
-import type { ServerProcess } from "./server-process.js";
+import type { ServerProcess } from "../test/support/server-process.js";
 import { percentile, round, sleep } from "./stats.js";
 import { answerOfRows, differenceOf, jobDefinition, topWords, type Answer, type WorkloadName } from "./workloads.js";
 
@@ -79,8 +79,8 @@ let stepCount = 0;
 export async function runStep(server: ServerProcess, plan: StepPlan, bodies: BodySet): Promise<StepOutcome> {
   const stream = `e2e-${plan.workload}-${++stepCount}`;
   const id = `${stream}-job`;
-  await server.request("POST", "/v1/streams", { name: stream, partitions: plan.partitions });
-  await server.request("POST", "/v1/jobs", jobDefinition(plan.workload, { id, input: stream, batchIntervalMs: plan.batchIntervalMs, windowBatches: plan.windowBatches }));
+  await server.requestOk("POST", "/v1/streams", { name: stream, partitions: plan.partitions });
+  await server.requestOk("POST", "/v1/jobs", jobDefinition(plan.workload, { id, input: stream, batchIntervalMs: plan.batchIntervalMs, windowBatches: plan.windowBatches }));
   const live = await LiveResults.open(server.wsUrl, id, 1);
   const samples: ProgressSample[] = [];
   let sampling = true;
@@ -88,7 +88,7 @@ export async function runStep(server: ServerProcess, plan: StepPlan, bodies: Bod
   const sampler = (async () => {
     while (sampling) {
       try {
-        const job = await server.request<JobProgressView>("GET", `/v1/jobs/${id}`);
+        const job = await server.requestOk<JobProgressView>("GET", `/v1/jobs/${id}`);
         if (job.status === "failed") jobFailure = job.failure ?? "failed";
         const p = job.progress;
         const pending = p?.pendingBatches ?? 0;
@@ -172,8 +172,8 @@ export async function runStep(server: ServerProcess, plan: StepPlan, bodies: Bod
     sampling = false;
     await sampler;
     live.close();
-    await server.request("DELETE", `/v1/jobs/${id}`).catch(() => undefined);
-    await server.request("DELETE", `/v1/streams/${stream}`).catch(() => undefined);
+    await server.requestOk("DELETE", `/v1/jobs/${id}`).catch(() => undefined);
+    await server.requestOk("DELETE", `/v1/streams/${stream}`).catch(() => undefined);
   }
 }
 

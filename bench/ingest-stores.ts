@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pushAtRate } from "./http-load.js";
-import { freePort, ServerProcess } from "./server-process.js";
+import { freePort, ServerProcess } from "../test/support/server-process.js";
 import { sleep } from "./stats.js";
 
 export interface IngestFigures {

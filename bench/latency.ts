@@ -7,7 +7,7 @@
 import { runStep, type BodySet } from "./e2e-step.js";
 import type { BenchOptions } from "./options.js";
 import type { LatencyPoint } from "./results.js";
-import type { ServerProcess } from "./server-process.js";
+import type { ServerProcess } from "../test/support/server-process.js";
 
 export async function measureLatency(server: ServerProcess, grepPeak: number, options: BenchOptions, bodies: BodySet, failures: string[]): Promise<LatencyPoint[]> {
   const points: LatencyPoint[] = [];

@@ -20,7 +20,7 @@ import type { BenchResults, WorkloadFigures } from "./results.js";
 import { measureScaling } from "./scaling.js";
 import { measureStragglers } from "./straggler.js";
 import { measureServerRestart } from "./server-restart.js";
-import { ServerProcess } from "./server-process.js";
+import { ServerProcess } from "../test/support/server-process.js";
 import { judgeTargets } from "./targets.js";
 import { measureThroughput, type ThroughputRun } from "./throughput.js";
 import { measureWorkerKill } from "./worker-kill.js";

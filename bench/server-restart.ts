@@ -10,7 +10,7 @@ import { pushAtRate } from "./http-load.js";
 import { LiveResults } from "./live-results.js";
 import type { BenchOptions } from "./options.js";
 import type { BenchResults } from "./results.js";
-import { ServerProcess } from "./server-process.js";
+import { ServerProcess } from "../test/support/server-process.js";
 import { sleep } from "./stats.js";
 import { answerOfRows, differenceOf, jobDefinition } from "./workloads.js";
 
@@ -24,11 +24,11 @@ export async function measureServerRestart(options: BenchOptions, loadRecordsPer
   let before: LiveResults | undefined;
   let after: LiveResults | undefined;
   try {
-    await server.request("POST", "/v1/streams", { name: "records", partitions: options.partitions });
-    await server.request("POST", "/v1/jobs", jobDefinition("wordcount", { id, input: "records", batchIntervalMs: intervalMs, windowBatches: options.windowBatches }));
+    await server.requestOk("POST", "/v1/streams", { name: "records", partitions: options.partitions });
+    await server.requestOk("POST", "/v1/jobs", jobDefinition("wordcount", { id, input: "records", batchIntervalMs: intervalMs, windowBatches: options.windowBatches }));
     before = await LiveResults.open(server.wsUrl, id, 1);
     const load = await pushAtRate({ url: server.url, stream: "records", bodies: bodies.bodies, recordsPerBody: bodies.recordsPerBody, offeredRecordsPerSec: loadRecordsPerSec, durationMs: checkpointIntervalMs + 2_500, clients: 2 });
-    const progress = await server.request<{ progress: { lastCheckpoint: { batchTime: number } | null } | null }>("GET", `/v1/jobs/${id}`);
+    const progress = await server.requestOk<{ progress: { lastCheckpoint: { batchTime: number } | null } | null }>("GET", `/v1/jobs/${id}`);
     const checkpointAt = progress.progress?.lastCheckpoint?.batchTime ?? null;
     await before.until(() => (before!.frames.at(-1)?.batchTime ?? 0) >= load.endedAt - intervalMs, 3_000);
     const lastSeqBefore = before.frames.at(-1)?.seq ?? 0;

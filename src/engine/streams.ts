@@ -1,6 +1,8 @@
 /**
  * Streams: declaring them, and ingest — routing each event to a partition and storing each
- * partition's share of a request as one block, before the request is acknowledged.
+ * partition's share of a request as one block, before the request is acknowledged. A stream with an
+ * `idField` stores each event as a block of its own, deduplicated by the event's id, so that an event
+ * sent twice (in any request, with any Idempotency-Key or none) is stored once.
  */
 import { createHash } from "node:crypto";
 import type { Catalog, StreamDefinition, StreamLog } from "../store/types.js";
@@ -18,6 +20,7 @@ export interface StreamSpec {
   partitions?: number;
   keyField?: string;
   eventTimeField?: string;
+  idField?: string;
 }
 
 export interface IngestReceipt {
@@ -26,6 +29,8 @@ export interface IngestReceipt {
   readonly blocks: { partition: number; offset: number; count: number }[];
   /** True when every block was already stored by an earlier request with the same idempotency key. */
   readonly replayed: boolean;
+  /** Events not stored because they were already (a replayed request, or an event id seen before). */
+  readonly duplicates: number;
 }
 
 export interface IngestOptions {
@@ -34,6 +39,13 @@ export interface IngestOptions {
 }
 
 export const MAX_PARTITIONS = 256;
+
+interface AppendedBlock {
+  readonly partition: number;
+  readonly offset: number;
+  readonly count: number;
+  readonly duplicate: boolean;
+}
 
 export class Streams {
   private readonly roundRobin = new Map<string, number>();
@@ -57,6 +69,7 @@ export class Streams {
       createdAt: this.clock.now(),
       ...(spec.keyField === undefined ? {} : { keyField: spec.keyField }),
       ...(spec.eventTimeField === undefined ? {} : { eventTimeField: spec.eventTimeField }),
+      ...(spec.idField === undefined ? {} : { idField: spec.idField }),
     };
     await this.catalog.putStream(definition);
     return definition;
@@ -91,18 +104,32 @@ export class Streams {
     const stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
     const shares = this.route(stream, events, options.idempotencyKey);
     if (!existing) await this.catalog.putStream(stream);
-    const appended = await Promise.all(
-      [...shares.entries()].map(async ([partition, share]) => {
-        const payload = encodeBlock(share);
-        const block = { count: share.length, payload, ...(options.idempotencyKey === undefined ? {} : { requestId: requestIdOf(options.idempotencyKey, payload) }) };
-        const { offset, duplicate } = await this.log.append(name, partition, block);
-        return { partition, offset, count: share.length, duplicate };
-      }),
-    );
-    const replayed = appended.every((b) => b.duplicate);
-    if (!replayed) this.metrics.eventsIngested.inc({ stream: name }, appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0));
-    const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition);
-    return { stream: name, accepted: events.length, blocks, replayed };
+    const appended = (
+      await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
+    ).flat();
+    const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
+    if (stored > 0) this.metrics.eventsIngested.inc({ stream: name }, stored);
+    const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    return { stream: name, accepted: events.length, blocks, replayed: appended.every((b) => b.duplicate), duplicates: events.length - stored };
+  }
+
+  /** A partition's share of a request as one block (found again, not stored twice, on a retry). */
+  private async appendShare(stream: string, partition: number, share: Row[], idempotencyKey: string | undefined): Promise<AppendedBlock[]> {
+    const payload = encodeBlock(share);
+    const block = { count: share.length, payload, ...(idempotencyKey === undefined ? {} : { requestId: requestIdOf(idempotencyKey, payload) }) };
+    const { offset, duplicate } = await this.log.append(stream, partition, block);
+    return [{ partition, offset, count: share.length, duplicate }];
+  }
+
+  /** Each event as a block of its own whose request id is the event's id, in order. */
+  private async appendEach(stream: StreamDefinition, partition: number, share: Row[]): Promise<AppendedBlock[]> {
+    const appended: AppendedBlock[] = [];
+    for (const event of share) {
+      const block = { count: 1, payload: encodeBlock([event]), requestId: `id:${JSON.stringify(event[stream.idField!])}` };
+      const { offset, duplicate } = await this.log.append(stream.name, partition, block);
+      appended.push({ partition, offset, count: 1, duplicate });
+    }
+    return appended;
   }
 
   /**
@@ -114,7 +141,9 @@ export class Streams {
     let next = idempotencyKey === undefined ? (this.roundRobin.get(stream.name) ?? 0) : hashPartition(idempotencyKey, stream.partitions);
     events.forEach((event, index) => {
       const row = checkEvent(stream, event, index);
-      const partition = stream.keyField === undefined ? next++ % stream.partitions : hashPartition(row[stream.keyField], stream.partitions);
+      // An event with an id always goes where that id went before, so its partition spots the duplicate.
+      const by = stream.keyField ?? stream.idField;
+      const partition = by === undefined ? next++ % stream.partitions : hashPartition(row[by], stream.partitions);
       let share = shares.get(partition);
       if (!share) shares.set(partition, (share = []));
       share.push(row);
@@ -138,10 +167,21 @@ function checkEvent(stream: StreamDefinition, event: unknown, index: number): Ro
   if (stream.keyField !== undefined && !isScalar(row[stream.keyField])) {
     throw new EngineError("INVALID_EVENT", `event ${index} has no string or number "${stream.keyField}" field, which stream "${stream.name}" partitions by`, { index });
   }
+  if (stream.idField !== undefined && !isEventId(row[stream.idField])) {
+    throw new EngineError("INVALID_EVENT", `event ${index} has no "${stream.idField}" field (a string of 1-${MAX_EVENT_ID_LENGTH} bytes, or a number), by which stream "${stream.name}" recognises an event sent twice`, { index });
+  }
   if (stream.eventTimeField !== undefined && parseEventTime(row[stream.eventTimeField]) === undefined) {
     throw new EngineError("INVALID_EVENT", `event ${index} has no valid "${stream.eventTimeField}" (ms since epoch or ISO-8601 text), the event-time field of stream "${stream.name}"`, { index });
   }
   return row;
+}
+
+/** In UTF-8 bytes, so that the block's request id stays within what every store keeps. */
+const MAX_EVENT_ID_LENGTH = 256;
+
+function isEventId(value: unknown): value is string | number {
+  if (typeof value === "number") return Number.isFinite(value);
+  return typeof value === "string" && value.length > 0 && Buffer.byteLength(value, "utf8") <= MAX_EVENT_ID_LENGTH;
 }
 
 function isScalar(value: unknown): value is string | number | boolean {

@@ -10,6 +10,11 @@ export interface StreamDefinition {
   readonly partitions: number;
   /** Field whose value routes an event to a partition (by hash); round-robin when absent. */
   readonly keyField?: string;
+  /**
+   * The field that identifies an event: an event whose id this stream already stored (within the
+   * idempotency retention) is not stored again. Each event is then its own block.
+   */
+  readonly idField?: string;
   /** Field holding the event's own timestamp (ms since epoch or ISO-8601 text). */
   readonly eventTimeField?: string;
   /** JSON Schema (subset) that every event must satisfy. */

@@ -1,14 +1,25 @@
 /**
- * Starts the real Tributary server (dist/main.js, built by `npm test`'s pretest) as a separate process
- * on a free loopback port, so end-to-end tests talk to it over real sockets and can kill it.
+ * Starts the real Tributary server (dist/main.js, built by `npm test`'s pretest and by `npm run bench`)
+ * as a separate process on a free loopback port with its own data directory, so end-to-end tests and
+ * the benchmarks talk to it over real sockets and can SIGKILL and restart it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
+/** The checkout: the nearest folder up with a package.json (this file also runs compiled, from dist-bench/). */
+function checkoutRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+const ROOT = checkoutRoot(import.meta.dirname);
+const OUTPUT_KEPT = 20_000;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,23 +52,28 @@ export class ServerProcess {
 
   /** A server on a fresh data directory (kept across restart(), removed by dispose()). */
   static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "tributary-e2e-"));
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "tributary-server-"));
     const server = new ServerProcess(await freePort(), dataDir, env);
     await server.launch();
     return server;
   }
 
+  /** Starts the process and resolves once /healthz answers (at most 20 s). */
   async launch(): Promise<void> {
-    this.child = spawn(process.execPath, [path.join(ROOT, "dist/main.js")], {
+    this.output = "";
+    const child = spawn(process.execPath, [path.join(ROOT, "dist/main.js")], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    this.child.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
-    this.child.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
-    const deadline = Date.now() + 15_000;
+    this.child = child;
+    // The newest output only, so a server that runs for minutes cannot fill memory.
+    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-OUTPUT_KEPT));
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    const deadline = Date.now() + 20_000;
     for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`server exited with ${this.child.exitCode}: ${this.output}`);
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${this.output}`);
       try {
         const res = await fetch(`${this.url}/healthz`);
         if (res.ok) return;
@@ -94,7 +110,7 @@ export class ServerProcess {
   }
 
   async request<T = unknown>(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
-    const init: RequestInit = { method, headers: { ...headers } };
+    const init: RequestInit = { method, headers: { ...headers }, signal: AbortSignal.timeout(120_000) };
     if (body !== undefined) {
       init.body = typeof body === "string" ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)["content-type"] ??= "application/json";
@@ -102,5 +118,12 @@ export class ServerProcess {
     const res = await fetch(`${this.url}${route}`, init);
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  /** A JSON request that must succeed: its body, or an error with the server's answer. */
+  async requestOk<T = unknown>(method: string, route: string, body?: unknown): Promise<T> {
+    const res = await this.request<T>(method, route, body);
+    if (res.status >= 400) throw new Error(`${method} ${route} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    return res.body;
   }
 }

@@ -8,6 +8,7 @@ export const declareStreamBody = z.strictObject({
   partitions: z.number().int().min(1).max(256).optional(),
   keyField: fieldName.optional(),
   eventTimeField: fieldName.optional(),
+  idField: fieldName.optional(),
 });
 
 export const streamParams = z.object({ name: z.string() });

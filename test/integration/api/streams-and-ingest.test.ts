@@ -128,6 +128,34 @@ describe("ingest", () => {
     expect(await storedBlocks("idem")).toBe(first.body.blocks.length + 1);
   });
 
+  it("stores an event with an id the stream has seen once, as one block per event, whatever request carries it", async () => {
+    await http().post("/v1/streams").send({ name: "orders", partitions: 2, idField: "id" }).expect(201);
+    const first = (await http().post("/v1/streams/orders/events").send([{ id: "a" }, { id: 1 }, { id: "b" }]).expect(202)).body;
+    expect(first).toMatchObject({ accepted: 3, duplicates: 0, replayed: false });
+    expect(first.blocks.map((b: { count: number }) => b.count)).toEqual([1, 1, 1]);
+    // "1" is another id than 1; "a" repeated inside one request counts once.
+    const second = (await http().post("/v1/streams/orders/events").send([{ id: "b" }, { id: "1" }, { id: "a" }, { id: "a" }]).expect(202)).body;
+    expect(second).toMatchObject({ accepted: 4, duplicates: 3, replayed: false });
+    expect(await storedBlocks("orders")).toBe(4);
+    const again = await http().post("/v1/streams/orders/events").send([{ id: "b" }]).expect(202);
+    expect(again.body).toMatchObject({ duplicates: 1, replayed: true });
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(await storedBlocks("orders")).toBe(4);
+  });
+
+  it.each([
+    ["no id", [{ amount: 1 }], /event 0 has no "id" field/],
+    ["an empty id", [{ id: "x" }, { id: "" }], /event 1 has no "id" field/],
+    ["an id that is an object", [{ id: { n: 1 } }], /event 0 has no "id" field/],
+    ["an id over 256 bytes", [{ id: "é".repeat(129) }], /1-256 bytes/],
+  ])("refuses an event with %s on a stream with an idField, storing nothing", async (_label, events, message) => {
+    await http().post("/v1/streams").send({ name: "orders", idField: "id" }).expect(201);
+    const res = await http().post("/v1/streams/orders/events").send(events).expect(400);
+    expect(res.body.error.code).toBe("INVALID_EVENT");
+    expect(res.body.error.message).toMatch(message);
+    expect(await storedBlocks("orders")).toBe(0);
+  });
+
   it("does not create a stream for a rejected first ingest", async () => {
     await http().post("/v1/streams/fresh/events").send([{ n: 1 }, "bad"]).expect(400);
     await http().get("/v1/streams/fresh").expect(404);
