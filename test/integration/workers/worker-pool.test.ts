@@ -79,8 +79,10 @@ describe("worker pool", () => {
       beforeBatch: async (i) => {
         if (!killAt.has(i)) return;
         const victim = workers.liveWorkers()[Math.floor(next() * 2)]!;
-        // Crash the thread; the batch about to be cut runs while its partitions are rebuilt.
+        // Crash the thread; the batch about to be cut runs while its partitions are rebuilt. The pool
+        // must have seen the death before the next kill picks its victim, or both could hit one thread.
         await workers.inject(victim, { kind: "crash" });
+        while (workers.liveWorkers().includes(victim)) await new Promise((r) => setTimeout(r, 1));
       },
     });
     expect(got).toEqual(expected);
