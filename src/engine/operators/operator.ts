@@ -22,7 +22,24 @@ export interface BatchContext {
   readonly batchMaxEventTime?: number;
   /** Reduce side: set by an event-time step to the number of events it dropped as late. */
   lateEvents?: number;
+  /**
+   * Map side: true once nobody wants this task's result any more (its speculative twin finished
+   * first). Long loops then stop early by throwing TaskAbandonedError, so the worker is free sooner.
+   */
+  readonly abandoned?: () => boolean;
 }
+
+/** Thrown out of a map task whose result is no longer wanted (see BatchContext.abandoned). */
+export class TaskAbandonedError extends Error {
+  override readonly name = "TaskAbandonedError";
+
+  constructor() {
+    super("map task abandoned: its speculative twin finished first");
+  }
+}
+
+/** How many rows a loop handles between two looks at `abandoned`. */
+const ABANDON_CHECK_ROWS = 1024;
 
 export interface Operator {
   /**
@@ -52,7 +69,9 @@ export interface OperatorState {
  */
 export function perRow(rows: readonly Row[], ctx: BatchContext, emit: (row: Row, out: Row[]) => void): Row[] {
   const out: Row[] = [];
-  for (const row of rows) {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if ((i & (ABANDON_CHECK_ROWS - 1)) === ABANDON_CHECK_ROWS - 1 && ctx.abandoned?.()) throw new TaskAbandonedError();
     try {
       emit(row, out);
     } catch (error) {

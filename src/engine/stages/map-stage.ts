@@ -4,7 +4,7 @@
  */
 import { decodeBlock } from "../block-codec.js";
 import { splitByReducePartition, type KeyedStage } from "../operators/keyed-stage.js";
-import type { BatchContext, Operator, Row } from "../operators/operator.js";
+import { TaskAbandonedError, type BatchContext, type Operator, type Row } from "../operators/operator.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { MapResult, MapTask } from "../task-runner.js";
 import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
@@ -23,16 +23,27 @@ export class MapStage {
     this.keyed = plan.keyed();
   }
 
-  run(task: MapTask): MapResult {
+  /** `abandoned`: see BatchContext.abandoned (the worker pool's speculative copies). */
+  run(task: MapTask, abandoned?: () => boolean): MapResult {
     const input = task.input ?? 0;
     const operators = this.operators[input];
     if (!operators) throw new Error(`job ${task.jobId} has no input ${input}`);
     const rowErrors: RowErrorReport = { count: 0 };
-    const ctx: BatchContext = { batchTime: task.batchTime, onRowError: rowErrorCollector(rowErrors) };
+    const ctx: BatchContext = { batchTime: task.batchTime, onRowError: rowErrorCollector(rowErrors), ...(abandoned ? { abandoned } : {}) };
+    const stopIfAbandoned = () => {
+      if (abandoned?.()) throw new TaskAbandonedError();
+    };
     let rows: Row[] = [];
-    for (const block of task.blocks) for (const event of decodeBlock(block)) rows.push(event);
+    for (const block of task.blocks) {
+      stopIfAbandoned();
+      for (const event of decodeBlock(block)) rows.push(event);
+    }
     const events = rows.length;
-    for (const operator of operators) rows = operator.process(rows, ctx) ?? [];
+    for (const operator of operators) {
+      stopIfAbandoned();
+      rows = operator.process(rows, ctx) ?? [];
+    }
+    stopIfAbandoned();
     if (!this.keyed) return { events, rowErrors, rows: encodeRows(rows) };
     const groups = this.keyed.partial(rows, ctx, input);
     const shares = splitByReducePartition(groups, this.reducePartitions).map((share) => encodeShare(share, ctx.maxEventTime));

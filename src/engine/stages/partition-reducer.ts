@@ -10,7 +10,6 @@ import type { Key } from "../operators/key-by.js";
 import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 import { decodeShare, decodeState, encodeRows, encodeState } from "./shuffle-codec.js";
 
-const NOTHING = encodeRows([]);
 
 export class PartitionReducer {
   private readonly reducer: KeyedReducer;
@@ -39,7 +38,7 @@ export class PartitionReducer {
     for (const operator of this.pushedDown) rows = rows === null ? null : operator.process(rows, ctx);
     const stateSize = this.reducer.state?.size() ?? 0;
     const lateEvents = ctx.lateEvents ?? 0;
-    if (rows === null) return { emitted: false, rows: NOTHING, window: null, stateSize, rowErrors, lateEvents };
+    if (rows === null) return { emitted: false, rows: encodeRows([]), window: null, stateSize, rowErrors, lateEvents };
     return { emitted: true, rows: encodeRows(rows), window: ctx.window ?? null, stateSize, rowErrors, lateEvents };
   }
 

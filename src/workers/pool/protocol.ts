@@ -8,7 +8,8 @@ import type { MapResult, MapTask, ReduceResult, ReduceTask, StateLookup } from "
 export type WorkerRequest =
   | { readonly id: number; readonly type: "deploy"; readonly jobId: string; readonly definition: Record<string, unknown>; readonly partitions: number }
   | { readonly id: number; readonly type: "undeploy"; readonly jobId: string }
-  | { readonly id: number; readonly type: "map"; readonly task: MapTask }
+  /** `abandon`: a shared flag the pool sets to 1 once the task's result is no longer wanted. */
+  | { readonly id: number; readonly type: "map"; readonly task: MapTask; readonly abandon?: SharedArrayBuffer }
   | { readonly id: number; readonly type: "reduce"; readonly task: ReduceTask }
   /** Take ownership of a reduce partition: restore its checkpoint (or start empty), replay what came after. */
   | { readonly id: number; readonly type: "rebuild"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array | undefined; readonly tasks: readonly ReduceTask[] }

@@ -24,6 +24,13 @@ function job(jobId: string): JobOnWorker {
   return found;
 }
 
+/** Reads the pool's flag for a map task: set once its speculative twin finished first. */
+function abandonedBy(flag: SharedArrayBuffer | undefined): (() => boolean) | undefined {
+  if (!flag) return undefined;
+  const view = new Int32Array(flag);
+  return () => Atomics.load(view, 0) === 1;
+}
+
 function reducer(jobId: string, partition: number): PartitionReducer {
   const found = job(jobId).reducers.get(partition);
   if (!found) throw new Error(`reduce partition ${partition} of job ${jobId} is not owned by this worker`);
@@ -43,7 +50,7 @@ function handle(request: WorkerRequest): unknown {
     case "map":
       // A slowed worker blocks its thread, as a node short of CPU would.
       if (slowMs > 0) Atomics.wait(sleeper, 0, 0, slowMs);
-      return job(request.task.jobId).map.run(request.task);
+      return job(request.task.jobId).map.run(request.task, abandonedBy(request.abandon));
     case "reduce":
       return reducer(request.task.jobId, request.task.partition).run(request.task);
     case "rebuild": {
@@ -85,5 +92,18 @@ parentPort!.on("message", (request: WorkerRequest) => {
   } catch (error) {
     reply = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error), busyMs: performance.now() - started };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage(reply, reply.ok && reply.value !== undefined ? transferablesOf(reply.value) : []);
 });
+
+/**
+ * The buffers of a reply's packed data (map shares or rows, reduce rows, a snapshot), moved to the
+ * pool rather than copied. Only buffers a single view spans whole: those are the reply's own.
+ */
+function transferablesOf(value: unknown): ArrayBuffer[] {
+  const views: unknown[] = value instanceof Uint8Array ? [value] : [(value as { rows?: unknown }).rows, ...((value as { shares?: unknown[] }).shares ?? [])];
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) {
+    if (view instanceof Uint8Array && view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) buffers.add(view.buffer);
+  }
+  return [...buffers];
+}

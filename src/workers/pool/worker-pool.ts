@@ -28,6 +28,18 @@ export interface WorkerPoolOptions {
 
 const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
 
+/** A map task (or its speculative copy) waiting for a free worker. */
+interface QueuedMap {
+  readonly task: MapTask;
+  /** Shared with the task's other copy: set to 1 once either has finished. */
+  readonly abandon: SharedArrayBuffer;
+  readonly exclude: number | undefined;
+  readonly onDispatch: (worker: number) => void;
+  readonly unneeded: () => boolean;
+  readonly resolve: (value: { result: MapResult; worker: number }) => void;
+  readonly reject: (error: Error) => void;
+}
+
 export class WorkerPool implements TaskRunner {
   private readonly workers = new Map<number, WorkerHandle>();
   /** Resolves once a worker is started and has every job deployed. */
@@ -38,7 +50,7 @@ export class WorkerPool implements TaskRunner {
   private readonly deployments = new Map<string, JobDeployment>();
   private readonly batches = new Map<string, BatchTasks>();
   private nextIndex = 0;
-  private readonly mapQueue: { task: MapTask; exclude: number | undefined; onDispatch: (worker: number) => void; unneeded: () => boolean; resolve: (value: { result: MapResult; worker: number }) => void; reject: (error: Error) => void }[] = [];
+  private readonly mapQueue: QueuedMap[] = [];
   /** Workers running a map task now. */
   private readonly mapping = new Set<number>();
   private closing = false;
@@ -81,14 +93,17 @@ export class WorkerPool implements TaskRunner {
     this.batches.set(batchKey, batch);
     const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: performance.now(), speculated: false };
     batch.running.add(running);
+    // Set once the task is settled, so that the copy still running (original or speculative) stops early.
+    const abandon = new SharedArrayBuffer(4);
     return new Promise<MapResult>((resolve, reject) => {
       let settled = false;
       const attempt = (exclude: number | undefined, speculative: boolean) => {
-        this.runMap(task, exclude, (w) => speculative || (running.worker = w), () => speculative && settled).then(
+        this.runMap(task, abandon, exclude, (w) => speculative || (running.worker = w), () => speculative && settled).then(
           ({ result, worker }) => {
             if (speculative) this.options.metrics?.speculativeTasks.inc({ outcome: settled ? "lost" : "won" });
             if (settled) return;
             settled = true;
+            if (running.speculated) Atomics.store(new Int32Array(abandon), 0, 1);
             batch.running.delete(running);
             batch.durations.push(performance.now() - running.startedAt);
             if (batch.running.size === 0) this.batches.delete(batchKey);
@@ -96,6 +111,8 @@ export class WorkerPool implements TaskRunner {
             resolve(result);
           },
           (error: Error) => {
+            // A copy that failed once its twin had won was abandoned (or never needed): it lost.
+            if (speculative && settled) this.options.metrics?.speculativeTasks.inc({ outcome: "lost" });
             if (settled) return;
             settled = true;
             batch.running.delete(running);
@@ -153,9 +170,9 @@ export class WorkerPool implements TaskRunner {
    * not push): a slow worker then holds one task at a time, the others take the rest, and the reduce
    * tasks it owns are not stuck behind a queue of its map tasks.
    */
-  private runMap(task: MapTask, exclude: number | undefined, onDispatch: (worker: number) => void, unneeded: () => boolean): Promise<{ result: MapResult; worker: number }> {
+  private runMap(task: MapTask, abandon: SharedArrayBuffer, exclude: number | undefined, onDispatch: (worker: number) => void, unneeded: () => boolean): Promise<{ result: MapResult; worker: number }> {
     return new Promise((resolve, reject) => {
-      this.mapQueue.push({ task, exclude, onDispatch, unneeded, resolve, reject });
+      this.mapQueue.push({ task, abandon, exclude, onDispatch, unneeded, resolve, reject });
       this.pump();
     });
   }
@@ -178,7 +195,7 @@ export class WorkerPool implements TaskRunner {
       this.mapQueue.splice(i, 1);
       this.mapping.add(worker.index);
       item.onDispatch(worker.index);
-      worker.request<MapResult>({ type: "map", task: item.task }).then(
+      worker.request<MapResult>({ type: "map", task: item.task, abandon: item.abandon }).then(
         (result) => {
           this.mapping.delete(worker.index);
           item.resolve({ result, worker: worker.index });
