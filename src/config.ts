@@ -26,6 +26,8 @@ const schema = z.object({
   WORKERS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
   SPECULATION_MULTIPLIER: z.coerce.number().min(0).default(1.4),
+  /** Worker threads kept booted as a standby that takes a dead worker's place at once (0 or 1). */
+  STANDBY_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
 });
 
 export type Config = z.infer<typeof schema>;

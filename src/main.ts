@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const metrics = createMetrics();
   const store = await openStore(config, (message) => console.warn(JSON.stringify({ level: 40, msg: message })));
-  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER });
+  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS });
   const engine = createEngine({
     store,
     runner,

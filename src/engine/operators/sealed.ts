@@ -2,11 +2,32 @@
  * A part of an operator's state that never changes once it is made, such as a window's partial for
  * one batch. The checkpoint codec packs it once and reuses those bytes in every later checkpoint, so a
  * checkpoint of a long window only packs what changed since the last one (the newest partials and
- * the running window), not every batch the window holds.
+ * the running window), not every batch the window holds. Read back from a checkpoint, a part keeps
+ * its bytes and is unpacked when its value is first asked for.
  */
 export class Sealed<T> {
-  /** The packed value, set by the codec the first time it packs it (or when it unpacks it). */
+  /** The packed value, set by the codec the first time it packs it (or when it reads it back). */
   packed: Uint8Array | undefined;
+  private held: T | undefined;
+  private unpack: ((bytes: Uint8Array) => T) | undefined;
 
-  constructor(readonly value: T) {}
+  constructor(value: T) {
+    this.held = value;
+  }
+
+  /** A part read back from a checkpoint: its bytes, and how to unpack them when needed. */
+  static fromPacked<T>(packed: Uint8Array, unpack: (bytes: Uint8Array) => T): Sealed<T> {
+    const sealed = new Sealed<T>(undefined as T);
+    sealed.packed = packed;
+    sealed.unpack = unpack;
+    return sealed;
+  }
+
+  get value(): T {
+    if (this.unpack) {
+      this.held = this.unpack(this.packed!);
+      this.unpack = undefined;
+    }
+    return this.held as T;
+  }
 }

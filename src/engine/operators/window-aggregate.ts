@@ -89,7 +89,8 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
             sealed = s.partials.map((p) => (p instanceof Sealed ? p : undefined));
-            partials = s.partials.map((p) => groupsFromSnapshot(p instanceof Sealed ? p.value : p));
+            // A sealed partial's entries are adopted as they are: partials never change once pushed.
+            partials = s.partials.map((p) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p)));
             window = groupsFromSnapshot(s.window);
           },
           lookup: (key) => {
@@ -111,6 +112,10 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
       };
     },
   };
+}
+
+function adoptGroups(entries: readonly Entry[]): Groups {
+  return new Map(entries.map((e) => [e.key, e]));
 }
 
 /** reduceByWindow: the aggregations over the whole stream (keys ignored) in a window: one row per slide. */

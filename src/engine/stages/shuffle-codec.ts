@@ -17,11 +17,8 @@ addExtension({
   Class: Sealed,
   type: 20,
   pack: (sealed: Sealed<unknown>) => (sealed.packed ??= new Uint8Array(sealedPackr.pack(sealed.value))),
-  unpack: (bytes: Uint8Array) => {
-    const sealed = new Sealed(sealedPackr.unpack(bytes));
-    sealed.packed = new Uint8Array(bytes);
-    return sealed;
-  },
+  // Unpacked when first read, outside the unpacking of the state around it (nesting is slower).
+  unpack: (bytes: Uint8Array) => Sealed.fromPacked(new Uint8Array(bytes), (own) => sealedPackr.unpack(own)),
 });
 
 /**

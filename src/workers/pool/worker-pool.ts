@@ -24,9 +24,17 @@ export interface WorkerPoolOptions {
   readonly pingIntervalMs?: number;
   /** A worker that misses this many pings in a row is replaced. */
   readonly unresponsiveAfterPings?: number;
+  /**
+   * Threads kept booted with every job deployed but owning nothing and running no task (0 or 1;
+   * default 1): a dead worker's place is taken at once, without waiting for a thread to boot.
+   */
+  readonly standbyWorkers?: number;
 }
 
 const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
+
+/** How long after a recovery the next standby thread starts booting. */
+const STANDBY_RESPAWN_DELAY_MS = 2000;
 
 /** A map task (or its speculative copy) waiting for a free worker. */
 interface QueuedMap {
@@ -54,6 +62,8 @@ export class WorkerPool implements TaskRunner {
   /** Workers running a map task now. */
   private readonly mapping = new Set<number>();
   private closing = false;
+  /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
+  private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
   private readonly speculationTimer: NodeJS.Timeout;
 
   private constructor(private readonly options: WorkerPoolOptions) {
@@ -64,7 +74,8 @@ export class WorkerPool implements TaskRunner {
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
     for (let i = 0; i < options.workers; i++) pool.spawn();
-    await Promise.all(pool.workerReady.values());
+    pool.spawnStandby();
+    await Promise.all([...pool.workerReady.values(), pool.standby?.ready]);
     return pool;
   }
 
@@ -75,7 +86,10 @@ export class WorkerPool implements TaskRunner {
 
   async deploy(deployment: JobDeployment): Promise<void> {
     this.deployments.set(deployment.jobId, deployment);
-    await Promise.all(this.liveWorkers().map((w) => this.deployOn(w, deployment)));
+    const standby = this.standby;
+    // A standby still booting deploys every job once booted; one already booted gets this one now.
+    void standby?.ready.then(() => this.deployOn(standby.handle, deployment)).catch(() => undefined);
+    await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment)));
     const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
     await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] }))));
   }
@@ -84,7 +98,8 @@ export class WorkerPool implements TaskRunner {
     this.deployments.delete(jobId);
     this.ownership.removeJob(jobId);
     for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
-    await Promise.all(this.liveWorkers().map((w) => this.workers.get(w)!.request({ type: "undeploy", jobId }).catch(() => undefined)));
+    const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
+    await Promise.all(handles.map((h) => h.request({ type: "undeploy", jobId }).catch(() => undefined)));
   }
 
   map(task: MapTask): Promise<MapResult> {
@@ -160,7 +175,9 @@ export class WorkerPool implements TaskRunner {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.speculationTimer);
-    await Promise.all([...this.workers.values()].map((w) => w.terminate("pool closed")));
+    const standby = this.standby?.handle;
+    this.standby = undefined;
+    await Promise.all([...this.workers.values(), ...(standby ? [standby] : [])].map((w) => w.terminate("pool closed")));
     this.workers.clear();
     this.options.metrics?.workersLive.set(0);
   }
@@ -232,15 +249,29 @@ export class WorkerPool implements TaskRunner {
     }
   }
 
-  private spawn(): number {
+  /** Starts a thread; `ready` resolves once it is booted and has every job deployed. */
+  private startThread(): { handle: WorkerHandle; ready: Promise<void> } {
     const index = this.nextIndex++;
     const handle = new WorkerHandle(index, (dead, reason) => this.onDeath(dead, reason), {
       pingIntervalMs: this.options.pingIntervalMs ?? 1000,
       unresponsiveAfterPings: this.options.unresponsiveAfterPings ?? 5,
       onBusy: (ms) => this.options.metrics?.workerBusySeconds.inc({ worker: String(index) }, ms / 1000),
     });
+    const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(handle, d)))).then(() => undefined);
+    ready.catch(() => undefined);
+    return { handle, ready };
+  }
+
+  /** Starts a live worker: it takes map tasks once ready. */
+  private spawn(): number {
+    const { handle, ready } = this.startThread();
+    this.enlist(handle, ready);
+    return handle.index;
+  }
+
+  private enlist(handle: WorkerHandle, ready: Promise<void>): void {
+    const { index } = handle;
     this.workers.set(index, handle);
-    const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(index, d)))).then(() => undefined);
     this.workerReady.set(index, ready);
     ready.then(
       () => {
@@ -250,11 +281,24 @@ export class WorkerPool implements TaskRunner {
       () => this.workerReady.delete(index),
     );
     this.options.metrics?.workersLive.set(this.liveWorkers().length);
-    return index;
   }
 
-  private deployOn(worker: number, d: JobDeployment): Promise<unknown> {
-    return this.workers.get(worker)!.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
+  private spawnStandby(): void {
+    if (this.closing || this.standby || (this.options.standbyWorkers ?? 1) < 1) return;
+    this.standby = this.startThread();
+  }
+
+  /** Makes the standby a live worker; its index, or undefined when there is none. */
+  private promoteStandby(): number | undefined {
+    const standby = this.standby;
+    if (!standby?.handle.alive) return undefined;
+    this.standby = undefined;
+    this.enlist(standby.handle, standby.ready);
+    return standby.handle.index;
+  }
+
+  private deployOn(handle: WorkerHandle, d: JobDeployment): Promise<unknown> {
+    return handle.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
   }
 
   /**
@@ -274,20 +318,34 @@ export class WorkerPool implements TaskRunner {
   }
 
   private onDeath(dead: WorkerHandle, reason: string): void {
-    this.workers.delete(dead.index);
     if (this.closing) return;
-    const started = performance.now();
     this.options.metrics?.workerRestarts.inc({ reason: reason.split(":")[0]! });
-    const survivors = this.liveWorkers();
-    const replacement = this.spawn();
-    // The survivors rebuild at once; the replacement (which takes a moment to boot) only when there
-    // are none.
-    const moves = this.ownership.reassign(dead.index, survivors.length > 0 ? survivors : [replacement]);
+    if (this.standby?.handle === dead) {
+      this.standby = undefined;
+      this.spawnStandby();
+      return;
+    }
+    this.workers.delete(dead.index);
+    const started = performance.now();
+    // The standby takes the dead worker's place at once; the lost partitions are dealt across it and
+    // every survivor, which rebuild them in parallel. A new thread is started only once they are
+    // done (as the next standby, or as a worker if there was no standby): booting takes CPU the
+    // rebuild needs. With no worker left at all, a new one boots and rebuilds.
+    const promoted = this.promoteStandby();
+    const owners = [...this.liveWorkers()];
+    const replacement = owners.length > 0 ? undefined : this.spawn();
+    const moves = this.ownership.reassign(dead.index, replacement === undefined ? owners : [replacement]);
     const rebuilt = moves.map(({ jobId, partition, owner }) => {
       const deployment = this.deployments.get(jobId);
       return deployment ? this.build(jobId, partition, owner, () => deployment.history.since(partition)) : Promise.resolve();
     });
-    void Promise.allSettled(rebuilt).then(() => this.options.metrics?.recoverySeconds.observe((performance.now() - started) / 1000));
+    void Promise.allSettled(rebuilt).then(() => {
+      this.options.metrics?.recoverySeconds.observe((performance.now() - started) / 1000);
+      if (this.closing || replacement !== undefined) return;
+      if (promoted === undefined) this.spawn();
+      // The next standby boots a little later, off the batches that catch up right after a recovery.
+      else setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
+    });
   }
 
   /**

@@ -91,6 +91,20 @@ describe("worker pool", () => {
     expect(restarts).toMatch(new RegExp(`tributary_worker_restarts_total\\{reason="uncaught error"\\} ${killAt.size}`));
   });
 
+  it("puts its standby thread in a dead worker's place at once, and starts a new standby after the recovery", async () => {
+    const workers = await pool({ standbyWorkers: 1 });
+    expect(workers.liveWorkers()).toEqual([0, 1]); // the standby (thread 2) takes no task
+    await workers.inject(0, { kind: "crash" });
+    while (workers.liveWorkers().includes(0)) await new Promise((r) => setTimeout(r, 1));
+    expect(workers.liveWorkers()).toEqual([1, 2]);
+    // A new standby (thread 3) boots shortly after the recovery, and covers the next death.
+    await workers.whenRecovered();
+    await new Promise((r) => setTimeout(r, 2500));
+    await workers.inject(1, { kind: "crash" });
+    while (workers.liveWorkers().includes(1)) await new Promise((r) => setTimeout(r, 1));
+    expect(workers.liveWorkers()).toEqual([2, 3]);
+  });
+
   it("replaces a worker that stops answering, and the job's frames stay right", async () => {
     const batches = batchesOf(6, 200, 3);
     const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });

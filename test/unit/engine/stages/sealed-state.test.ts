@@ -20,7 +20,7 @@ describe("Sealed", () => {
     const back = decodeState(second) as { parts: Sealed<unknown>[]; live: number };
     expect(back.parts[0]).toBeInstanceOf(Sealed);
     expect(back.parts[0]!.value).toEqual(part.value);
-    expect(back.parts[0]!.packed).toEqual(bytes);
+    expect([...back.parts[0]!.packed!]).toEqual([...bytes!]);
     expect(back.live).toBe(1);
   });
 
