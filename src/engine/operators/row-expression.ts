@@ -3,6 +3,7 @@
  * whole row (for fields whose names are not valid identifiers, or that may be missing: `has(row.x)`).
  */
 import { compileExpression, freeVariables } from "../expr/cel-expression.js";
+import { FALL_BACK, fastPathOf } from "../expr/fast-paths.js";
 import type { Row } from "./operator.js";
 
 export type RowExpression = (row: Row) => unknown;
@@ -13,17 +14,26 @@ const NOT_FIELDS = new Set(["true", "false", "null", "row", "in", "as", "break",
 /**
  * Compiles `source` once. Throws ExpressionError for a syntax or type error. A bare field name (the
  * most common key and value expression: "word", "amount") reads the field directly, with the same
- * result CEL gives (a missing field is null), without evaluating CEL per row.
+ * result CEL gives (a missing field is null), without evaluating CEL per row; so do the common shapes
+ * of fast-paths.ts, when the field holds what they need.
  */
 export function compileRowExpression(source: string): RowExpression {
   const trimmed = source.trim();
   if (FIELD.test(trimmed) && !NOT_FIELDS.has(trimmed)) return (row) => row[trimmed] ?? null;
   const names = freeVariables(source).filter((name) => name !== "row");
   const evaluate = compileExpression(source, ["row", ...names]);
-  if (names.length === 0) return (row) => evaluate({ row });
+  const viaCel: RowExpression =
+    names.length === 0
+      ? (row) => evaluate({ row })
+      : (row) => {
+          const bindings: Record<string, unknown> = { row };
+          for (const name of names) bindings[name] = row[name] ?? null;
+          return evaluate(bindings);
+        };
+  const fast = fastPathOf(source);
+  if (!fast) return viaCel;
   return (row) => {
-    const bindings: Record<string, unknown> = { row };
-    for (const name of names) bindings[name] = row[name] ?? null;
-    return evaluate(bindings);
+    const value = fast(row);
+    return value === FALL_BACK ? viaCel(row) : value;
   };
 }
