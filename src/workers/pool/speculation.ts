@@ -4,7 +4,8 @@
  * worker. Map tasks are deterministic and stateless, so whichever copy finishes first is the answer.
  */
 export interface RunningTask {
-  readonly startedAt: number;
+  /** When a worker took it up (undefined while it waits in the queue: waiting is not running slow). */
+  startedAt: number | undefined;
   speculated: boolean;
 }
 
@@ -17,7 +18,7 @@ export class BatchTasks {
     const total = this.running.size + this.durations.length;
     if (this.durations.length === 0 || this.durations.length * 2 < total) return [];
     const threshold = Math.max(minimumMs, multiplier * median(this.durations));
-    return [...this.running].filter((t) => !t.speculated && now - t.startedAt > threshold);
+    return [...this.running].filter((t) => !t.speculated && t.startedAt !== undefined && now - t.startedAt > threshold);
   }
 }
 

@@ -106,21 +106,26 @@ export class WorkerPool implements TaskRunner {
     const batchKey = `${task.jobId}@${task.batchTime}`;
     const batch = this.batches.get(batchKey) ?? new BatchTasks();
     this.batches.set(batchKey, batch);
-    const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: performance.now(), speculated: false };
+    const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: undefined, speculated: false };
     batch.running.add(running);
     // Set once the task is settled, so that the copy still running (original or speculative) stops early.
     const abandon = new SharedArrayBuffer(4);
     return new Promise<MapResult>((resolve, reject) => {
       let settled = false;
       const attempt = (exclude: number | undefined, speculative: boolean) => {
-        this.runMap(task, abandon, exclude, (w) => speculative || (running.worker = w), () => speculative && settled).then(
+        const onDispatch = (worker: number) => {
+          if (speculative) return;
+          running.worker = worker;
+          running.startedAt = performance.now();
+        };
+        this.runMap(task, abandon, exclude, onDispatch, () => speculative && settled).then(
           ({ result, worker }) => {
             if (speculative) this.options.metrics?.speculativeTasks.inc({ outcome: settled ? "lost" : "won" });
             if (settled) return;
             settled = true;
             if (running.speculated) Atomics.store(new Int32Array(abandon), 0, 1);
             batch.running.delete(running);
-            batch.durations.push(performance.now() - running.startedAt);
+            batch.durations.push(performance.now() - (running.startedAt ?? performance.now()));
             if (batch.running.size === 0) this.batches.delete(batchKey);
             this.options.metrics?.workerTasks.inc({ worker: String(worker), kind: "map" });
             resolve(result);
