@@ -64,6 +64,9 @@ interface JobLayout {
 export class Jobs {
   private readonly generators = new Map<string, JobGenerator>();
 
+  /** Jobs whose recorded batches are being replayed after a restart: their state is not yet whole. */
+  private readonly recovering = new Set<string>();
+
   /** Per job and input stream, the first offset of each partition it may still need (for trimming). */
   private readonly retainedFrom = new Map<string, Map<string, number[]>>();
 
@@ -155,14 +158,21 @@ export class Jobs {
     const record = await this.record(id);
     const generator = this.generators.get(id);
     if (record.status === "failed" || !generator) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; its state is not loaded`);
+    if (this.recovering.has(id)) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is replaying its recorded batches after a restart; ask again in a moment`);
     const { plan, partitions } = generator.job;
     const keyed = plan.keyed();
     if (!keyed?.reducer(0).state) {
       throw new EngineError("NO_STATE", `job "${id}" keeps no state from batch to batch; state can be queried for jobs with window, runningAggregate, mapWithState, eventWindow, a windowed join or cogroup, or trainLogisticRegression`);
     }
     const partition = reducePartitionOf(key, partitions);
-    const { found, state } = await this.runner.lookup(id, partition, key);
-    return { jobId: id, key: key ?? null, partition, found, state };
+    try {
+      const { found, state } = await this.runner.lookup(id, partition, key);
+      return { jobId: id, key: key ?? null, partition, found, state };
+    } catch (error) {
+      // The job went away (deleted, failed) while its state was being read.
+      const now = await this.record(id);
+      throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${now.status}; its state could not be read: ${(error as Error).message}`);
+    }
   }
 
   async pause(id: string): Promise<JobView> {
@@ -201,6 +211,15 @@ export class Jobs {
    * A replayed batch whose frame was never stored gets it now, so subscribers see no gap.
    */
   private async recover(record: JobRecord): Promise<void> {
+    this.recovering.add(record.id);
+    try {
+      await this.replayFromCheckpoint(record);
+    } finally {
+      this.recovering.delete(record.id);
+    }
+  }
+
+  private async replayFromCheckpoint(record: JobRecord): Promise<void> {
     const layout = await this.layout(record.definition, compileJob(record.definition).reducePartitions);
     const bounds = await this.store.results.bounds(record.id);
     const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;

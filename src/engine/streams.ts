@@ -125,7 +125,7 @@ export class Streams {
   private async appendEach(stream: StreamDefinition, partition: number, share: Row[]): Promise<AppendedBlock[]> {
     const appended: AppendedBlock[] = [];
     for (const event of share) {
-      const block = { count: 1, payload: encodeBlock([event]), requestId: `id:${JSON.stringify(event[stream.idField!])}` };
+      const block = { count: 1, payload: encodeBlock([event]), requestId: eventRequestId(event[stream.idField!]) };
       const { offset, duplicate } = await this.log.append(stream.name, partition, block);
       appended.push({ partition, offset, count: 1, duplicate });
     }
@@ -194,6 +194,14 @@ function isScalar(value: unknown): value is string | number | boolean {
  */
 function requestIdOf(idempotencyKey: string, payload: Uint8Array): string {
   return `${idempotencyKey}#${createHash("sha256").update(payload).digest("base64url").slice(0, 22)}`;
+}
+
+/**
+ * The request id of an event's block: a digest of its id's JSON text (so 1 and "1" differ), of fixed
+ * length whatever characters the id holds.
+ */
+function eventRequestId(id: unknown): string {
+  return `id:${createHash("sha256").update(JSON.stringify(id)).digest("base64url")}`;
 }
 
 /** An event time as ms since the epoch, from a number or ISO-8601 text. */

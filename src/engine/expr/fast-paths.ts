@@ -6,7 +6,8 @@
  *   f == 'x'   f != 'x'                                                     (f a string)
  *   size(f) > 3   (also >=, <, <=, ==, !=)                                 (f a string or a list)
  *
- * where `f` is a field of the row and 'x' a string literal without escapes. A shortcut answers only
+ * where `f` is a field of the row (a name CEL binds as a variable: not a type name such as `type` or
+ * `int`, which CEL reads as the type) and 'x' a string literal without escapes. A shortcut answers only
  * when the field holds the type the shape needs, and then gives exactly CEL's result; otherwise it
  * says FALL_BACK and the compiled CEL program runs (which also gives CEL's errors). A property test
  * checks the shortcuts against CEL on random values.
@@ -22,18 +23,18 @@ const STRING_METHOD = new RegExp(`^${FIELD}\\.(contains|startsWith|endsWith|spli
 const STRING_EQUALS = new RegExp(`^${FIELD}\\s*(==|!=)\\s*${LITERAL}$`);
 const SIZE_COMPARE = /^size\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*(>=|<=|==|!=|>|<)\s*(0|[1-9][0-9]{0,8})$/;
 
-/** Words the grammar reserves, which are never fields. */
-const RESERVED = new Set(["true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop", "package", "namespace", "return", "var", "void", "while", "row"]);
-
-/** The shortcut for `source`, or undefined when it has none of the shapes above. */
-export function fastPathOf(source: string): FastPath | undefined {
+/**
+ * The shortcut for `source`, or undefined when it has none of the shapes above. `isField` says which
+ * names the expression reads from the row (its free variables): any other name keeps CEL's meaning.
+ */
+export function fastPathOf(source: string, isField: (name: string) => boolean): FastPath | undefined {
   const text = source.trim();
   const method = STRING_METHOD.exec(text);
-  if (method && !RESERVED.has(method[1]!)) return stringMethod(method[1]!, method[2]!, method[3] ?? method[4]!);
+  if (method && isField(method[1]!)) return stringMethod(method[1]!, method[2]!, method[3] ?? method[4]!);
   const equals = STRING_EQUALS.exec(text);
-  if (equals && !RESERVED.has(equals[1]!)) return stringEquals(equals[1]!, equals[2] === "==", equals[3] ?? equals[4]!);
+  if (equals && isField(equals[1]!)) return stringEquals(equals[1]!, equals[2] === "==", equals[3] ?? equals[4]!);
   const size = SIZE_COMPARE.exec(text);
-  if (size && !RESERVED.has(size[1]!)) return sizeCompare(size[1]!, size[2]!, Number(size[3]));
+  if (size && isField(size[1]!)) return sizeCompare(size[1]!, size[2]!, Number(size[3]));
   return undefined;
 }
 

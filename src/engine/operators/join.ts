@@ -96,8 +96,8 @@ function sidesOf(partials: readonly Groups[]): SidesByKey {
     for (const [key, entry] of partial) {
       let held = sides.get(key);
       if (!held) sides.set(key, (held = [[], []]));
-      held[0].push(...sideRows(entry, 0));
-      held[1].push(...sideRows(entry, 1));
+      append(held[0], sideRows(entry, 0));
+      append(held[1], sideRows(entry, 1));
     }
   }
   return sides;
@@ -113,11 +113,16 @@ function mergeSides(batches: readonly SidesByKey[]): SidesByKey {
     for (const [key, [left, right]] of batch) {
       let held = merged.get(key);
       if (!held) merged.set(key, (held = [[], []]));
-      held[0].push(...left);
-      held[1].push(...right);
+      append(held[0], left);
+      append(held[1], right);
     }
   }
   return merged;
+}
+
+/** Adds `rows` to `into` (a loop: spreading a hot key's rows as arguments would overflow the stack). */
+function append(into: Row[], rows: readonly Row[]): void {
+  for (const row of rows) into.push(row);
 }
 
 function joinRows(sides: SidesByKey, type: JoinType): Row[] {

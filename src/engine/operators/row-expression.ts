@@ -19,7 +19,13 @@ const NOT_FIELDS = new Set(["true", "false", "null", "row", "in", "as", "break",
  */
 export function compileRowExpression(source: string): RowExpression {
   const trimmed = source.trim();
-  if (FIELD.test(trimmed) && !NOT_FIELDS.has(trimmed)) return (row) => row[trimmed] ?? null;
+  // Only names CEL reads as variables are fields: `type` or `int` alone are CEL's type names.
+  const names = FIELD.test(trimmed) && !NOT_FIELDS.has(trimmed) ? freeVariables(source).filter((name) => name !== "row") : undefined;
+  if (names?.length === 1 && names[0] === trimmed) return (row) => row[trimmed] ?? null;
+  return compileCel(source);
+}
+
+function compileCel(source: string): RowExpression {
   const names = freeVariables(source).filter((name) => name !== "row");
   const evaluate = compileExpression(source, ["row", ...names]);
   const viaCel: RowExpression =
@@ -30,7 +36,7 @@ export function compileRowExpression(source: string): RowExpression {
           for (const name of names) bindings[name] = row[name] ?? null;
           return evaluate(bindings);
         };
-  const fast = fastPathOf(source);
+  const fast = fastPathOf(source, (name) => names.includes(name));
   if (!fast) return viaCel;
   return (row) => {
     const value = fast(row);

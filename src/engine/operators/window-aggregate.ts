@@ -83,7 +83,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
         state: {
           // A partial never changes once pushed (merging copies out of it), so it is sealed once.
           snapshot: (): WindowSnapshot => ({
-            partials: partials.map((p, i) => (sealed[i] ??= new Sealed(groupsToSnapshot(p)))),
+            partials: partials.map((p, i) => (sealed[i] ??= new Sealed([...p.values()]))),
             window: groupsToSnapshot(window),
           }),
           restore: (snapshot) => {

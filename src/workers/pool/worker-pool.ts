@@ -88,7 +88,9 @@ export class WorkerPool implements TaskRunner {
     this.deployments.set(deployment.jobId, deployment);
     const standby = this.standby;
     // A standby still booting deploys every job once booted; one already booted gets this one now.
-    void standby?.ready.then(() => this.deployOn(standby.handle, deployment)).catch(() => undefined);
+    void standby?.ready
+      .then(() => (this.deployments.get(deployment.jobId) === deployment ? this.deployOn(standby.handle, deployment) : undefined))
+      .catch(() => undefined);
     await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment)));
     const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
     await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] }))));

@@ -221,10 +221,17 @@ describe("jobs over several streams", () => {
       await http().post("/v1/streams/views/events").send([{ ad: "a" }]).expect(202);
       await t.advance(1000);
     }
-    const start = async (stream: string) => t.store.streams.startOffset(stream, 0);
+    const start = async (stream: string, partition = 0) => t.store.streams.startOffset(stream, partition);
     // A stateless job needs nothing before its last batch: both streams were trimmed.
     expect(await start("clicks")).toBeGreaterThan(0);
     expect(await start("views")).toBeGreaterThan(0);
+    // ...and nothing the batches after the trim point read was trimmed, in either stream. (The oldest
+    // descriptor kept is the batch the trim was made at: its frame is stored, its blocks are not needed.)
+    const { batches } = (await http().get("/v1/jobs/ctr/batches?limit=1000").expect(200)).body;
+    expect(batches.length).toBeGreaterThan(1);
+    for (const d of (batches as { ranges: { stream: string; partition: number; from: number }[] }[]).slice(1)) {
+      for (const r of d.ranges) expect(await start(r.stream, r.partition), `${r.stream}/${r.partition}`).toBeLessThanOrEqual(r.from);
+    }
   });
 });
 

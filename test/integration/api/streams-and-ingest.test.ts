@@ -143,11 +143,19 @@ describe("ingest", () => {
     expect(await storedBlocks("orders")).toBe(4);
   });
 
+  it("takes an id of control characters up to the limit (it is stored as a digest)", async () => {
+    await http().post("/v1/streams").send({ name: "orders", idField: "id" }).expect(201);
+    const id = "\u0001".repeat(256);
+    expect((await http().post("/v1/streams/orders/events").send([{ id }]).expect(202)).body.duplicates).toBe(0);
+    expect((await http().post("/v1/streams/orders/events").send([{ id }]).expect(202)).body.duplicates).toBe(1);
+  });
+
   it.each([
     ["no id", [{ amount: 1 }], /event 0 has no "id" field/],
     ["an empty id", [{ id: "x" }, { id: "" }], /event 1 has no "id" field/],
     ["an id that is an object", [{ id: { n: 1 } }], /event 0 has no "id" field/],
     ["an id over 256 bytes", [{ id: "é".repeat(129) }], /1-256 bytes/],
+    ["a number that is not finite", [{ id: 1 }, { id: null }], /event 1 has no "id" field/],
   ])("refuses an event with %s on a stream with an idField, storing nothing", async (_label, events, message) => {
     await http().post("/v1/streams").send({ name: "orders", idField: "id" }).expect(201);
     const res = await http().post("/v1/streams/orders/events").send(events).expect(400);

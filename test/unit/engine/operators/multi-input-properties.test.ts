@@ -123,3 +123,14 @@ describe("steps over several inputs agree with a recomputation from scratch", ()
     );
   });
 });
+
+describe("a hot key", () => {
+  it("joins and cogroups 200,000 rows of one key without running out of stack", () => {
+    const many = Array.from({ length: 200_000 }, (_, i) => ({ k: "hot", v: i }));
+    const steps = [keyBy, { op: "cogroup", with: { input: "t", steps: [keyBy] }, window: { length: "2s" } }];
+    const [first, second] = runJobInputs(steps, [[many, [{ k: "hot", v: -1 }]], [[], []]]).map((o) => o?.rows as Row[]);
+    expect((first![0]!.left as Row[]).length).toBe(200_000);
+    expect((second![0]!.left as Row[]).length).toBe(200_000);
+    expect((second![0]!.right as Row[]).length).toBe(1);
+  });
+});
