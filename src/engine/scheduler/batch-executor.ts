@@ -75,12 +75,13 @@ export class BatchExecutor {
         partition,
         shares: mapped.map((m) => m.shares![partition]!),
       }));
-      const reduced = await Promise.all(reduceTasks.map((task) => this.runner.reduce(task)));
+      // Each partition's rows are unpacked as soon as they arrive, while the others are still reducing.
+      const reduced = await Promise.all(reduceTasks.map((task) => this.runner.reduce(task).then((r) => ({ ...r, unpacked: r.emitted ? decodeRows(r.rows) : [] }))));
       for (const r of reduced) addRowErrors(rowErrors, r.rowErrors);
       stateSize = reduced.reduce((n, r) => n + r.stateSize, 0);
       lateEvents = reduced.reduce((n, r) => n + (r.lateEvents ?? 0), 0);
       if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents, reduceTasks };
-      rows = reduced.flatMap((r) => decodeRows(r.rows));
+      rows = reduced.flatMap((r) => r.unpacked);
       window = reduced[0]!.window;
     }
     const out = this.final.run(batchTime, rows, window, rowErrors);
