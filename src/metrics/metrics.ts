@@ -22,6 +22,7 @@ export interface Metrics {
   readonly workerBusySeconds: Counter<"worker">;
   readonly workerTasks: Counter<"worker" | "kind">;
   readonly speculativeTasks: Counter<"outcome">;
+  readonly mapTasksAbandoned: Counter;
   readonly workerRestarts: Counter<"reason">;
   readonly recoverySeconds: Histogram;
   readonly workersLive: Gauge;
@@ -62,6 +63,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     workerBusySeconds: new Counter({ name: "tributary_worker_busy_seconds_total", help: "Time each worker thread spent running tasks", labelNames: ["worker"], registers }),
     workerTasks: new Counter({ name: "tributary_worker_tasks_total", help: "Tasks run, by worker and kind (map, reduce, rebuild)", labelNames: ["worker", "kind"], registers }),
     speculativeTasks: new Counter({ name: "tributary_speculative_tasks_total", help: "Speculative copies of slow map tasks, by whether the copy finished first (won) or not (lost)", labelNames: ["outcome"], registers }),
+    mapTasksAbandoned: new Counter({ name: "tributary_map_tasks_abandoned_total", help: "Map tasks (originals or speculative copies) stopped early because their twin finished first", registers }),
     workerRestarts: new Counter({ name: "tributary_worker_restarts_total", help: "Worker threads replaced after dying, by reason", labelNames: ["reason"], registers }),
     recoverySeconds: new Histogram({
       name: "tributary_recovery_seconds",

@@ -25,7 +25,8 @@ export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } 
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array | StateLookup; readonly busyMs: number }
-  | { readonly id: number; readonly ok: false; readonly error: string; readonly busyMs: number };
+  /** `abandoned`: the task stopped early because its result was no longer wanted (not a failure). */
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly abandoned?: boolean; readonly busyMs: number };
 
 /** The data a worker thread starts with. */
 export interface WorkerData {

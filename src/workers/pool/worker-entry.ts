@@ -4,6 +4,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { compileJob, type JobPlan } from "../../engine/query/compile-job.js";
+import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import { MapStage } from "../../engine/stages/map-stage.js";
 import { PartitionReducer } from "../../engine/stages/partition-reducer.js";
 import type { WorkerReply, WorkerRequest } from "./protocol.js";
@@ -90,7 +91,13 @@ parentPort!.on("message", (request: WorkerRequest) => {
     const value = handle(request) as (WorkerReply & { ok: true })["value"];
     reply = { id: request.id, ok: true, ...(value === undefined ? {} : { value }), busyMs: performance.now() - started };
   } catch (error) {
-    reply = { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error), busyMs: performance.now() - started };
+    reply = {
+      id: request.id,
+      ok: false,
+      error: error instanceof Error ? error.message : String(error),
+      ...(error instanceof TaskAbandonedError ? { abandoned: true } : {}),
+      busyMs: performance.now() - started,
+    };
   }
   parentPort!.postMessage(reply, reply.ok && reply.value !== undefined ? transferablesOf(reply.value) : []);
 });

@@ -4,6 +4,7 @@
  * request with WorkerLostError so the pool can run it elsewhere.
  */
 import { Worker } from "node:worker_threads";
+import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { WorkerReply, WorkerRequest } from "./protocol.js";
 
 /** A request's worker died before answering; the pool retries the work elsewhere. */
@@ -101,7 +102,7 @@ export class WorkerHandle {
     this.inFlight -= 1;
     this.busyMs += reply.busyMs;
     if (reply.ok) pending.resolve(reply.value);
-    else pending.reject(new Error(reply.error));
+    else pending.reject(reply.abandoned ? new TaskAbandonedError() : new Error(reply.error));
   }
 
   private die(reason: string): void {

@@ -7,6 +7,7 @@
  */
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
+import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
 import { PartitionOwnership } from "./partition-ownership.js";
 import type { InjectedFault } from "./protocol.js";
@@ -133,6 +134,7 @@ export class WorkerPool implements TaskRunner {
             resolve(result);
           },
           (error: Error) => {
+            if (error instanceof TaskAbandonedError) this.options.metrics?.mapTasksAbandoned.inc();
             // A copy that failed once its twin had won was abandoned (or never needed): it lost.
             if (speculative && settled) this.options.metrics?.speculativeTasks.inc({ outcome: "lost" });
             if (settled) return;

@@ -131,5 +131,8 @@ describe("worker pool", () => {
     expect(got).toEqual(expected);
     const speculative = await metrics.registry.getSingleMetricAsString("tributary_speculative_tasks_total");
     expect(speculative).toMatch(/outcome="won"\} [1-9]/);
+    // The slowed originals, once awake, saw that their copies had won and stopped instead of running on.
+    const abandoned = await metrics.registry.getSingleMetricAsString("tributary_map_tasks_abandoned_total");
+    expect(abandoned).toMatch(/tributary_map_tasks_abandoned_total [1-9]/);
   });
 });
