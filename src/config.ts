@@ -22,6 +22,8 @@ const schema = z.object({
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
   RESULT_HISTORY: z.coerce.number().int().min(1).default(10_000),
+  /** Rows kept per job over its retained result frames (the newest frame is always kept). */
+  RESULT_HISTORY_ROWS: z.coerce.number().int().min(1).default(1_000_000),
   /** Worker threads that run batch tasks; 0 runs them on the main thread. Default: one per core. */
   WORKERS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
-import { DEFAULT_RESULT_HISTORY } from "../memory/result-index.js";
+import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { EmbeddedBatchLog } from "./batch-log.js";
 import { EmbeddedCatalog } from "./catalog.js";
@@ -23,6 +23,8 @@ export interface EmbeddedStoreOptions {
   readonly dataDir: string;
   /** Result frames kept per job (default 10 000). */
   readonly resultHistory?: number;
+  /** Rows kept per job over its result frames (default 1 000 000; the newest frame is always kept). */
+  readonly resultHistoryRows?: number;
   /**
    * fdatasync every append (stream, batch and result logs) before acknowledging it. Off by default:
    * acknowledged writes then survive a killed process but not a power cut or kernel crash. Catalogue
@@ -44,7 +46,7 @@ export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Opens (or creates) the embedded store in `dataDir`, loading everything stored there into memory. */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
   const paths = new DataPaths(options.dataDir);
-  const history = options.resultHistory ?? DEFAULT_RESULT_HISTORY;
+  const history = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY, options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS);
   const fileOptions = { sync: options.sync ?? false };
   const idempotencyRetentionMs = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   assertRetention(idempotencyRetentionMs);

@@ -1,7 +1,7 @@
 /**
- * The embedded result log: one JSON-lines file of frames per job, the newest `history` frames kept in
- * memory. The file is compacted to the retained frames once it holds more than twice the history,
- * so it never grows without bound.
+ * The embedded result log: one JSON-lines file of frames per job, the newest frames kept in memory (as
+ * many as the index's frame and row bounds allow). The file is compacted to the retained frames once it
+ * holds more than twice as many, so it never grows without bound.
  */
 import { assertNextSeq, ResultIndex } from "../memory/result-index.js";
 import type { ResultFrame, ResultLog } from "../types.js";
@@ -10,18 +10,21 @@ import { assertName, type DataPaths } from "./data-paths.js";
 import { JobFiles } from "./job-files.js";
 import { encodeJsonLine } from "./json-lines.js";
 
+const COMPACT_AT_LEAST = 64;
+
 export class EmbeddedResultLog implements ResultLog {
   private readonly index: ResultIndex;
   private readonly files: JobFiles;
   private readonly compacting = new Set<AppendOnlyFile>();
 
-  private constructor(paths: DataPaths, history: number, options: AppendOnlyFileOptions) {
-    this.index = new ResultIndex(history);
+  /** `index`: an empty ResultIndex with the history bounds to keep. */
+  private constructor(paths: DataPaths, index: ResultIndex, options: AppendOnlyFileOptions) {
+    this.index = index;
     this.files = new JobFiles(paths.results(), (jobId) => paths.resultFile(jobId), options);
   }
 
-  static async load(paths: DataPaths, history: number, options: AppendOnlyFileOptions): Promise<EmbeddedResultLog> {
-    const log = new EmbeddedResultLog(paths, history, options);
+  static async load(paths: DataPaths, index: ResultIndex, options: AppendOnlyFileOptions): Promise<EmbeddedResultLog> {
+    const log = new EmbeddedResultLog(paths, index, options);
     await log.files.load((jobId, record) => {
       const last = log.index.lastSeq(jobId);
       // Frames on file are contiguous; a break means corruption, and the rest is treated as a bad tail.
@@ -40,7 +43,10 @@ export class EmbeddedResultLog implements ResultLog {
     assertNextSeq(jobId, this.index.lastSeq(jobId) + file.pending, frame.seq);
     const line = encodeJsonLine(frame);
     await file.append(line, () => this.index.append(jobId, frame));
-    if (file.records > 2 * this.index.history) this.compact(jobId, file);
+    // Compacted once the file holds twice what is retained: at least twice 64 frames (or the history, if
+    // shorter), so that a history cut short by its row bound is not rewritten at every append.
+    const retained = Math.max(this.index.retainedCount(jobId), Math.min(this.index.history, COMPACT_AT_LEAST));
+    if (file.records > 2 * retained) this.compact(jobId, file);
   }
 
   async read(jobId: string, fromSeq: number, limit: number): Promise<ResultFrame[]> {

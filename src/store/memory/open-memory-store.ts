@@ -9,12 +9,14 @@ import { assertTrimPoint, BlockIndex } from "./block-index.js";
 import { CatalogIndex } from "./catalog-index.js";
 import { CheckpointIndex } from "./checkpoint-index.js";
 import { assertRequestId, DEFAULT_IDEMPOTENCY_RETENTION_MS, RequestIndex } from "./request-index.js";
-import { DEFAULT_RESULT_HISTORY, ResultIndex } from "./result-index.js";
+import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "./result-index.js";
 
 /** Options of {@link openMemoryStore}. */
 export interface MemoryStoreOptions {
   /** Result frames kept per job (default 10 000). */
   readonly resultHistory?: number;
+  /** Rows kept per job over its result frames (default {@link DEFAULT_RESULT_HISTORY_ROWS}). */
+  readonly resultHistoryRows?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
 }
@@ -24,7 +26,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
   const blocks = new BlockIndex();
   const requests = new RequestIndex(options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
   const batches = new BatchIndex();
-  const results = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY);
+  const results = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY, options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS);
   const catalog = new CatalogIndex();
   const checkpoints = new CheckpointIndex<Uint8Array>();
   let closed = false;

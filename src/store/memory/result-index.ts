@@ -6,22 +6,46 @@ import type { ResultFrame } from "../types.js";
 
 /** Frames kept per job when the store is not told otherwise. */
 export const DEFAULT_RESULT_HISTORY = 10_000;
+/**
+ * Rows kept per job (over all its retained frames) when the store is not told otherwise, so that a job
+ * whose every frame is wide (a window's every key, every second) cannot fill memory. The newest frame
+ * is always kept, whatever its size.
+ */
+export const DEFAULT_RESULT_HISTORY_ROWS = 1_000_000;
 
 interface JobFrames {
   /** frames[start..] are retained; the dead prefix is cut off in bulk so trimming stays O(1) per frame. */
   frames: ResultFrame[];
   start: number;
   last: number;
+  /** Rows of the retained frames. */
+  rows: number;
+}
+
+/** Checks a history bound given as an option. */
+export function assertHistory(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
 export class ResultIndex {
   private readonly jobs = new Map<string, JobFrames>();
 
-  /** @param history frames kept per job; older ones are forgotten. */
-  constructor(readonly history: number = DEFAULT_RESULT_HISTORY) {
-    if (!Number.isSafeInteger(history) || history < 1) {
-      throw new RangeError(`resultHistory must be a positive integer, got ${history}`);
-    }
+  /**
+   * @param history frames kept per job; older ones are forgotten.
+   * @param historyRows rows kept per job over its frames; older frames are forgotten (never the newest).
+   */
+  constructor(
+    readonly history: number = DEFAULT_RESULT_HISTORY,
+    readonly historyRows: number = DEFAULT_RESULT_HISTORY_ROWS,
+  ) {
+    assertHistory("resultHistory", history);
+    assertHistory("resultHistoryRows", historyRows);
+  }
+
+  /** How many frames of the job are retained. */
+  retainedCount(jobId: string): number {
+    const job = this.jobs.get(jobId);
+    return job === undefined ? 0 : job.frames.length - job.start;
   }
 
   /** The newest seq of the job (0 when none yet). */
@@ -74,18 +98,26 @@ export class ResultIndex {
   private push(jobId: string, frame: ResultFrame): void {
     let job = this.jobs.get(jobId);
     if (job === undefined) {
-      job = { frames: [], start: 0, last: 0 };
+      job = { frames: [], start: 0, last: 0, rows: 0 };
       this.jobs.set(jobId, job);
     }
     job.frames.push(frame);
     job.last = frame.seq;
-    if (job.frames.length - job.start > this.history) job.start = job.frames.length - this.history;
+    job.rows += frame.rows.length;
+    while (job.frames.length - job.start > this.history || (job.rows > this.historyRows && job.frames.length - job.start > 1)) {
+      job.rows -= job.frames[job.start]!.rows.length;
+      job.frames[job.start] = RELEASED;
+      job.start += 1;
+    }
     if (job.start >= 64 && job.start * 2 >= job.frames.length) {
       job.frames = job.frames.slice(job.start);
       job.start = 0;
     }
   }
 }
+
+/** What a forgotten frame's slot holds until the dead prefix is cut off, so its rows are freed now. */
+const RELEASED: ResultFrame = { seq: 0, batchTime: 0, window: null, rows: [] };
 
 /** Throws unless `seq` follows `last`: result seqs are 1, 2, 3, ... per job with no gaps. */
 export function assertNextSeq(jobId: string, last: number, seq: number): void {

@@ -5,7 +5,7 @@
  * the connection comes back by itself when Redis does, without reopening the store.
  */
 import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
-import { DEFAULT_RESULT_HISTORY } from "../memory/result-index.js";
+import { assertHistory, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../memory/result-index.js";
 import type { Store } from "../types.js";
 import { RedisBatchLog } from "./batch-log.js";
 import { RedisCatalog } from "./catalog.js";
@@ -26,6 +26,8 @@ export interface RedisStoreOptions {
   readonly keyPrefix?: string;
   /** Result frames kept per job (default 10 000). */
   readonly resultHistory?: number;
+  /** Rows kept per job over its result frames (default 1 000 000; the newest frame is always kept). */
+  readonly resultHistoryRows?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
   /** A command without a reply after this many ms fails with StoreUnavailableError (default 2 000). */
@@ -55,7 +57,9 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const history = options.resultHistory ?? DEFAULT_RESULT_HISTORY;
-  if (!Number.isSafeInteger(history) || history < 1) throw new RangeError(`resultHistory must be a positive integer, got ${history}`);
+  const historyRows = options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS;
+  assertHistory("resultHistory", history);
+  assertHistory("resultHistoryRows", historyRows);
   const retention = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   assertRetention(retention);
   const commandTimeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
@@ -69,7 +73,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     kind: "redis",
     streams: new RedisStreamLog(context, retention),
     batches: new RedisBatchLog(context),
-    results: new RedisResultLog(context, history),
+    results: new RedisResultLog(context, history, historyRows),
     catalog: new RedisCatalog(context),
     checkpoints: new RedisCheckpointStore(context),
 

@@ -9,6 +9,8 @@
  *   <prefix>{stream:<s>}:<p>:request:<requestId>           string "<generation>:<offset>", expires after the retention
  *   <prefix>{job:<id>}:batches                             zset   BatchDescriptor JSON scored by batch time
  *   <prefix>{job:<id>}:results                             zset   ResultFrame JSON scored by seq
+ *   <prefix>{job:<id>}:result-rows                         list   row count of each retained frame, oldest first
+ *   <prefix>{job:<id>}:result-total                        string rows of the retained frames
  *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
  *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
  *
@@ -64,6 +66,14 @@ export class RedisKeys {
 
   results(jobId: string): string {
     return `${this.jobTag(jobId)}:results`;
+  }
+
+  resultRows(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-rows`;
+  }
+
+  resultTotal(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-total`;
   }
 
   snapshots(jobId: string): string {

@@ -1,6 +1,7 @@
 /**
  * The Redis result log: one sorted set per job, each frame's JSON scored by its seq. append-result.lua
- * checks the seq against the newest stored one and trims to the configured history in the same step.
+ * checks the seq against the newest stored one and trims to the configured history (frames, and rows
+ * over the frames, kept beside them as a list of counts and their total) in the same step.
  */
 import { assertNextSeq } from "../memory/result-index.js";
 import type { ResultFrame, ResultLog } from "../types.js";
@@ -13,14 +14,16 @@ export class RedisResultLog implements ResultLog {
   constructor(
     private readonly context: RedisContext,
     private readonly history: number,
+    private readonly historyRows: number,
   ) {}
 
   async append(jobId: string, frame: ResultFrame): Promise<void> {
-    const key = this.context.keys.results(jobId);
-    const args = [String(frame.seq), JSON.stringify(frame), String(this.history)];
+    const { keys } = this.context;
+    const key = keys.results(jobId);
+    const args = [String(frame.seq), JSON.stringify(frame), String(this.history), String(this.historyRows), String(frame.rows.length)];
     return this.context.call(`append result ${frame.seq} of ${jobId}`, async () => {
       try {
-        await this.context.scripts.run(appendResult, [key], args);
+        await this.context.scripts.run(appendResult, [key, keys.resultRows(jobId), keys.resultTotal(jobId)], args);
       } catch (error) {
         const refused = scriptError(error);
         if (refused?.code === "SEQ") assertNextSeq(jobId, Number(refused.detail), frame.seq); // throws the usual message
@@ -49,9 +52,9 @@ export class RedisResultLog implements ResultLog {
   }
 
   async drop(jobId: string): Promise<void> {
-    const key = this.context.keys.results(jobId);
+    const { keys } = this.context;
     return this.context.call(`drop the results of ${jobId}`, async (redis) => {
-      await redis.del(key);
+      await redis.del(keys.results(jobId), keys.resultRows(jobId), keys.resultTotal(jobId));
     });
   }
 }

@@ -12,7 +12,7 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, openRedisStore, type RedisStore, type Redis
 import { StoreUnavailableError } from "../../../src/store/types.js";
 import { EXTERNAL_REDIS_URL, freePort, NEEDS_OWN_SERVER, RedisServer, testRedis, type TestRedis } from "../../support/redis-server.js";
 import { bytes, descriptor, frame, jobRecord, streamDefinition, text } from "./conformance/fixtures.js";
-import { CONFORMANCE_RESULT_HISTORY, describeStoreConformance } from "./store-conformance.js";
+import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, describeStoreConformance } from "./store-conformance.js";
 
 let redis: TestRedis;
 let admin: Redis;
@@ -49,8 +49,29 @@ async function scanAll(client: Redis, prefix: string): Promise<string[][]> {
 
 describeStoreConformance("redis", async (options) => {
   const keyPrefix = freshPrefix();
-  const open = (): Promise<RedisStore> => openRedisStore({ ...options, url: redis.url, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY });
+  const open = (): Promise<RedisStore> => openRedisStore({ ...options, url: redis.url, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS });
   return { store: await open(), reopen: open, cleanup: () => deleteKeys(admin, keyPrefix) };
+});
+
+describe("redis result log", () => {
+  it("counts the frames of a history stored before row counts were kept as 0 rows, and trims by rows from then on", async () => {
+    const keyPrefix = freshPrefix();
+    const store = await openRedisStore({ url: redis.url, keyPrefix, resultHistory: 10, resultHistoryRows: 5 });
+    try {
+      const key = `${keyPrefix}{job:job-a}:results`;
+      await admin.zadd(key, 1, JSON.stringify(frame(1)), 2, JSON.stringify(frame(2)));
+      await store.results.append("job-a", frame(3, [{ a: 1 }, { a: 2 }]));
+      expect(await store.results.bounds("job-a")).toEqual({ first: 1, last: 3 });
+      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-rows`, 0, -1)).toEqual(["0", "0", "2"]);
+      await store.results.append("job-a", frame(4, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]));
+      // 6 rows > 5: the oldest frames go until the rest fit.
+      expect(await store.results.bounds("job-a")).toEqual({ first: 4, last: 4 });
+      expect(await admin.get(`${keyPrefix}{job:job-a}:result-total`)).toBe("4");
+    } finally {
+      await store.close();
+      await deleteKeys(admin, keyPrefix);
+    }
+  });
 });
 
 describe("redis store keys", () => {
@@ -73,6 +94,8 @@ describe("redis store keys", () => {
           "{catalog}:streams",
           "{job:job-a}:batches",
           "{job:job-a}:checkpoints",
+          "{job:job-a}:result-rows",
+          "{job:job-a}:result-total",
           "{job:job-a}:results",
           "{job:job-a}:snapshots",
           "{stream:clicks}:3:blocks",

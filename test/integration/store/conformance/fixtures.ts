@@ -7,6 +7,8 @@ import type { BatchDescriptor, JobRecord, ResultFrame, Store, StreamDefinition }
 
 /** Result frames per job that a store under test must be opened with. */
 export const CONFORMANCE_RESULT_HISTORY = 5;
+/** Rows per job, over its result frames, that a store under test must be opened with. */
+export const CONFORMANCE_RESULT_HISTORY_ROWS = 12;
 
 /** The store under test as the contract files see it. */
 export interface ConformanceSubject {

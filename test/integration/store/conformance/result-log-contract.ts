@@ -1,6 +1,6 @@
-/** ResultLog: seq rules, paging, trimming to the configured history, drop. */
+/** ResultLog: seq rules, paging, trimming to the configured history (frames and rows), drop. */
 import { describe, expect, it } from "vitest";
-import { CONFORMANCE_RESULT_HISTORY, frame, appendFrames, type ConformanceSubject } from "./fixtures.js";
+import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, frame, appendFrames, type ConformanceSubject } from "./fixtures.js";
 
 export function describeResultLogContract(subject: ConformanceSubject): void {
   describe("result log", () => {
@@ -67,6 +67,29 @@ export function describeResultLogContract(subject: ConformanceSubject): void {
       expect((await subject.store.results.read("job-a", first + 1, 2)).map((each) => each.seq)).toEqual([first + 1, first + 2]);
       await subject.store.results.append("job-a", frame(last + 1));
       expect(await subject.store.results.bounds("job-a")).toEqual({ first: first + 1, last: last + 1 });
+    });
+
+    it("keeps no more rows than the configured row history, but always the newest frame", async () => {
+      const rowsOf = (seq: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq, i }));
+      const maxRows = CONFORMANCE_RESULT_HISTORY_ROWS;
+      // Frames of 4 rows: only as many as fit in the row history are kept (fewer than the frame history).
+      for (let seq = 1; seq <= 5; seq++) await subject.store.results.append("job-a", frame(seq, rowsOf(seq, 4)));
+      const fit = Math.floor(maxRows / 4);
+      expect(fit).toBeLessThan(CONFORMANCE_RESULT_HISTORY);
+      expect(await subject.store.results.bounds("job-a")).toEqual({ first: 5 - fit + 1, last: 5 });
+      // A frame wider than the whole row history is kept alone.
+      await subject.store.results.append("job-a", frame(6, rowsOf(6, maxRows + 8)));
+      expect(await subject.store.results.bounds("job-a")).toEqual({ first: 6, last: 6 });
+      expect((await subject.store.results.read("job-a", 1, 10))[0]!.rows).toHaveLength(maxRows + 8);
+      // The next frame pushes it out; small frames then fill the row history again.
+      await subject.store.results.append("job-a", frame(7, rowsOf(7, 1)));
+      expect(await subject.store.results.bounds("job-a")).toEqual({ first: 7, last: 7 });
+      for (let seq = 8; seq <= 10; seq++) await subject.store.results.append("job-a", frame(seq, rowsOf(seq, 4)));
+      expect(await subject.store.results.bounds("job-a")).toEqual({ first: 8, last: 10 });
+      // Dropping the job forgets its row counts too.
+      await subject.store.results.drop("job-a");
+      for (let seq = 1; seq <= 3; seq++) await subject.store.results.append("job-a", frame(seq, rowsOf(seq, 4)));
+      expect(await subject.store.results.bounds("job-a")).toEqual({ first: 1, last: 3 });
     });
 
     it("keeps jobs apart; a dropped job starts again at seq 1", async () => {
