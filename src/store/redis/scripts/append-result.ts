@@ -29,9 +29,11 @@ if tonumber(ARGV[1]) ~= last + 1 then
   return redis.error_reply('TRIB_SEQ ' .. string.format('%d', last))
 end
 -- A history stored before row counts were kept has fewer counts than frames: those count as 0 rows.
+-- (More counts than frames cannot happen through this store; the oldest extra ones would be dropped.)
 local missing = redis.call('ZCARD', KEYS[1]) - redis.call('LLEN', KEYS[2])
 for _ = 1, missing do redis.call('LPUSH', KEYS[2], '0') end
-if missing > 0 then
+if missing < 0 then redis.call('LTRIM', KEYS[2], -missing, -1) end
+if missing ~= 0 then
   local total = 0
   for _, n in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do total = total + tonumber(n) end
   redis.call('SET', KEYS[3], total)
