@@ -235,6 +235,7 @@ export class Jobs {
       await this.deploy(record, layout, generator);
       if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, layout.partitions))) {
         after = checkpoint ?? -Infinity;
+        if (checkpoint !== undefined) generator.progress.checkpointed(checkpoint, null);
         this.retainedFrom.set(record.id, offsetsByStream(layout.slots, position.cursor));
         break;
       }

@@ -29,14 +29,15 @@ export class JobProgress {
   private lateEvents = 0;
   private lastRowError: string | undefined;
   private stall: string | undefined;
-  private lastCheckpoint: { batchTime: number; tookMs: number } | undefined;
+  /** `tookMs` null: the checkpoint a restarted job recovered from, written before this process began. */
+  private lastCheckpoint: { batchTime: number; tookMs: number | null } | undefined;
 
   /** After a restart: frames continue from here. */
   resumedAt(lastSeq: number): void {
     this.lastSeq = lastSeq;
   }
 
-  checkpointed(batchTime: number, tookMs: number): void {
+  checkpointed(batchTime: number, tookMs: number | null): void {
     this.lastCheckpoint = { batchTime, tookMs };
   }
 

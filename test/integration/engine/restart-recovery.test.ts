@@ -102,20 +102,23 @@ async function interrupted(damage?: (dataDir: string) => Promise<void>, definiti
   const second = await open(dataDir, clock);
   const trimmedFrom = await Promise.all([0, 1, 2].map((p) => second.store.streams.startOffset("tweets", p)));
   const repliesTrimmedFrom = await Promise.all([0, 1].map((p) => second.store.streams.startOffset("replies", p)));
+  const checkpointAfterRestart = (await second.engine.getJob("wc")).progress?.lastCheckpoint;
   await feed(second.engine, clock, 11, 20);
   const frames = (await second.engine.results("wc", 1, 1000)).frames;
   const oldestBatch = (await second.store.batches.list("wc", -Infinity, 1))[0]!.batchTime;
   await second.engine.stop();
   await second.store.close();
-  return { frames, trimmedFrom, repliesTrimmedFrom, oldestBatch };
+  return { frames, trimmedFrom, repliesTrimmedFrom, oldestBatch, checkpointAfterRestart };
 }
 
 describe("restart recovery", () => {
   it("continues from the newest checkpoint with the frames of a run that never stopped, and trims what no checkpoint needs", async () => {
     const expected = await uninterrupted();
-    const { frames, trimmedFrom, oldestBatch } = await interrupted();
+    const { frames, trimmedFrom, oldestBatch, checkpointAfterRestart } = await interrupted();
     expect(frames).toHaveLength(20);
     expect(frames).toEqual(expected);
+    // Before its first new checkpoint, the job shows the one it recovered from (every 3 s: 9 s was the newest).
+    expect(checkpointAfterRestart).toEqual({ batchTime: 9000, tookMs: null });
     // Checkpoints every 3 batches: the input and descriptors before the older kept checkpoint are gone.
     expect(trimmedFrom.some((offset) => offset > 0)).toBe(true);
     expect(oldestBatch).toBeGreaterThan(1000);
