@@ -10,7 +10,7 @@ import { EngineError, invalidJob, type Problem } from "./errors.js";
 import type { Key } from "./operators/key-by.js";
 import { reducePartitionOf } from "./operators/keyed-stage.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
-import { compileJob } from "./query/compile-job.js";
+import { compileJob, type JobPlan } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
 import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
@@ -95,7 +95,7 @@ export class Jobs {
     const startOffsets: Record<number, number> = {};
     for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
     const record: JobRecord = { id, definition: stored, status: "running", createdAt: this.clock.now(), startOffsets };
-    const generator = this.create(record, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
+    const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
     await this.deploy(record, layout, generator);
     await this.store.catalog.putJob(record);
     this.retainedFrom.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
@@ -220,7 +220,8 @@ export class Jobs {
   }
 
   private async replayFromCheckpoint(record: JobRecord): Promise<void> {
-    const layout = await this.layout(record.definition, compileJob(record.definition).reducePartitions);
+    const plan = compileJob(record.definition);
+    const layout = await this.layout(record.definition, plan.reducePartitions);
     const bounds = await this.store.results.bounds(record.id);
     const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
     let generator: JobGenerator | undefined;
@@ -231,7 +232,7 @@ export class Jobs {
         ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime }
         : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0 };
       if (checkpoint !== undefined && !atCheckpoint) continue;
-      generator = this.create(record, layout, position);
+      generator = this.create(record, plan, layout, position);
       await this.deploy(record, layout, generator);
       if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, layout.partitions))) {
         after = checkpoint ?? -Infinity;
@@ -277,8 +278,7 @@ export class Jobs {
     return { slots, partitions: reducePartitions ?? streams[0]!.partitions };
   }
 
-  private create(record: JobRecord, layout: JobLayout, position: JobPosition): JobGenerator {
-    const plan = compileJob(record.definition);
+  private create(record: JobRecord, plan: JobPlan, layout: JobLayout, position: JobPosition): JobGenerator {
     const generator = new JobGenerator(
       {
         clock: this.clock,
