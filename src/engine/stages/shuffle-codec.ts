@@ -2,21 +2,32 @@
  * What crosses threads between stages: partial groups and rows, packed with msgpackr into one buffer
  * each (transferable, and no per-object structured clone). msgpackr keeps `undefined` keys (the
  * global group) and ±Infinity (empty min/max) exactly.
+ *
+ * Objects are packed as msgpackr records: each shape's field names are written once per buffer and
+ * its objects as bare values, which unpacks about three times faster than a map per object (the rows
+ * of a batch and the entries of a share mostly have one shape). Every buffer carries its own record
+ * definitions, so any thread or process unpacks it alone; buffers packed before records (plain maps,
+ * in older checkpoints) still unpack to the same objects.
  */
-import { addExtension, Packr } from "msgpackr";
+import { addExtension, Packr, type Options } from "msgpackr";
 import type { Entry, Groups } from "../operators/aggregate-set.js";
 import type { Row } from "../operators/operator.js";
 import { Sealed } from "../operators/sealed.js";
+import { addProtoKeysExtension, packKeepingProtoKeys } from "./proto-keys.js";
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const OPTIONS: Options = { useRecords: true, mapsAsObjects: true, moreTypes: false };
+const packr = new Packr(OPTIONS);
 /** Packs the insides of Sealed parts, apart from the packing of the state around them. */
-const sealedPackr = new Packr({ useRecords: false, moreTypes: false });
+const sealedPackr = new Packr(OPTIONS);
+/** Packs the insides of values whose "__proto__" keys are escaped (see proto-keys.ts). */
+const escapedPackr = new Packr(OPTIONS);
+addProtoKeysExtension(21, escapedPackr);
 
 /** A Sealed part is packed once; its bytes are kept on it and embedded as they are from then on. */
 addExtension({
   Class: Sealed,
   type: 20,
-  pack: (sealed: Sealed<unknown>) => (sealed.packed ??= new Uint8Array(sealedPackr.pack(sealed.value))),
+  pack: (sealed: Sealed<unknown>) => (sealed.packed ??= packKeepingProtoKeys(sealedPackr, sealed.value)),
   // Unpacked when first read, outside the unpacking of the state around it (nesting is slower).
   unpack: (bytes: Uint8Array) => Sealed.fromPacked(new Uint8Array(bytes), (own) => sealedPackr.unpack(own)),
 });
@@ -27,7 +38,7 @@ addExtension({
  * out to a buffer of its own size.
  */
 function pack(value: unknown): Uint8Array {
-  return new Uint8Array(packr.pack(value));
+  return packKeepingProtoKeys(packr, value);
 }
 
 /** Packing reads the entries without changing them, so they are packed as they are (no copy). */
