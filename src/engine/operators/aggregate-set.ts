@@ -17,7 +17,8 @@ import type { AggregateFunctionName, Aggregations } from "../query/job-definitio
 import { addToSketch, estimateDistinct, mergeSketches, type Sketch } from "./hyper-log-log.js";
 import type { Key } from "./key-by.js";
 import { rowKey, type KeyOf } from "./key-of.js";
-import { perRow, type BatchContext, type Row } from "./operator.js";
+import type { PartialSink } from "./keyed-stage.js";
+import { forEachRow, type BatchContext, type Row } from "./operator.js";
 import { compileRowExpression, type RowExpression } from "./row-expression.js";
 import { forField, StepFieldError } from "./step-field-error.js";
 
@@ -101,25 +102,39 @@ export class AggregateSet {
 
   /** Groups one batch's rows by key and aggregates each group. */
   group(rows: readonly Row[], ctx: BatchContext): Groups {
+    const grouping = this.grouping();
+    forEachRow(rows, ctx, grouping.add);
+    return grouping.finish();
+  }
+
+  /**
+   * Groups rows handed over one at a time (`group` over a stream of rows). `add` throws for a row
+   * whose aggregated value is wrong, and that row then adds nothing.
+   */
+  grouping(): PartialSink {
     const groups: Groups = new Map();
     const values = new Array<unknown>(this.slots.length);
-    perRow(rows, ctx, (row) => {
-      const key = this.keyOf(row);
-      // Every value is computed before any is added, so a row that fails adds nothing.
-      for (let i = 0; i < this.slots.length; i++) {
-        const s = this.slots[i]!;
-        if (s.value === undefined) values[i] = undefined;
-        else {
-          const value = s.value(row);
-          values[i] = s.fn === "count" ? (value === null ? null : 1) : isNumeric(s.fn) ? numberOrNull(value, s) : value;
+    return {
+      add: (row) => {
+        const key = this.keyOf(row);
+        // Every value is computed before any is added, so a row that fails adds nothing.
+        for (let i = 0; i < this.slots.length; i++) {
+          const s = this.slots[i]!;
+          if (s.value === undefined) values[i] = undefined;
+          else {
+            const value = s.value(row);
+            values[i] = s.fn === "count" ? (value === null ? null : 1) : isNumeric(s.fn) ? numberOrNull(value, s) : value;
+          }
         }
-      }
-      let entry = groups.get(key);
-      if (!entry) groups.set(key, (entry = this.newEntry(key)));
-      this.addValues(entry, values);
-    });
-    for (const entry of groups.values()) this.trimCollected(entry);
-    return groups;
+        let entry = groups.get(key);
+        if (!entry) groups.set(key, (entry = this.newEntry(key)));
+        this.addValues(entry, values);
+      },
+      finish: () => {
+        for (const entry of groups.values()) this.trimCollected(entry);
+        return groups;
+      },
+    };
   }
 
   /** Adds `from` (the later rows) into `into` (the earlier), entry by entry. `from` is not changed. */
@@ -182,7 +197,8 @@ export class AggregateSet {
   private addValues(entry: Entry, values: unknown[]): void {
     entry.rows += 1;
     const a = entry.acc;
-    for (const [i, s] of this.slots.entries()) {
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots[i]!;
       const v = values[i];
       if (s.fn === "count") {
         if (v !== null) a[s.at] = a[s.at]! + 1;

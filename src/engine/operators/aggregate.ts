@@ -19,6 +19,7 @@ export function aggregateStage(aggs: Aggregations, { keyed, keyOf }: AggregateOp
   const set = new AggregateSet(aggs, keyOf ?? groupingOf(keyed));
   return {
     partial: (rows, ctx) => set.group(rows, ctx),
+    partialSink: () => set.grouping(),
     reducer: (partition) => ({
       reduce(partials) {
         const merged: Groups = new Map();

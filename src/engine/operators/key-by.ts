@@ -1,5 +1,5 @@
 /** keyBy: sets each row's `key` field from a CEL expression; aggregations group by it. */
-import { perRow, type Operator } from "./operator.js";
+import { narrowOperator, type NarrowOperator } from "./operator.js";
 import { compileRowExpression } from "./row-expression.js";
 
 /** Keys must be scalars so that they group and compare the same way in every process. */
@@ -9,17 +9,14 @@ export function isKey(value: unknown): value is Key {
   return value === null || ["string", "number", "boolean"].includes(typeof value);
 }
 
-export function keyByOperator(expr: string): Operator {
+export function keyByOperator(expr: string): NarrowOperator {
   const keyOf = compileRowExpression(expr);
-  return {
-    process: (rows, ctx) =>
-      perRow(rows, ctx, (row, out) => {
-        const key = keyOf(row);
-        if (!isKey(key)) throw new TypeError(`keyBy must give a string, number, boolean or null, got ${JSON.stringify(key)}`);
-        // Each row object flows through the steps once, so setting its key in place is safe and saves
-        // a copy per row.
-        row.key = key;
-        out.push(row);
-      }),
-  };
+  return narrowOperator(() => (row, emit) => {
+    const key = keyOf(row);
+    if (!isKey(key)) throw new TypeError(`keyBy must give a string, number, boolean or null, got ${JSON.stringify(key)}`);
+    // Each row object flows through the steps once, so setting its key in place is safe and saves
+    // a copy per row.
+    row.key = key;
+    emit(row);
+  });
 }

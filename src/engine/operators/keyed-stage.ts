@@ -23,8 +23,20 @@ export interface KeyedStage {
    * job's inputs they came from (0: its own; a join keeps the sides apart, the rest ignore it).
    */
   partial(rows: readonly Row[], ctx: BatchContext, input?: number): Groups;
+  /**
+   * Map side, where the stage can: the same partial, built from rows handed over one at a time as
+   * the narrow steps make them, so that a task never holds all its rows at once.
+   */
+  partialSink?(ctx: BatchContext, input?: number): PartialSink;
   /** The reduce side of one partition, with empty state. */
   reducer(partition: number): KeyedReducer;
+}
+
+/** Takes a map task's rows one by one; `finish` gives their partial groups. */
+export interface PartialSink {
+  /** Throws when the row's value for the stage is wrong (the row then adds nothing). */
+  readonly add: (row: Row) => void;
+  finish(): Groups;
 }
 
 export interface KeyedReducer {

@@ -39,7 +39,7 @@ export class TaskAbandonedError extends Error {
 }
 
 /** How many rows a loop handles between two looks at `abandoned`. */
-const ABANDON_CHECK_ROWS = 1024;
+export const ABANDON_CHECK_ROWS = 1024;
 
 export interface Operator {
   /**
@@ -49,6 +49,40 @@ export interface Operator {
   process(rows: Row[], ctx: BatchContext): Row[] | null;
   /** Present on stateful operators: their state as plain data, for checkpoints, and its size in keys. */
   readonly state?: OperatorState;
+}
+
+/** Passes one row on to whatever comes next. */
+export type Emit = (row: Row) => void;
+
+/**
+ * The per-row form of a narrow step for one batch: handles one row and emits what it makes of it, in
+ * order. It throws when the row's user expression fails; what it emitted for the row before that stays.
+ */
+export type RowStep = (row: Row, emit: Emit) => void;
+
+/**
+ * A narrow step (map, filter, flatMap, keyBy, sample): each row on its own. Besides `process`, it
+ * gives its per-row form, so that the map stage can run a chain of them row by row without an array
+ * between two steps (see stages/row-chain.ts).
+ */
+export interface NarrowOperator extends Operator {
+  eachRow(ctx: BatchContext): RowStep;
+}
+
+/** A narrow operator from its per-row form; `process` runs it over an array (see forEachRow). */
+export function narrowOperator(eachRow: (ctx: BatchContext) => RowStep): NarrowOperator {
+  return {
+    eachRow,
+    process(rows, ctx) {
+      const step = eachRow(ctx);
+      const out: Row[] = [];
+      const emit: Emit = (row) => {
+        out.push(row);
+      };
+      forEachRow(rows, ctx, (row) => step(row, emit));
+      return out;
+    },
+  };
 }
 
 export interface OperatorState {
@@ -69,14 +103,26 @@ export interface OperatorState {
  */
 export function perRow(rows: readonly Row[], ctx: BatchContext, emit: (row: Row, out: Row[]) => void): Row[] {
   const out: Row[] = [];
+  forEachRow(rows, ctx, (row) => emit(row, out));
+  return out;
+}
+
+/**
+ * Runs `handle` for every row. A row it throws for is reported through `ctx.onRowError` and skipped;
+ * every 1,024 rows the loop looks whether the task was abandoned (TaskAbandonedError).
+ */
+export function forEachRow(rows: readonly Row[], ctx: BatchContext, handle: (row: Row) => void): void {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     if ((i & (ABANDON_CHECK_ROWS - 1)) === ABANDON_CHECK_ROWS - 1 && ctx.abandoned?.()) throw new TaskAbandonedError();
     try {
-      emit(row, out);
+      handle(row);
     } catch (error) {
-      ctx.onRowError(error instanceof Error ? error : new Error(String(error)));
+      ctx.onRowError(asError(error));
     }
   }
-  return out;
+}
+
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

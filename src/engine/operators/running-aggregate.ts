@@ -24,6 +24,7 @@ export function runningAggregateStage(aggs: Aggregations, { keyed, ttl }: Runnin
   const set = new AggregateSet(aggs, groupingOf(keyed));
   return {
     partial: (rows, ctx) => set.group(rows, ctx),
+    partialSink: () => set.grouping(),
     reducer(partition) {
       const totals = new ExpiringState<Entry>(ttl?.ms);
       return {

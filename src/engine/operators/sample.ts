@@ -9,10 +9,10 @@
  * add a distinguishing field (an id, a timestamp) to sample them independently.
  */
 import { hashText, unitInterval } from "./content-hash.js";
-import type { Operator } from "./operator.js";
+import { narrowOperator, type NarrowOperator } from "./operator.js";
 
-export function sampleOperator(fraction: number, seed: number): Operator {
-  return {
-    process: (rows, ctx) => rows.filter((row) => unitInterval(hashText(`${ctx.batchTime}|${JSON.stringify(row)}`, seed)) < fraction),
-  };
+export function sampleOperator(fraction: number, seed: number): NarrowOperator {
+  return narrowOperator((ctx) => (row, emit) => {
+    if (unitInterval(hashText(`${ctx.batchTime}|${JSON.stringify(row)}`, seed)) < fraction) emit(row);
+  });
 }

@@ -51,6 +51,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
   const batchesPerWindow = spec.length.div(spec.batchInterval);
   return {
     partial: (rows, ctx) => set.group(rows, ctx),
+    partialSink: () => set.grouping(),
     reducer(partition) {
       let partials: Groups[] = [];
       /** partials[i] as a checkpoint holds it, made at the first checkpoint after it (see sealed.ts). */

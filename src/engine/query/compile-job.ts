@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { formatPath, invalidJob, type Problem } from "../errors.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
-import type { Operator } from "../operators/operator.js";
+import type { NarrowOperator, Operator } from "../operators/operator.js";
 import { Duration } from "../time.js";
 import { jobDefinition, OPERATOR_NAMES, type JobDefinition } from "./job-definition.js";
 import { planSteps } from "./plan-steps.js";
@@ -33,7 +33,7 @@ export interface JobPlan {
   /** How many partitions the keyed step runs in, when a repartition step says (else: the input's). */
   readonly reducePartitions: number | undefined;
   /** The map stage's operators for input `input` (an index into `inputs`; default 0). */
-  mapOperators(input?: number): Operator[];
+  mapOperators(input?: number): NarrowOperator[];
   keyed(): KeyedStage | undefined;
   /** Applied to each reduce partition's rows before they are shipped (a pushed-down topK). */
   reduceOperators(): Operator[];

@@ -5,7 +5,7 @@
  * (a union's inputs keyed alike; both sides of a join keyed).
  */
 import type { Problem } from "../errors.js";
-import type { Operator } from "../operators/operator.js";
+import type { NarrowOperator } from "../operators/operator.js";
 import type { Duration } from "../time.js";
 import type { Branch, Step } from "./job-definition.js";
 import { describeStep, tryBuild } from "./step-plans.js";
@@ -13,7 +13,7 @@ import { describeStep, tryBuild } from "./step-plans.js";
 export interface OtherInput {
   readonly input: string;
   /** Its narrow steps, in order. */
-  readonly map: (() => Operator)[];
+  readonly map: (() => NarrowOperator)[];
 }
 
 export interface CombineContext {
@@ -57,7 +57,7 @@ export function planOtherInputs(step: CombineStep, ctx: CombineContext, at: (fie
 function planBranch(branch: Branch, batch: Duration, path: string, problems: Problem[]): (OtherInput & { keyed: boolean }) | undefined {
   const before = problems.length;
   const steps = branch.steps as Step[];
-  const map: (() => Operator)[] = [];
+  const map: (() => NarrowOperator)[] = [];
   let keyed = false;
   for (const [k] of steps.entries()) {
     const at = (field: string) => `${path}.steps[${k}]${field === "" ? "" : `.${field}`}`;

@@ -16,7 +16,7 @@
  */
 import type { Problem } from "../errors.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
-import type { Operator } from "../operators/operator.js";
+import type { NarrowOperator, Operator } from "../operators/operator.js";
 import type { Duration } from "../time.js";
 import { describeStep, tryBuild } from "./step-plans.js";
 import type { Step } from "./job-definition.js";
@@ -28,7 +28,7 @@ export interface StageBuilders {
   /** The slide of the keyed stage's window, when it has one. */
   slide?: Duration;
   /** The map stage's narrow steps per input: the job's own input first, then each of `otherInputs`. */
-  map: Builder[][];
+  map: (() => NarrowOperator)[][];
   /** The streams a union, join or cogroup reads besides the job's input, in input order from 1. */
   otherInputs: string[];
   /** How many partitions the keyed step runs in, when a repartition step says. */

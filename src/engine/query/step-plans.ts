@@ -13,7 +13,7 @@ import { keyByOperator } from "../operators/key-by.js";
 import type { KeyedStage } from "../operators/keyed-stage.js";
 import { mapWithStateStage } from "../operators/map-with-state.js";
 import { mapOperator } from "../operators/map.js";
-import type { Operator } from "../operators/operator.js";
+import type { NarrowOperator, Operator } from "../operators/operator.js";
 import { runningAggregateStage } from "../operators/running-aggregate.js";
 import { sampleOperator } from "../operators/sample.js";
 import { sortOperator } from "../operators/sort.js";
@@ -38,7 +38,8 @@ interface PlanBase {
  * job instead: which streams it reads, how many partitions its keyed step runs in.
  */
 export type StepPlan =
-  | (PlanBase & { readonly kind: "narrow" | "final"; readonly build: () => Operator })
+  | (PlanBase & { readonly kind: "narrow"; readonly build: () => NarrowOperator })
+  | (PlanBase & { readonly kind: "final"; readonly build: () => Operator })
   | (PlanBase & { readonly kind: "keyed"; readonly build: () => KeyedStage; readonly stateful: boolean; readonly slide?: Duration })
   | (PlanBase & { readonly kind: "union" })
   | (PlanBase & { readonly kind: "repartition"; readonly partitions: number });
@@ -57,7 +58,7 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
   const step = steps[i]!;
   const { keyed, batch } = ctx;
   const one = (plan: StepPlan | undefined) => (plan ? { plan, consumes: 0 } : undefined);
-  const narrow = (field: string, build: () => Operator, keyedAfter?: boolean): StepPlan => ({ op: step.op, kind: "narrow", field, build, keyedAfter });
+  const narrow = (field: string, build: () => NarrowOperator, keyedAfter?: boolean): StepPlan => ({ op: step.op, kind: "narrow", field, build, keyedAfter });
   const keyedPlan = (field: string, build: () => KeyedStage, more: { stateful: boolean; slide?: Duration; keyedAfter?: boolean }): StepPlan => ({
     op: step.op,
     kind: "keyed",

@@ -1,18 +1,20 @@
 /**
- * The map side of a batch on one input partition: decode its blocks, run the narrow steps, and either
- * pre-aggregate per key and split by reduce partition (keyed jobs) or pack the rows (the rest).
+ * The map side of a batch on one input partition: decode its blocks, run the narrow steps (fused, see
+ * row-chain.ts), and either pre-aggregate per key and split by reduce partition (keyed jobs) or pack
+ * the rows (the rest).
  */
 import { decodeBlock } from "../block-codec.js";
 import { splitByReducePartition, type KeyedStage } from "../operators/keyed-stage.js";
-import { TaskAbandonedError, type BatchContext, type Operator, type Row } from "../operators/operator.js";
+import { ABANDON_CHECK_ROWS, TaskAbandonedError, type BatchContext, type NarrowOperator, type Row } from "../operators/operator.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { MapResult, MapTask } from "../task-runner.js";
+import { rowChain } from "./row-chain.js";
 import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 import { encodeRows, encodeShare } from "./shuffle-codec.js";
 
 export class MapStage {
   /** Per input of the job, its narrow steps. */
-  private readonly operators: Operator[][];
+  private readonly operators: NarrowOperator[][];
   private readonly keyed: KeyedStage | undefined;
 
   constructor(
@@ -33,19 +35,24 @@ export class MapStage {
     const stopIfAbandoned = () => {
       if (abandoned?.()) throw new TaskAbandonedError();
     };
-    let rows: Row[] = [];
+    // Events go one at a time through the narrow steps into the keyed stage's partial when it takes
+    // rows that way, else into an array for it (or for the output).
+    const sink = this.keyed?.partialSink?.(ctx, input);
+    const rows: Row[] = [];
+    const chain = rowChain(operators, ctx, sink ? sink.add : (row) => void rows.push(row));
+    let events = 0;
     for (const block of task.blocks) {
       stopIfAbandoned();
-      for (const event of decodeBlock(block)) rows.push(event);
-    }
-    const events = rows.length;
-    for (const operator of operators) {
-      stopIfAbandoned();
-      rows = operator.process(rows, ctx) ?? [];
+      const decoded = decodeBlock(block);
+      for (let i = 0; i < decoded.length; i++) {
+        if ((i & (ABANDON_CHECK_ROWS - 1)) === ABANDON_CHECK_ROWS - 1) stopIfAbandoned();
+        chain(decoded[i]!);
+      }
+      events += decoded.length;
     }
     stopIfAbandoned();
     if (!this.keyed) return { events, rowErrors, rows: encodeRows(rows) };
-    const groups = this.keyed.partial(rows, ctx, input);
+    const groups = sink ? sink.finish() : this.keyed.partial(rows, ctx, input);
     const shares = splitByReducePartition(groups, this.reducePartitions).map((share) => encodeShare(share, ctx.maxEventTime));
     return { events, rowErrors, shares };
   }

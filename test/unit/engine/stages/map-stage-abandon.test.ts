@@ -20,6 +20,21 @@ describe("MapStage and an abandoned task", () => {
     expect(() => new MapStage(plan, 2).run(task, () => true)).toThrow(TaskAbandonedError);
   });
 
+  it("looks at the flag every 1,024 events while it runs a block, and stops at the first look that finds it set", () => {
+    let looks = 0;
+    const result = new MapStage(plan, 2).run(task, () => {
+      looks++;
+      return false;
+    });
+    expect(result.events).toBe(5000);
+    // Before each of the two blocks, at events 1,024 and 2,048 of each block of 2,500, and at the end.
+    expect(looks).toBe(7);
+    looks = 0;
+    // Set from the third look on: the one at event 2,048 of the first block.
+    expect(() => new MapStage(plan, 2).run(task, () => ++looks >= 3)).toThrow(TaskAbandonedError);
+    expect(looks).toBe(3);
+  });
+
   it("stops inside a step's loop, within 1024 rows of being abandoned", () => {
     let handled = 0;
     const ctx = { batchTime: 1000, onRowError: () => undefined, abandoned: () => true };
