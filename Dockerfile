@@ -19,4 +19,5 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["node", "dist/main.js"]
+# One garbage-collector thread per isolate: the worker pool already keeps every core busy (see README).
+CMD ["node", "--single-threaded-gc", "dist/main.js"]

@@ -22,6 +22,15 @@ async function openStore(config: Config, warn: (message: string) => void): Promi
   return store;
 }
 
+/**
+ * The worker pool keeps every core busy, so V8's garbage-collector helper threads (parallel scavenge,
+ * concurrent marking) only take CPU from the worker threads; `npm start` and the Docker image run node
+ * with --single-threaded-gc, so that each isolate collects on its own thread (README, "Running it").
+ */
+function gcMode(): string {
+  return process.execArgv.includes("--single-threaded-gc") ? "single-threaded" : "V8 default (helper threads; start node with --single-threaded-gc)";
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const metrics = createMetrics();
@@ -45,7 +54,7 @@ async function main(): Promise<void> {
   });
   await engine.start();
   await app.listen({ port: config.PORT, host: config.HOST });
-  app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS }, "Tributary is ready");
+  app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS, gc: gcMode() }, "Tributary is ready");
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -61,7 +61,8 @@ export class ServerProcess {
   /** Starts the process and resolves once /healthz answers (at most 20 s). */
   async launch(): Promise<void> {
     this.output = "";
-    const child = spawn(process.execPath, [path.join(ROOT, "dist/main.js")], {
+    // As `npm start` runs it.
+    const child = spawn(process.execPath, ["--single-threaded-gc", path.join(ROOT, "dist/main.js")], {
       cwd: ROOT,
       env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
