@@ -62,6 +62,18 @@ export interface Target {
   readonly met: boolean | null;
 }
 
+/** Wordcount on a 1-worker and a 2-worker pool taking turns batch by batch on the same batches. */
+export interface ScalingFigures {
+  readonly ratio: number | null;
+  readonly recordsPerBatch: number;
+  /** Window length in 1 s batches. */
+  readonly windowBatches: number;
+  readonly oneWorkerRecordsPerSec: number;
+  readonly twoWorkersRecordsPerSec: number;
+  /** Map tasks re-run speculatively, 1-worker pool then 2-worker pool. */
+  readonly speculativeTasks: readonly number[];
+}
+
 export interface BenchResults {
   mode: "quick" | "full";
   startedAt: string;
@@ -70,7 +82,8 @@ export interface BenchResults {
   setup: Record<string, unknown>;
   workloads: Record<WorkloadName, WorkloadFigures>;
   latency: LatencyPoint[];
-  scaling: { ratio: number | null; oneWorkerRecordsPerSec?: number | null; twoWorkersRecordsPerSec?: number | null; workload?: string; speculativeTasks?: number[] } & Unmeasured;
+  /** At batches near capacity (the figure), and on the throughput runs' small batches. */
+  scaling: (Partial<ScalingFigures> & { ratio: number | null; workload?: string; smallBatches?: ScalingFigures; machine?: import("./machine-scaling.js").MachineScaling }) & Unmeasured;
   incrementalWindow: { ratio: number | null; medianRatio?: number | null; slideRatio?: number | null; shortCheckpointBatchMs?: number; longCheckpointBatchMs?: number; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
   recovery: {
     workerKillMs: number | null;

@@ -89,7 +89,7 @@ for (const workload of WORKLOADS) {
 
 await section("scaling", async () => {
   const wordcount = runs.get("wordcount");
-  results.scaling = wordcount ? await measureScaling(wordcount, options, failures) : { ratio: null, reason: "the wordcount throughput run failed" };
+  results.scaling = wordcount ? await measureScaling(wordcount, words, options, failures) : { ratio: null, reason: "the wordcount throughput run failed" };
 });
 
 await section("stragglers", async () => {
