@@ -12,6 +12,8 @@
  * says FALL_BACK and the compiled CEL program runs (which also gives CEL's errors). A property test
  * checks the shortcuts against CEL on random values.
  */
+import { propertyKey } from "./property-keys.js";
+
 export const FALL_BACK = Symbol("fall back to CEL");
 
 export type FastPath = (row: Readonly<Record<string, unknown>>) => unknown;
@@ -30,11 +32,11 @@ const SIZE_COMPARE = /^size\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*(>=|<=|==|!=|>|<
 export function fastPathOf(source: string, isField: (name: string) => boolean): FastPath | undefined {
   const text = source.trim();
   const method = STRING_METHOD.exec(text);
-  if (method && isField(method[1]!)) return stringMethod(method[1]!, method[2]!, method[3] ?? method[4]!);
+  if (method && isField(method[1]!)) return stringMethod(propertyKey(method[1]!), method[2]!, method[3] ?? method[4]!);
   const equals = STRING_EQUALS.exec(text);
-  if (equals && isField(equals[1]!)) return stringEquals(equals[1]!, equals[2] === "==", equals[3] ?? equals[4]!);
+  if (equals && isField(equals[1]!)) return stringEquals(propertyKey(equals[1]!), equals[2] === "==", equals[3] ?? equals[4]!);
   const size = SIZE_COMPARE.exec(text);
-  if (size && isField(size[1]!)) return sizeCompare(size[1]!, size[2]!, Number(size[3]));
+  if (size && isField(size[1]!)) return sizeCompare(propertyKey(size[1]!), size[2]!, Number(size[3]));
   return undefined;
 }
 

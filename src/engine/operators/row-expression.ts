@@ -4,6 +4,7 @@
  */
 import { compileExpression, freeVariables } from "../expr/cel-expression.js";
 import { FALL_BACK, fastPathOf } from "../expr/fast-paths.js";
+import { propertyKey } from "../expr/property-keys.js";
 import type { Row } from "./operator.js";
 
 export type RowExpression = (row: Row) => unknown;
@@ -21,12 +22,15 @@ export function compileRowExpression(source: string): RowExpression {
   const trimmed = source.trim();
   // Only names CEL reads as variables are fields: `type` or `int` alone are CEL's type names.
   const names = FIELD.test(trimmed) && !NOT_FIELDS.has(trimmed) ? freeVariables(source).filter((name) => name !== "row") : undefined;
-  if (names?.length === 1 && names[0] === trimmed) return (row) => row[trimmed] ?? null;
+  if (names?.length === 1 && names[0] === trimmed) {
+    const field = propertyKey(trimmed);
+    return (row) => row[field] ?? null;
+  }
   return compileCel(source);
 }
 
 function compileCel(source: string): RowExpression {
-  const names = freeVariables(source).filter((name) => name !== "row");
+  const names = freeVariables(source).filter((name) => name !== "row").map(propertyKey);
   const evaluate = compileExpression(source, ["row", ...names]);
   const viaCel: RowExpression =
     names.length === 0
