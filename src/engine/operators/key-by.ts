@@ -6,7 +6,8 @@ import { compileRowExpression } from "./row-expression.js";
 export type Key = string | number | boolean | null;
 
 export function isKey(value: unknown): value is Key {
-  return value === null || ["string", "number", "boolean"].includes(typeof value);
+  const type = typeof value;
+  return value === null || type === "string" || type === "number" || type === "boolean";
 }
 
 export function keyByOperator(expr: string): NarrowOperator {

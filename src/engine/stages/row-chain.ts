@@ -8,26 +8,36 @@
  * through `ctx.onRowError` (the rows it emitted for that row before stay emitted), so a row is
  * dropped by exactly the step that fails on it, as when the steps run one after the other.
  */
-import { asError, TaskAbandonedError, type BatchContext, type Emit, type NarrowOperator } from "../operators/operator.js";
+import { asError, TaskAbandonedError, type BatchContext, type Emit, type NarrowOperator, type RowStep } from "../operators/operator.js";
 
 /** One function that takes a row through `operators` into `sink`; it reports row errors and never throws them. */
 export function rowChain(operators: readonly NarrowOperator[], ctx: BatchContext, sink: Emit): Emit {
-  let next = guarded(sink, ctx);
-  for (let i = operators.length - 1; i >= 0; i--) {
-    const step = operators[i]!.eachRow(ctx);
-    const downstream = next;
-    next = guarded((row) => step(row, downstream), ctx);
-  }
+  let next = guardedSink(sink, ctx);
+  for (let i = operators.length - 1; i >= 0; i--) next = guardedStep(operators[i]!.eachRow(ctx), next, ctx);
   return next;
 }
 
-function guarded(handle: Emit, ctx: BatchContext): Emit {
+function guardedStep(step: RowStep, downstream: Emit, ctx: BatchContext): Emit {
   return (row) => {
     try {
-      handle(row);
+      step(row, downstream);
     } catch (error) {
-      if (error instanceof TaskAbandonedError) throw error;
-      ctx.onRowError(asError(error));
+      rowFailed(error, ctx);
     }
   };
+}
+
+function guardedSink(sink: Emit, ctx: BatchContext): Emit {
+  return (row) => {
+    try {
+      sink(row);
+    } catch (error) {
+      rowFailed(error, ctx);
+    }
+  };
+}
+
+function rowFailed(error: unknown, ctx: BatchContext): void {
+  if (error instanceof TaskAbandonedError) throw error;
+  ctx.onRowError(asError(error));
 }
