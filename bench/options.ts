@@ -21,10 +21,11 @@ export interface BenchOptions {
    * a 1 s batch interval, over a window of `windowBatches`; `measuredBatches` after the window fills.
    * At 50,000 records a batch every word of the vocabulary is in any window, so a batch's work is that
    * of the 30 s window (add one batch, subtract one, emit every word); the shorter window only fills
-   * sooner, which leaves time to measure more batches. `smallBatchesToo`: also on the throughput runs'
-   * batches (30 s window).
+   * sooner, which leaves time to measure more batches. The two pools take turns of `turnBatches`
+   * batches each; the first batch of a turn is not measured (see scaling.ts). `smallBatchesToo`: also
+   * on the throughput runs' batches (30 s window).
    */
-  readonly scaling: { readonly recordsPerBatch: number; readonly windowBatches: number; readonly measuredBatches: number; readonly smallBatchesToo: boolean };
+  readonly scaling: { readonly recordsPerBatch: number; readonly windowBatches: number; readonly measuredBatches: number; readonly turnBatches: number; readonly smallBatchesToo: boolean };
   /**
    * The quick run uses the in-thread runner here, so that 300 one-second batches fit in its time; the
    * full run uses the pool.
@@ -64,7 +65,7 @@ export function benchOptions(quick: boolean): BenchOptions {
       windowed: { measuredBatches: 10, recordsPerBatch: quick ? 1_500 : 5_000 },
       inThreadToo: !quick,
     },
-    scaling: { recordsPerBatch: 50_000, windowBatches: quick ? 5 : 10, measuredBatches: quick ? 6 : 20, smallBatchesToo: !quick },
+    scaling: { recordsPerBatch: 50_000, windowBatches: quick ? 4 : 10, measuredBatches: quick ? 12 : 25, turnBatches: quick ? 4 : 5, smallBatchesToo: !quick },
     incrementalWindow: { recordsPerBatch: 200, measuredBatches: quick ? 10 : 20, longWindowBatches: 300, runner: quick ? "in-thread" : "pool" },
     memoryKeys: quick ? 250_000 : 1_000_000,
     e2e: {

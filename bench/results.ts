@@ -62,7 +62,7 @@ export interface Target {
   readonly met: boolean | null;
 }
 
-/** Wordcount on a 1-worker and a 2-worker pool taking turns batch by batch on the same batches. */
+/** Wordcount on a 1-worker and a 2-worker pool taking turns of a few batches on the same batches. */
 export interface ScalingFigures {
   readonly ratio: number | null;
   readonly recordsPerBatch: number;
@@ -70,6 +70,10 @@ export interface ScalingFigures {
   readonly windowBatches: number;
   readonly oneWorkerRecordsPerSec: number;
   readonly twoWorkersRecordsPerSec: number;
+  /** Consecutive batches each pool runs in its turn; the first of each turn is not in `ratio`. */
+  readonly turnBatches: number;
+  /** The ratio over every batch after the window fills, the first batch of each turn too. */
+  readonly everyBatchRatio: number | null;
   /** Map tasks re-run speculatively, 1-worker pool then 2-worker pool. */
   readonly speculativeTasks: readonly number[];
 }

@@ -11,13 +11,14 @@ export interface RunResult {
 
 /** Records per second over batches `from`..last (the steady state, after warm-up or window fill). */
 export function recordsPerSec(run: RunResult, source: BatchSource, from: number): number {
+  return recordsPerSecOver(run, source, range(from, source.batches));
+}
+
+/** Records per second over the given batches. */
+export function recordsPerSecOver(run: RunResult, source: BatchSource, batches: readonly number[]): number {
   let ms = 0;
-  let batches = 0;
-  for (let b = from; b <= source.batches; b++) {
-    ms += run.batchMs[b] ?? 0;
-    batches++;
-  }
-  return ms > 0 ? (batches * source.recordsPerBatch * 1000) / ms : 0;
+  for (const b of batches) ms += run.batchMs[b] ?? 0;
+  return ms > 0 ? (batches.length * source.recordsPerBatch * 1000) / ms : 0;
 }
 
 export function meanBatchMs(run: RunResult, from: number, to: number): number {
