@@ -14,10 +14,17 @@ export function propertyKey(name: string): string {
   return Object.keys({ [name]: true })[0] ?? name;
 }
 
-/** A copy of `value` with every string in it, in arrays and plain objects at any depth, made a property key. */
-export function withPropertyKeys(value: unknown): unknown {
+/** Deeper than this, arrays and objects are kept as they are (no field name is that deep in a job definition). */
+const MAX_DEPTH = 64;
+
+/**
+ * A copy of `value` with every string in it, in arrays and plain objects down to MAX_DEPTH, made a
+ * property key. Other objects are kept as they are.
+ */
+export function withPropertyKeys(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return propertyKey(value);
-  if (Array.isArray(value)) return value.map(withPropertyKeys);
+  if (depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => withPropertyKeys(item, depth + 1));
   if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withPropertyKeys(item)]));
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withPropertyKeys(item, depth + 1)]));
 }

@@ -46,8 +46,8 @@ const MIN_BATCH_INTERVAL = Duration.ofMs(50);
 /** Validates `input` as a job definition; throws EngineError INVALID_JOB listing every problem. */
 export function compileJob(input: unknown): JobPlan {
   // Field names in the definition then read rows as fast on a worker (sent the definition by
-  // structured clone) as anywhere else; see property-keys.ts.
-  const definition = parseDefinition(withPropertyKeys(input));
+  // structured clone) as anywhere else; see property-keys.ts. Only a valid definition is copied.
+  const definition = withPropertyKeys(parseDefinition(input)) as JobDefinition;
   const problems: Problem[] = [];
   const batchInterval = checkBatchInterval(definition.batchInterval, problems);
   const stages = batchInterval ? planSteps(definition.steps, batchInterval, problems) : undefined;

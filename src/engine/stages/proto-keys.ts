@@ -4,6 +4,8 @@
  * So a value whose packed bytes hold "__proto__" anywhere (rare: the bytes are searched, not the value)
  * is packed again with its keys escaped, inside an extension that unescapes them when it is unpacked:
  * a key that is "__proto__" after any number of "~" gets one more "~" in front, and loses it again.
+ * What the codec packs (rows, entries, state) is plain objects and arrays, as unpacking gives back;
+ * other objects (a Sealed part, packed on its own) are passed over both ways.
  */
 import { addExtension, type Packr } from "msgpackr";
 

@@ -98,6 +98,14 @@ describe("compileJob refuses", () => {
   });
 });
 
+describe("compileJob refuses deep nesting", () => {
+  it("as an unknown field, without running out of stack", () => {
+    const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) as unknown;
+    const problems = problemsOf({ ...base, steps: [agg], extra: deep });
+    expect(problems.find((p) => p.path === "")?.message).toMatch(/extra/);
+  });
+});
+
 describe("compileJob accepts", () => {
   it("puts each new step where it runs", () => {
     const plan = (steps: unknown[]) => compileJob({ ...base, steps });
