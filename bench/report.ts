@@ -50,7 +50,7 @@ const num = (n: number | null | undefined, unit = "") => (n === null || n === un
 const rate = (n: number | null | undefined) => (n === null || n === undefined ? "—" : n >= 10_000 ? `${Math.round(n / 1000).toLocaleString("en-US")}K` : n.toLocaleString("en-US"));
 /** "batches of 50,000 records, 30 s window: 90K vs 160K records/s; map tasks re-run speculatively: 0 vs 1" */
 const scalingLine = (f: Partial<ScalingFigures>) =>
-  `batches of ${num(f.recordsPerBatch)} records, ${num(f.windowBatches)} s window: ${rate(f.oneWorkerRecordsPerSec)} vs ${rate(f.twoWorkersRecordsPerSec)} records/s; counting the first batch of each turn too: ${num(f.everyBatchRatio)}; map tasks re-run speculatively: ${(f.speculativeTasks ?? []).join(" vs ")}`;
+  `batches of ${num(f.recordsPerBatch)} records, ${num(f.windowBatches)} s window: ${rate(f.oneWorkerRecordsPerSec)} vs ${rate(f.twoWorkersRecordsPerSec)} records/s; counting the first batch of each turn too: ${num(f.everyBatchRatio)} (a turn's first batch ${(f.firstOfTurnMs ?? []).join(" vs ")} ms, its others ${(f.restOfTurnMs ?? []).join(" vs ")} ms); map tasks re-run speculatively: ${(f.speculativeTasks ?? []).join(" vs ")}`;
 const verdict = (met: boolean | null) => (met === null ? "not measured" : met ? "met" : "**missed**");
 
 function latencyRow(p: LatencyPoint): string {

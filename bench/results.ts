@@ -74,6 +74,10 @@ export interface ScalingFigures {
   readonly turnBatches: number;
   /** The ratio over every batch after the window fills, the first batch of each turn too. */
   readonly everyBatchRatio: number | null;
+  /** Mean milliseconds of the first batch of a turn, 1-worker pool then 2-worker pool (after the window fills). */
+  readonly firstOfTurnMs: readonly number[];
+  /** Mean milliseconds of the other batches of a turn (the measured ones), 1-worker then 2-worker pool. */
+  readonly restOfTurnMs: readonly number[];
   /** Map tasks re-run speculatively, 1-worker pool then 2-worker pool. */
   readonly speculativeTasks: readonly number[];
 }

@@ -1,14 +1,15 @@
 /**
  * Scaling: wordcount through a 1-worker pool and a 2-worker pool, on 2 cores, on the same batches.
- * Both engines are up at once and take turns of a few batches each (which one goes first alternates),
- * so a burst of load from elsewhere on this shared machine, or a slower spell of its memory, lands on
- * both sides alike instead of on whichever happened to be running.
+ * Both engines are up at once and take turns of a few batches each, so a burst of load from elsewhere
+ * on this shared machine, or a slower spell of its memory, lands on both sides alike instead of on
+ * whichever happened to be running.
  *
- * The first batch of each turn is not measured. Right after the other pool's turn, a pool's batch is
- * slower than the next ones, and more so on the 2-worker pool (it needs both cores at once): taking
+ * The first batch of each turn, the one right after the other pool's turn, is not measured: it is
+ * slower than the next ones, and more so on the 2-worker pool (it needs both cores at once). Taking
  * turns batch by batch gave 1.58–1.66 where turns of five batches, without their first, gave 1.75–1.85
- * on the same code, and each pool alone 1.76. A server runs one pool, so that slowdown is the
- * measuring's, not the engine's. The ratio over every batch is reported beside it.
+ * on the same code, and each pool alone 1.72–1.76. A server runs one pool, so that slowdown is the
+ * measuring's, not the engine's. The ratio over every batch, and both pools' times for the first
+ * batch of a turn and for the others, are reported beside it.
  *
  * Throughput is what a job sustains, so the figure is taken with batches near what the engine handles
  * in one 1 s batch interval (`options.scaling`): there the work of a batch grows with its records and
@@ -51,16 +52,19 @@ async function sideBySide(source: BatchSource, baseline: RunResult, windowBatche
   try {
     for (const workers of [1, 2]) sessions.push(await EngineSession.open("wordcount", { runner: "pool", workers, partitions: options.partitions, windowBatches }));
     const [one, two] = sessions as [EngineSession, EngineSession];
-    for (let first = 1, turn = 0; first <= source.batches; first += turnBatches, turn++) {
+    // Always one then two, so that every turn but the very first follows the other pool's.
+    for (let first = 1; first <= source.batches; first += turnBatches) {
       const batches = range(first, Math.min(first + turnBatches - 1, source.batches));
-      for (const session of turn % 2 === 0 ? [one, two] : [two, one]) for (const b of batches) await session.runBatch(b, source);
+      for (const session of [one, two]) for (const b of batches) await session.runBatch(b, source);
     }
     const [oneRun, twoRun] = [await one.result(), await two.result()];
     for (const [workers, run] of [[1, oneRun], [2, twoRun]] as const) {
       for (const m of mismatches(baseline, run, range(1, source.batches))) failures.push(`wordcount (${source.recordsPerBatch} records a batch): engine on a ${workers}-worker pool disagrees with the baseline loop at ${m}`);
     }
     const afterWindow = range(windowBatches + 1, source.batches);
+    const firsts = afterWindow.filter((b) => (b - 1) % turnBatches === 0);
     const measured = afterWindow.filter((b) => (b - 1) % turnBatches !== 0);
+    const meanMs = (run: RunResult, batches: number[]) => Math.round(batches.reduce((ms, b) => ms + (run.batchMs[b] ?? 0), 0) / Math.max(1, batches.length));
     const [oneRate, twoRate] = [recordsPerSecOver(oneRun, source, measured), recordsPerSecOver(twoRun, source, measured)];
     return {
       ratio: ratio(twoRate, oneRate),
@@ -70,6 +74,8 @@ async function sideBySide(source: BatchSource, baseline: RunResult, windowBatche
       twoWorkersRecordsPerSec: Math.round(twoRate),
       turnBatches,
       everyBatchRatio: ratio(recordsPerSecOver(twoRun, source, afterWindow), recordsPerSecOver(oneRun, source, afterWindow)),
+      firstOfTurnMs: [meanMs(oneRun, firsts), meanMs(twoRun, firsts)],
+      restOfTurnMs: [meanMs(oneRun, measured), meanMs(twoRun, measured)],
       speculativeTasks: [oneRun.speculativeTasks, twoRun.speculativeTasks],
     };
   } finally {
