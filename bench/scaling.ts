@@ -7,7 +7,7 @@
  * The first batch of each turn, the one right after the other pool's turn, is not measured: it is
  * slower than the next ones, and more so on the 2-worker pool (it needs both cores at once). Taking
  * turns batch by batch gave 1.58–1.66 where turns of five batches, without their first, gave 1.75–1.85
- * on the same code, and each pool alone 1.72–1.76. A server runs one pool, so that slowdown is the
+ * on the same code, and each pool alone 1.70–1.82. A server runs one pool, so that slowdown is the
  * measuring's, not the engine's. The ratio over every batch, and both pools' times for the first
  * batch of a turn and for the others, are reported beside it.
  *
