@@ -61,7 +61,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
     workerBusySeconds: new Counter({ name: "tributary_worker_busy_seconds_total", help: "Time each worker thread spent running tasks", labelNames: ["worker"], registers }),
-    workerTasks: new Counter({ name: "tributary_worker_tasks_total", help: "Tasks run, by worker and kind (map, reduce, rebuild)", labelNames: ["worker", "kind"], registers }),
+    workerTasks: new Counter({ name: "tributary_worker_tasks_total", help: "Tasks run, by worker and kind (map, reduce, rebuild, move)", labelNames: ["worker", "kind"], registers }),
     speculativeTasks: new Counter({ name: "tributary_speculative_tasks_total", help: "Speculative copies of slow map tasks, by whether the copy finished first (won) or not (lost)", labelNames: ["outcome"], registers }),
     mapTasksAbandoned: new Counter({ name: "tributary_map_tasks_abandoned_total", help: "Map tasks (originals or speculative copies) stopped early because their twin finished first", registers }),
     workerRestarts: new Counter({ name: "tributary_worker_restarts_total", help: "Worker threads replaced after dying, by reason", labelNames: ["reason"], registers }),

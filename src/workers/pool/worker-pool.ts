@@ -3,7 +3,9 @@
  * worker, with a speculative copy for stragglers. Each reduce partition lives on one owner; its tasks
  * go there. When a worker dies (exits, throws, or stops answering) it is replaced, and its partitions
  * are dealt across every live worker and rebuilt in parallel from their history — the last
- * checkpoint plus the reduce tasks since — while work waiting on them is held, then run again.
+ * checkpoint plus the reduce tasks since — while work waiting on them is held, then run again. Once
+ * they are rebuilt, partitions are moved (state snapshotted on one worker, restored on another) until
+ * every job is spread evenly over the live workers again.
  */
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
@@ -54,8 +56,14 @@ export class WorkerPool implements TaskRunner {
   /** Resolves once a worker is started and has every job deployed. */
   private readonly workerReady = new Map<number, Promise<void>>();
   private readonly ownership = new PartitionOwnership();
-  /** Resolves once a reduce partition is built on its current owner. */
+  /** Resolves once a reduce partition is built on its current owner (or moved to it). */
   private readonly partitionReady = new Map<string, Promise<void>>();
+  /** Requests sent to a partition's owner and not yet answered, by partition. */
+  private readonly sentToOwner = new Map<string, Set<Promise<unknown>>>();
+  /** Partitions being moved, and the moves under way. */
+  private readonly moving = new Map<string, Promise<void>>();
+  /** Deaths whose partitions are still being rebuilt: no partition moves until they are done. */
+  private recoveries = 0;
   private readonly deployments = new Map<string, JobDeployment>();
   private readonly batches = new Map<string, BatchTasks>();
   private nextIndex = 0;
@@ -177,6 +185,12 @@ export class WorkerPool implements TaskRunner {
     await Promise.allSettled([...this.workerReady.values(), ...this.partitionReady.values()]);
   }
 
+  /** Resolves when no partition is being rebuilt or moved. */
+  async whenBalanced(): Promise<void> {
+    await this.whenRecovered();
+    while (this.moving.size > 0) await Promise.allSettled([...this.moving.values()]);
+  }
+
   ownerOf(jobId: string, partition: number): number | undefined {
     return this.ownership.ownerOf(jobId, partition);
   }
@@ -239,9 +253,13 @@ export class WorkerPool implements TaskRunner {
 
   /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
   private async onOwner<T>(jobId: string, partition: number, kind: string, send: (w: WorkerHandle) => Promise<T>): Promise<T> {
+    const k = key(jobId, partition);
     for (;;) {
       if (!this.deployments.has(jobId)) throw new Error(`job ${jobId} is not deployed on the worker pool`);
-      await this.partitionReady.get(key(jobId, partition))?.catch(() => undefined);
+      const ready = this.partitionReady.get(k);
+      await ready?.catch(() => undefined);
+      // Rebuilt or moved again while this waited: wait for that too, so nothing reaches a partition mid-move.
+      if (this.partitionReady.get(k) !== ready) continue;
       const owner = this.ownership.ownerOf(jobId, partition);
       const handle = owner === undefined ? undefined : this.workers.get(owner);
       if (!handle?.alive) {
@@ -249,13 +267,67 @@ export class WorkerPool implements TaskRunner {
         continue;
       }
       try {
-        const value = await send(handle);
+        const value = await this.tracked(k, send(handle));
         if (kind === "reduce") this.options.metrics?.workerTasks.inc({ worker: String(handle.index), kind });
         return value;
       } catch (error) {
         if (!(error instanceof WorkerLostError)) throw error;
       }
     }
+  }
+
+  /** `sent`, counted among the partition's unanswered requests until it settles. */
+  private tracked<T>(k: string, sent: Promise<T>): Promise<T> {
+    const pending = this.sentToOwner.get(k) ?? new Set<Promise<unknown>>();
+    this.sentToOwner.set(k, pending);
+    pending.add(sent);
+    const done = () => {
+      pending.delete(sent);
+      if (pending.size === 0 && this.sentToOwner.get(k) === pending) this.sentToOwner.delete(k);
+    };
+    sent.then(done, done);
+    return sent;
+  }
+
+  /** Moves partitions until every job is spread evenly over the live workers (see PartitionOwnership.rebalance). */
+  private rebalance(): void {
+    if (this.closing || this.recoveries > 0) return;
+    // Over the workers that are ready; one still booting calls this again once it is.
+    for (const move of this.ownership.rebalance(this.liveWorkers().filter((w) => !this.workerReady.has(w)))) {
+      const k = key(move.jobId, move.partition);
+      if (this.moving.has(k)) continue;
+      const moved = this.move(move.jobId, move.partition, move.from, move.owner);
+      this.moving.set(k, moved);
+      void moved.finally(() => this.moving.delete(k));
+    }
+  }
+
+  /**
+   * Moves one partition at a batch boundary of its own: new requests for it wait (partitionReady),
+   * the ones already sent are answered, then its state is snapshotted on `from` and restored on `to`,
+   * which owns it from then on. A worker lost meanwhile ends the move; its recovery takes over.
+   */
+  private move(jobId: string, partition: number, from: number, to: number): Promise<void> {
+    const k = key(jobId, partition);
+    const before = this.partitionReady.get(k);
+    const moved = (async () => {
+      await before?.catch(() => undefined);
+      await Promise.allSettled([...(this.sentToOwner.get(k) ?? [])]);
+      const [source, target] = [this.workers.get(from), this.workers.get(to)];
+      if (!source?.alive || !target?.alive || !this.deployments.has(jobId) || this.ownership.ownerOf(jobId, partition) !== from) return;
+      const snapshot = await source.request<Uint8Array>({ type: "snapshot", jobId, partition });
+      await target.request({ type: "rebuild", jobId, partition, snapshot, tasks: [] });
+      if (this.ownership.ownerOf(jobId, partition) !== from || !target.alive) {
+        // Rebuilt elsewhere meanwhile (`from` died): the copy on `to` is not needed.
+        void target.request({ type: "release", jobId, partition }).catch(() => undefined);
+        return;
+      }
+      this.ownership.move(jobId, partition, to);
+      this.options.metrics?.workerTasks.inc({ worker: String(to), kind: "move" });
+      void source.request({ type: "release", jobId, partition }).catch(() => undefined);
+    })().catch(() => undefined);
+    this.partitionReady.set(k, moved);
+    return moved;
   }
 
   /** Starts a thread; `ready` resolves once it is booted and has every job deployed. */
@@ -286,6 +358,7 @@ export class WorkerPool implements TaskRunner {
       () => {
         this.workerReady.delete(index);
         this.pump();
+        this.rebalance();
       },
       () => this.workerReady.delete(index),
     );
@@ -336,6 +409,7 @@ export class WorkerPool implements TaskRunner {
     }
     this.workers.delete(dead.index);
     const started = performance.now();
+    this.recoveries += 1;
     // The standby takes the dead worker's place at once; the lost partitions are dealt across it and
     // every survivor, which rebuild them in parallel. A new thread is started only once they are
     // done (as the next standby, or as a worker if there was no standby): booting takes CPU the
@@ -350,6 +424,8 @@ export class WorkerPool implements TaskRunner {
     });
     void Promise.allSettled(rebuilt).then(() => {
       this.options.metrics?.recoverySeconds.observe((performance.now() - started) / 1000);
+      this.recoveries -= 1;
+      this.rebalance();
       if (this.closing || replacement !== undefined) return;
       if (promoted === undefined) this.spawn();
       // The next standby boots a little later, off the batches that catch up right after a recovery.

@@ -91,6 +91,45 @@ describe("worker pool", () => {
     expect(restarts).toMatch(new RegExp(`tributary_worker_restarts_total\\{reason="uncaught error"\\} ${killAt.size}`));
   });
 
+  it.each([
+    // The standby takes the dead worker's place and one of its partitions; one more moves to it.
+    ["a running aggregate, with a standby", runningTotals, 1, 1],
+    ["a windowed job, with a standby", windowedWordCount, 1, 1],
+    // The survivor rebuilds both; the thread started after the recovery then takes two.
+    ["a running aggregate, without a standby", runningTotals, 0, 2],
+  ])("%s: spreads a dead worker's partitions evenly again once they are rebuilt, and no frame changes", async (_label, definition, standbyWorkers, moved) => {
+    const batches = batchesOf(12, 200, 5);
+    const expected = await runJob({ runner: new InThreadRunner(), definition, batches, checkpointIntervalMs: 3000 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await pool({ metrics, standbyWorkers });
+    let owners: (number | undefined)[] = [];
+    let liveAfter: number[] = [];
+    const got = await runJob({
+      runner: workers,
+      definition,
+      batches,
+      checkpointIntervalMs: 3000,
+      beforeBatch: async (i) => {
+        if (i === 3) {
+          // Worker 0 owns partitions 0 and 2.
+          await workers.inject(0, { kind: "crash" });
+          while (workers.liveWorkers().includes(0)) await new Promise((r) => setTimeout(r, 1));
+        }
+        if (i === 7) {
+          while (workers.liveWorkers().length < 2) await new Promise((r) => setTimeout(r, 5));
+          await workers.whenBalanced();
+          owners = [0, 1, 2, 3].map((p) => workers.ownerOf("job", p));
+          liveAfter = workers.liveWorkers();
+        }
+      },
+    });
+    expect(got).toEqual(expected);
+    expect(liveAfter).toEqual([1, 2]);
+    expect(liveAfter.map((w) => owners.filter((o) => o === w).length)).toEqual([2, 2]);
+    const tasks = await metrics.registry.getSingleMetricAsString("tributary_worker_tasks_total");
+    expect(tasks).toMatch(new RegExp(`tributary_worker_tasks_total\\{worker="2",kind="move"\\} ${moved}\\b`));
+  });
+
   it("puts its standby thread in a dead worker's place at once, and starts a new standby after the recovery", async () => {
     const workers = await pool({ standbyWorkers: 1 });
     expect(workers.liveWorkers()).toEqual([0, 1]); // the standby (thread 2) takes no task
