@@ -180,7 +180,7 @@ export class WorkerPool implements TaskRunner {
     return handle.request({ type: "inject", fault }).catch(() => undefined);
   }
 
-  /** Resolves when no partition is being rebuilt. */
+  /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
   async whenRecovered(): Promise<void> {
     await Promise.allSettled([...this.workerReady.values(), ...this.partitionReady.values()]);
   }
@@ -296,37 +296,48 @@ export class WorkerPool implements TaskRunner {
     for (const move of this.ownership.rebalance(this.liveWorkers().filter((w) => !this.workerReady.has(w)))) {
       const k = key(move.jobId, move.partition);
       if (this.moving.has(k)) continue;
-      const moved = this.move(move.jobId, move.partition, move.from, move.owner);
-      this.moving.set(k, moved);
-      void moved.finally(() => this.moving.delete(k));
+      const moving = this.move(move.jobId, move.partition, move.from, move.owner);
+      this.moving.set(k, moving.then(() => undefined));
+      // A finished move may leave another worth making (one planned alongside it was skipped).
+      void moving.then((moved) => {
+        this.moving.delete(k);
+        if (moved) this.rebalance();
+      });
     }
   }
 
   /**
    * Moves one partition at a batch boundary of its own: new requests for it wait (partitionReady),
    * the ones already sent are answered, then its state is snapshotted on `from` and restored on `to`,
-   * which owns it from then on. A worker lost meanwhile ends the move; its recovery takes over.
+   * which owns it from then on. A worker lost meanwhile ends the move, and so does anything else that
+   * takes the partition over (a rebuild, the job deployed again): they hold its requests from then on.
+   * Resolves to whether the partition moved.
    */
-  private move(jobId: string, partition: number, from: number, to: number): Promise<void> {
+  private move(jobId: string, partition: number, from: number, to: number): Promise<boolean> {
     const k = key(jobId, partition);
     const before = this.partitionReady.get(k);
+    const stillOurs = () => this.partitionReady.get(k) === held && this.ownership.ownerOf(jobId, partition) === from;
     const moved = (async () => {
       await before?.catch(() => undefined);
       await Promise.allSettled([...(this.sentToOwner.get(k) ?? [])]);
       const [source, target] = [this.workers.get(from), this.workers.get(to)];
-      if (!source?.alive || !target?.alive || !this.deployments.has(jobId) || this.ownership.ownerOf(jobId, partition) !== from) return;
+      if (!source?.alive || !target?.alive || !this.deployments.has(jobId) || !stillOurs()) return false;
       const snapshot = await source.request<Uint8Array>({ type: "snapshot", jobId, partition });
+      if (!stillOurs() || !target.alive) return false;
       await target.request({ type: "rebuild", jobId, partition, snapshot, tasks: [] });
-      if (this.ownership.ownerOf(jobId, partition) !== from || !target.alive) {
-        // Rebuilt elsewhere meanwhile (`from` died): the copy on `to` is not needed.
-        void target.request({ type: "release", jobId, partition }).catch(() => undefined);
-        return;
+      if (!stillOurs() || !target.alive) {
+        // Taken over meanwhile: the copy on `to` is not needed, unless `to` now owns the partition
+        // (whatever took it over sends its own rebuild there after this one).
+        if (this.ownership.ownerOf(jobId, partition) !== to) void target.request({ type: "release", jobId, partition }).catch(() => undefined);
+        return false;
       }
       this.ownership.move(jobId, partition, to);
       this.options.metrics?.workerTasks.inc({ worker: String(to), kind: "move" });
       void source.request({ type: "release", jobId, partition }).catch(() => undefined);
-    })().catch(() => undefined);
-    this.partitionReady.set(k, moved);
+      return true;
+    })().catch(() => false);
+    const held: Promise<void> = moved.then(() => undefined);
+    this.partitionReady.set(k, held);
     return moved;
   }
 
