@@ -20,8 +20,6 @@ export interface BatchOutcome {
   readonly stateSize: number;
   /** Events dropped as late by an event-time step (their windows had closed). */
   readonly lateEvents: number;
-  /** The reduce tasks this batch ran, kept until the next checkpoint to rebuild a lost partition. */
-  readonly reduceTasks: readonly ReduceTask[];
 }
 
 const EMPTY_SHARE = encodeGroups(new Map());
@@ -38,6 +36,8 @@ export class BatchExecutor {
     private readonly partitions: number,
     private readonly runner: TaskRunner,
     private readonly log: StreamLog,
+    /** Told of each reduce task as soon as its partition answers it (see job-history.ts). */
+    private readonly onReduced: (task: ReduceTask) => void,
   ) {
     this.final = new FinalStage(plan);
     this.keyed = plan.keyed() !== undefined;
@@ -65,27 +65,33 @@ export class BatchExecutor {
     let window = null;
     let stateSize = 0;
     let lateEvents = 0;
-    let reduceTasks: ReduceTask[] = [];
     if (!this.keyed) {
       rows = mapped.flatMap((m) => decodeRows(m.rows!));
     } else {
-      reduceTasks = Array.from({ length: this.partitions }, (_, partition) => ({
+      const reduceTasks: ReduceTask[] = Array.from({ length: this.partitions }, (_, partition) => ({
         jobId: this.jobId,
         batchTime,
         partition,
         shares: mapped.map((m) => m.shares![partition]!),
       }));
       // Each partition's rows are unpacked as soon as they arrive, while the others are still reducing.
-      const reduced = await Promise.all(reduceTasks.map((task) => this.runner.reduce(task).then((r) => ({ ...r, unpacked: r.emitted ? decodeRows(r.rows) : [] }))));
+      const reduced = await Promise.all(
+        reduceTasks.map((task) =>
+          this.runner.reduce(task).then((r) => {
+            this.onReduced(task);
+            return { ...r, unpacked: r.emitted ? decodeRows(r.rows) : [] };
+          }),
+        ),
+      );
       for (const r of reduced) addRowErrors(rowErrors, r.rowErrors);
       stateSize = reduced.reduce((n, r) => n + r.stateSize, 0);
       lateEvents = reduced.reduce((n, r) => n + (r.lateEvents ?? 0), 0);
-      if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents, reduceTasks };
+      if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents };
       rows = reduced.flatMap((r) => r.unpacked);
       window = reduced[0]!.window;
     }
     const out = this.final.run(batchTime, rows, window, rowErrors);
-    return { output: out === null ? null : { rows: out, window }, events, rowErrors, stateSize, lateEvents, reduceTasks };
+    return { output: out === null ? null : { rows: out, window }, events, rowErrors, stateSize, lateEvents };
   }
 
   private nothingMapped(): MapResult {

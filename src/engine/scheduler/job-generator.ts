@@ -77,7 +77,7 @@ export class JobGenerator {
     readonly job: GeneratorJob,
     position: JobPosition,
   ) {
-    this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, deps.runner, deps.store.streams);
+    this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, deps.runner, deps.store.streams, (task) => this.history.reduced(task));
     this.checkpointEvery = checkpointEveryBatches(job.plan.batchInterval, job.plan.slide, deps.checkpointIntervalMs);
     this.cursor = [...position.cursor];
     this.lastSeq = position.lastSeq;
@@ -117,7 +117,6 @@ export class JobGenerator {
    */
   async replay(descriptor: BatchDescriptor, lastFrameBatchTime: number): Promise<void> {
     const outcome = await this.executor.execute(descriptor);
-    this.history.committed(outcome.reduceTasks);
     if (outcome.output && descriptor.batchTime > lastFrameBatchTime) await this.emit(descriptor, outcome);
     // The last stored frame may have been stored but not yet forwarded when the server stopped.
     const output = this.job.plan.definition.output;
@@ -189,7 +188,6 @@ export class JobGenerator {
       // Only the map phase reads the store, before any state changes, so a batch that hit an outage
       // can run again; once it has run, only storing its frame is retried.
       const outcome = await this.untilStored(() => this.executor.execute(descriptor), () => !this.failed);
-      this.history.committed(outcome.reduceTasks);
       if (outcome.output) await this.untilStored(() => this.emit(descriptor, outcome), () => !this.failed);
       const processingMs = this.deps.clock.now() - started;
       const schedulingDelayMs = Math.max(0, started - descriptor.batchTime);

@@ -21,7 +21,7 @@ describe("BatchExecutor with an eventWindow", () => {
     await runner.deploy({ jobId: "j", definition, partitions: 2, history: { since: async () => ({ snapshot: undefined, tasks: [] }) } });
     const progress = new JobProgress();
     const run = async (batchTime: number, events: Record<string, unknown>[][]) => {
-      const executor = new BatchExecutor("j", plan, inputSlots([{ name: "s", partitions: 2 }]), 2, runner, logOf(events));
+      const executor = new BatchExecutor("j", plan, inputSlots([{ name: "s", partitions: 2 }]), 2, runner, logOf(events), () => undefined);
       const ranges = events.map((_, partition) => ({ stream: "s", partition, from: 0, to: 1 }));
       const outcome = await executor.execute({ jobId: "j", batchTime, ranges });
       progress.batchCut();
