@@ -234,9 +234,14 @@ export class Jobs {
       if (checkpoint !== undefined && !atCheckpoint) continue;
       generator = this.create(record, plan, layout, position);
       await this.deploy(record, layout, generator);
-      if (checkpoint === undefined || (await this.restoreCheckpoint(record.id, checkpoint, layout.partitions))) {
+      const restored = checkpoint === undefined ? [] : await this.restoreCheckpoint(record.id, checkpoint, layout.partitions);
+      if (restored) {
         after = checkpoint ?? -Infinity;
-        if (checkpoint !== undefined) generator.progress.checkpointed(checkpoint, null);
+        if (checkpoint !== undefined) {
+          generator.progress.checkpointed(checkpoint, null);
+          // A partition lost before the next checkpoint is rebuilt from this one.
+          generator.history.checkpointed(checkpoint, restored);
+        }
         this.retainedFrom.set(record.id, offsetsByStream(layout.slots, position.cursor));
         break;
       }
@@ -251,17 +256,19 @@ export class Jobs {
     if (record.status === "running") generator!.start();
   }
 
-  /** Loads every partition of one checkpoint into the runner; false when any part is missing or unreadable. */
-  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<boolean> {
+  /** Loads every partition of one checkpoint into the runner; its snapshots, or undefined when any part is missing or unreadable. */
+  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<Uint8Array[] | undefined> {
     try {
+      const snapshots: Uint8Array[] = [];
       for (let p = 0; p < partitions; p++) {
         const snapshot = await this.store.checkpoints.load(jobId, batchTime, p);
-        if (!snapshot) return false;
+        if (!snapshot) return undefined;
         await this.runner.restore(jobId, p, snapshot);
+        snapshots.push(snapshot);
       }
-      return true;
+      return snapshots;
     } catch {
-      return false;
+      return undefined;
     }
   }
 

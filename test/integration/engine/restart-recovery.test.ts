@@ -14,7 +14,9 @@ import { createEngine, type Engine } from "../../../src/engine/engine.js";
 import { createMetrics } from "../../../src/metrics/metrics.js";
 import { openEmbeddedStore } from "../../../src/store/embedded/open-embedded-store.js";
 import type { ResultFrame, Store } from "../../../src/store/types.js";
+import type { TaskRunner } from "../../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
+import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 
 const job = {
   name: "wc",
@@ -47,9 +49,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-async function open(dataDir: string, clock: ManualClock): Promise<{ store: Store; engine: Engine; frames: ResultFrame[] }> {
+async function open(dataDir: string, clock: ManualClock, runner: TaskRunner = new InThreadRunner()): Promise<{ store: Store; engine: Engine; frames: ResultFrame[] }> {
   const store = await openEmbeddedStore({ dataDir });
-  const engine = createEngine({ store, runner: new InThreadRunner(), clock, metrics: createMetrics({ defaultMetrics: false }), checkpointIntervalMs: 3000 });
+  const engine = createEngine({ store, runner, clock, metrics: createMetrics({ defaultMetrics: false }), checkpointIntervalMs: 3000 });
   await engine.start();
   const frames: ResultFrame[] = [];
   return { store, engine, frames };
@@ -132,6 +134,33 @@ describe("restart recovery", () => {
     expect(frames.flatMap((f) => f.rows).filter((r) => r.reply !== "").length).toBeGreaterThan(20);
     expect(trimmedFrom.some((offset) => offset > 0)).toBe(true);
     expect(repliesTrimmedFrom.some((offset) => offset > 0)).toBe(true);
+  });
+
+  it("rebuilds a worker lost right after a restart from the checkpoint it restarted from", async () => {
+    const expected = await uninterrupted();
+    const dataDir = await tempDir();
+    const clock = new ManualClock(500);
+    const first = await open(dataDir, clock);
+    await declareStreams(first.engine);
+    await first.engine.registerJob(job);
+    await feed(first.engine, clock, 0, 11);
+    await first.store.close();
+    // Restarted on a worker pool: checkpoint 9 s restored, 10 s and 11 s replayed. A worker dies
+    // before the next checkpoint (12 s), so its partitions are rebuilt from the restart's checkpoint.
+    const pool = await WorkerPool.start({ workers: 2 });
+    try {
+      const second = await open(dataDir, clock, pool);
+      const victim = pool.liveWorkers()[0]!;
+      await pool.inject(victim, { kind: "crash" });
+      while (pool.liveWorkers().includes(victim)) await new Promise((r) => setTimeout(r, 1));
+      await feed(second.engine, clock, 11, 20);
+      const frames = (await second.engine.results("wc", 1, 1000)).frames;
+      await second.engine.stop();
+      await second.store.close();
+      expect(frames).toEqual(expected);
+    } finally {
+      await pool.close();
+    }
   });
 
   it("falls back to the previous checkpoint when the newest one is damaged", async () => {

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../../src/metrics/metrics.js";
 import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
+import type { TaskRunner } from "../../../src/engine/task-runner.js";
 import { random, tweets } from "../../../examples/lib/corpus.mjs";
 import { runJob } from "../../support/job-run.js";
 
@@ -128,6 +129,48 @@ describe("worker pool", () => {
     expect(liveAfter.map((w) => owners.filter((o) => o === w).length)).toEqual([2, 2]);
     const tasks = await metrics.registry.getSingleMetricAsString("tributary_worker_tasks_total");
     expect(tasks).toMatch(new RegExp(`tributary_worker_tasks_total\\{worker="2",kind="move"\\} ${moved}\\b`));
+  });
+
+  it.each([
+    ["a running aggregate", runningTotals],
+    ["a windowed job", windowedWordCount],
+  ])("%s: a worker that dies after answering one partition's reduce and before another's changes no frame", async (_label, definition) => {
+    const batches = batchesOf(10, 200, 6);
+    const expected = await runJob({ runner: new InThreadRunner(), definition, batches, checkpointIntervalMs: 3000 });
+    const workers = await pool();
+    // Worker 0 owns partitions 0 and 2. In batch 5 (not at a checkpoint), partition 2's reduce is held
+    // until partition 0's is answered, then worker 0 is crashed and only then is partition 2's sent.
+    const batchTime = 5000;
+    let answeredZero: Promise<unknown> = Promise.resolve();
+    let crashed = false;
+    const runner: TaskRunner = {
+      deploy: (d) => workers.deploy(d),
+      map: (t) => workers.map(t),
+      reduce: async (task) => {
+        if (task.batchTime !== batchTime || (task.partition !== 0 && task.partition !== 2)) return workers.reduce(task);
+        if (task.partition === 0) {
+          const answer = workers.reduce(task);
+          answeredZero = answer;
+          return answer;
+        }
+        await new Promise((r) => setImmediate(r));
+        await answeredZero;
+        expect(workers.ownerOf("job", 2)).toBe(workers.ownerOf("job", 0));
+        const victim = workers.ownerOf("job", 0)!;
+        await workers.inject(victim, { kind: "crash" });
+        while (workers.liveWorkers().includes(victim)) await new Promise((r) => setTimeout(r, 1));
+        crashed = true;
+        return workers.reduce(task);
+      },
+      snapshot: (j, p) => workers.snapshot(j, p),
+      lookup: (j, p, k) => workers.lookup(j, p, k),
+      restore: (j, p, s) => workers.restore(j, p, s),
+      undeploy: (j) => workers.undeploy(j),
+      close: async () => undefined,
+    };
+    const got = await runJob({ runner, definition, batches, checkpointIntervalMs: 3000 });
+    expect(crashed).toBe(true);
+    expect(got).toEqual(expected);
   });
 
   it("puts its standby thread in a dead worker's place at once, and starts a new standby after the recovery", async () => {
