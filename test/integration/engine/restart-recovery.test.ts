@@ -91,8 +91,8 @@ async function uninterrupted(definition: object = job): Promise<ResultFrame[]> {
   return frames;
 }
 
-/** Runs 11 batches, "crashes" (drops the engine without stopping it), reopens, runs the other 9. */
-async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job) {
+/** Runs 11 batches in a new data directory, then "crashes" (drops the engine without stopping it). */
+async function runAndCrash(definition: object): Promise<{ dataDir: string; clock: ManualClock }> {
   const dataDir = await tempDir();
   const clock = new ManualClock(500);
   const first = await open(dataDir, clock);
@@ -100,6 +100,12 @@ async function interrupted(damage?: (dataDir: string) => Promise<void>, definiti
   await first.engine.registerJob(definition);
   await feed(first.engine, clock, 0, 11);
   await first.store.close();
+  return { dataDir, clock };
+}
+
+/** Runs 11 batches, "crashes", reopens, runs the other 9. */
+async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job) {
+  const { dataDir, clock } = await runAndCrash(definition);
   await damage?.(dataDir);
   const second = await open(dataDir, clock);
   const trimmedFrom = await Promise.all([0, 1, 2].map((p) => second.store.streams.startOffset("tweets", p)));
@@ -138,13 +144,7 @@ describe("restart recovery", () => {
 
   it("rebuilds a worker lost right after a restart from the checkpoint it restarted from", async () => {
     const expected = await uninterrupted();
-    const dataDir = await tempDir();
-    const clock = new ManualClock(500);
-    const first = await open(dataDir, clock);
-    await declareStreams(first.engine);
-    await first.engine.registerJob(job);
-    await feed(first.engine, clock, 0, 11);
-    await first.store.close();
+    const { dataDir, clock } = await runAndCrash(job);
     // Restarted on a worker pool: checkpoint 9 s restored, 10 s and 11 s replayed. A worker dies
     // before the next checkpoint (12 s), so its partitions are rebuilt from the restart's checkpoint.
     const pool = await WorkerPool.start({ workers: 2 });
