@@ -21,10 +21,11 @@ export function recordsPerSecOver(run: RunResult, source: BatchSource, batches: 
   return ms > 0 ? (batches.length * source.recordsPerBatch * 1000) / ms : 0;
 }
 
-export function meanBatchMs(run: RunResult, from: number, to: number): number {
+/** Mean milliseconds of the given batches. */
+export function meanBatchMs(run: RunResult, batches: readonly number[]): number {
   let ms = 0;
-  for (let b = from; b <= to; b++) ms += run.batchMs[b] ?? 0;
-  return ms / Math.max(1, to - from + 1);
+  for (const b of batches) ms += run.batchMs[b] ?? 0;
+  return ms / Math.max(1, batches.length);
 }
 
 /**

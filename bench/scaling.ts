@@ -25,7 +25,7 @@ import { collectGarbage } from "./gc.js";
 import { measureMachineScaling } from "./machine-scaling.js";
 import type { BenchOptions } from "./options.js";
 import type { BenchResults, ScalingFigures } from "./results.js";
-import { mismatches, range, recordsPerSecOver, type RunResult } from "./run-result.js";
+import { meanBatchMs, mismatches, range, recordsPerSecOver, type RunResult } from "./run-result.js";
 import { RunnerUnavailableError } from "./runners.js";
 import { ratio } from "./stats.js";
 import type { ThroughputRun } from "./throughput.js";
@@ -64,7 +64,7 @@ async function sideBySide(source: BatchSource, baseline: RunResult, windowBatche
     const afterWindow = range(windowBatches + 1, source.batches);
     const firsts = afterWindow.filter((b) => (b - 1) % turnBatches === 0);
     const measured = afterWindow.filter((b) => (b - 1) % turnBatches !== 0);
-    const meanMs = (run: RunResult, batches: number[]) => Math.round(batches.reduce((ms, b) => ms + (run.batchMs[b] ?? 0), 0) / Math.max(1, batches.length));
+    const meanMs = (run: RunResult, batches: number[]) => Math.round(meanBatchMs(run, batches));
     const [oneRate, twoRate] = [recordsPerSecOver(oneRun, source, measured), recordsPerSecOver(twoRun, source, measured)];
     return {
       ratio: ratio(twoRate, oneRate),
