@@ -1,7 +1,7 @@
 /**
  * join and cogroup of a job's two inputs by key (Spark's join, leftOuterJoin, rightOuterJoin,
- * fullOuterJoin and cogroup), per batch or, with a window, over the last `length` of batches of both
- * sides, emitted every `slide` (windowed joins).
+ * fullOuterJoin and cogroup), per batch or, with a window, over the batches of both sides in the last
+ * `length` of batch time, emitted every `slide` (windowed joins).
  *
  *   map side     each input partition's rows grouped by key, on their side: entry.vals[0] holds the
  *                left (the job's own input) rows, vals[1] the right (the `with` input) rows
@@ -19,6 +19,7 @@ import type { Entry, Groups } from "./aggregate-set.js";
 import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { perRow, type Row } from "./operator.js";
+import { BatchWindow } from "./batch-window.js";
 import { Sealed } from "./sealed.js";
 import type { WindowSpec } from "./window-aggregate.js";
 
@@ -34,9 +35,14 @@ export interface JoinSpec {
 type Sides = [Row[], Row[]];
 type SidesByKey = Map<Key | undefined, Sides>;
 type BatchSnapshot = [Key | undefined, Row[], Row[]][];
+/** A windowed join's checkpointed state: the window's batches, sealed, with their batch times. */
+interface WindowSnapshot {
+  readonly times?: number[];
+  readonly batches: Sealed<BatchSnapshot>[];
+}
 
 export function joinStage(spec: JoinSpec): KeyedStage {
-  const batchesPerWindow = spec.window ? spec.window.length.div(spec.window.batchInterval) : 1;
+  const window = spec.window;
   return {
     partial: (rows, ctx, input = 0) => {
       const side = input === 0 ? 0 : 1;
@@ -51,42 +57,45 @@ export function joinStage(spec: JoinSpec): KeyedStage {
       return groups;
     },
     reducer() {
-      /** The sides of the last `batchesPerWindow` batches, oldest first; they never change once here. */
-      let batches: SidesByKey[] = [];
-      /** batches[i] as a checkpoint holds it, made at the first checkpoint after it (see sealed.ts). */
-      let sealed: (Sealed<BatchSnapshot> | undefined)[] = [];
+      // Without a window, a batch meets only itself.
+      if (!window) return { reduce: (partials) => rowsOf(sidesOf(partials)) };
+      /** The sides of the window's batches, oldest first, by batch time (see batch-window.ts). */
+      const batches = new BatchWindow<SidesByKey, BatchSnapshot>(window.length.ms, window.batchInterval.ms);
       return {
         reduce(partials, ctx) {
-          batches.push(sidesOf(partials));
-          sealed.push(undefined);
-          if (batches.length > batchesPerWindow) {
-            batches.shift();
-            sealed.shift();
-          }
-          if (spec.window) {
-            if (ctx.batchTime % spec.window.slide.ms !== 0) return null;
-            ctx.window = { start: ctx.batchTime - spec.window.length.ms, end: ctx.batchTime };
-          }
-          const sides = batches.length === 1 ? batches[0]! : mergeSides(batches);
-          return spec.kind === "cogroup" ? cogroupRows(sides) : joinRows(sides, spec.type);
+          batches.add(ctx.batchTime, sidesOf(partials));
+          if (ctx.batchTime % window.slide.ms !== 0) return null;
+          ctx.window = { start: ctx.batchTime - window.length.ms, end: ctx.batchTime };
+          const held = batches.values();
+          return rowsOf(held.length === 1 ? held[0]! : mergeSides(held));
         },
-        state: spec.window && {
-          snapshot: (): Sealed<BatchSnapshot>[] => batches.map((b, i) => (sealed[i] ??= new Sealed([...b].map(([key, [left, right]]) => [key, left, right])))),
-          restore: (snapshot) => {
-            const restored = snapshot as Sealed<BatchSnapshot>[];
-            sealed = [...restored];
-            batches = restored.map((b) => new Map(b.value.map(([key, left, right]) => [key, [[...left], [...right]]])));
+        state: {
+          snapshot: (): WindowSnapshot => {
+            const { times, parts } = batches.snapshot((b) => [...b].map(([key, [left, right]]) => [key, left, right]));
+            return { times, batches: parts };
           },
-          size: () => mergeSides(batches).size,
+          restore: (snapshot) => {
+            // Checkpoints written before batch times were kept hold the list of batches alone.
+            const s = Array.isArray(snapshot) ? { batches: snapshot as Sealed<BatchSnapshot>[] } : (snapshot as WindowSnapshot);
+            batches.restore({ parts: s.batches, ...(s.times ? { times: s.times } : {}) }, (b) => {
+              const value = b instanceof Sealed ? b.value : b;
+              return new Map(value.map(([key, left, right]) => [key, [[...left], [...right]]]));
+            });
+          },
+          size: () => mergeSides(batches.values()).size,
           /** The key's rows of the window so far, per side. */
           lookup: (key) => {
-            const sides = mergeSides(batches).get(key);
+            const sides = mergeSides(batches.values()).get(key);
             return sides && { left: sides[0].map(withoutKey), right: sides[1].map(withoutKey) };
           },
         },
       };
     },
   };
+
+  function rowsOf(sides: SidesByKey): Row[] {
+    return spec.kind === "cogroup" ? cogroupRows(sides) : joinRows(sides, spec.type);
+  }
 }
 
 /** One batch's partials (in map-partition order) as the sides of each key. */

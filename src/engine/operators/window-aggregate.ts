@@ -1,7 +1,8 @@
 /**
  * window + aggregate (reduceByKeyAndWindow), and the windowed sugar built on it (countByWindow,
- * reduceByWindow, countByValueAndWindow): aggregates per key over the last `length` of batches,
- * emitted every `slide`. Each batch's merged partial is kept once; the window holds one per batch.
+ * reduceByWindow, countByValueAndWindow): aggregates per key over the last `length` of batch time,
+ * emitted every `slide`. Each batch's merged partial is kept once; the window holds one per batch
+ * whose time is in (end - length, end] (batch-window.ts: after a restart, batch times jump).
  *
  * When every aggregation has an inverse (count, sum, avg), sliding costs O(batch), not O(window):
  *
@@ -11,7 +12,7 @@
  *           |<------------------------------------>|
  *                  new window (ends at t)
  *
- *     window(t) = window(t - batch) + pN+1 - p1
+ *     window(t) = window(t - batch) + pN+1 - p1     (minus every partial that left by time)
  *
  * With min, max, first, last, collect or approxDistinct in the set, the window is merged afresh from
  * its partials, oldest first, at each slide (so first and last keep their arrival order).
@@ -21,6 +22,7 @@ import { groupingOf } from "./key-of.js";
 import { AggregateSet, groupsFromSnapshot, groupsToSnapshot, type Entry, type Groups } from "./aggregate-set.js";
 import { globalKey, type KeyOf } from "./key-of.js";
 import type { KeyedStage } from "./keyed-stage.js";
+import { BatchWindow } from "./batch-window.js";
 import { Sealed } from "./sealed.js";
 import type { Aggregations } from "../query/job-definition.js";
 import type { Duration } from "../time.js";
@@ -41,26 +43,24 @@ export interface WindowOptions {
 }
 
 interface WindowSnapshot {
-  /** One per batch in the window, oldest first (plain lists in checkpoints written before Sealed). */
+  /** The window's batches, oldest first (with their times; see batch-window.ts). */
   partials: (Sealed<Entry[]> | Entry[])[];
+  times?: number[];
   window: Entry[];
 }
 
 export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, options: WindowOptions): KeyedStage {
   const set = options.set ?? new AggregateSet(aggs, options.keyOf ?? groupingOf(options.keyed));
-  const batchesPerWindow = spec.length.div(spec.batchInterval);
   return {
     partial: (rows, ctx) => set.group(rows, ctx),
     partialSink: () => set.grouping(),
     reducer(partition) {
-      let partials: Groups[] = [];
-      /** partials[i] as a checkpoint holds it, made at the first checkpoint after it (see sealed.ts). */
-      let sealed: (Sealed<Entry[]> | undefined)[] = [];
+      const partials = new BatchWindow<Groups, Entry[]>(spec.length.ms, spec.batchInterval.ms);
       let window: Groups = new Map();
       const windowGroups = (): Groups => {
         if (set.invertible) return window;
         const merged: Groups = new Map();
-        for (const partial of partials) set.mergeInto(merged, partial);
+        for (const partial of partials.values()) set.mergeInto(merged, partial);
         return merged;
       };
       return {
@@ -69,35 +69,28 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           // batch's partial and the others are merged into it, in map-partition order.
           const partial: Groups = batchPartials[0] ?? new Map();
           for (const p of batchPartials.slice(1)) set.mergeInto(partial, p);
-          partials.push(partial);
-          sealed.push(undefined);
           if (set.invertible) set.mergeInto(window, partial);
-          if (partials.length > batchesPerWindow) {
-            sealed.shift();
-            const leaving = partials.shift()!;
-            if (set.invertible) set.subtractFrom(window, leaving);
-          }
+          const leaving = partials.add(ctx.batchTime, partial);
+          if (set.invertible) for (const left of leaving) set.subtractFrom(window, left);
           if (ctx.batchTime % spec.slide.ms !== 0) return null;
           ctx.window = { start: ctx.batchTime - spec.length.ms, end: ctx.batchTime };
           return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
         },
         state: {
-          // A partial never changes once pushed (merging copies out of it), so it is sealed once.
-          snapshot: (): WindowSnapshot => ({
-            partials: partials.map((p, i) => (sealed[i] ??= new Sealed([...p.values()]))),
-            window: groupsToSnapshot(window),
-          }),
+          snapshot: (): WindowSnapshot => {
+            const { times, parts } = partials.snapshot((p) => [...p.values()]);
+            return { partials: parts, times, window: groupsToSnapshot(window) };
+          },
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
-            sealed = s.partials.map((p) => (p instanceof Sealed ? p : undefined));
-            // A sealed partial's entries are adopted as they are: partials never change once pushed.
-            partials = s.partials.map((p) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p)));
+            // A sealed partial's entries are adopted as they are: partials never change once added.
+            partials.restore({ parts: s.partials, ...(s.times ? { times: s.times } : {}) }, (p) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p)));
             window = groupsFromSnapshot(s.window);
           },
           lookup: (key) => {
             if (set.invertible) return window.has(key) ? set.toRow(window.get(key)!) : undefined;
             let merged: Entry | undefined;
-            for (const partial of partials) {
+            for (const partial of partials.values()) {
               const entry = partial.get(key);
               if (entry) merged = set.mergeEntry(merged, entry);
             }
@@ -106,7 +99,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           size: () => {
             if (set.invertible) return window.size;
             const keys = new Set<unknown>();
-            for (const partial of partials) for (const key of partial.keys()) keys.add(key);
+            for (const partial of partials.values()) for (const key of partial.keys()) keys.add(key);
             return keys.size;
           },
         },

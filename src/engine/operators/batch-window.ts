@@ -1,0 +1,81 @@
+/**
+ * The batches a sliding window holds, each with its batch time, oldest first. The window ending at
+ * batch time t holds exactly the batches whose time is in (t - length, t]: membership is decided by
+ * time, never by counting batches, because batch times are not always one interval apart. A server
+ * that was down cut no batches for the downtime, so the first batch after a restart may be several
+ * intervals after the one before it, and the batches from before the outage leave the window by
+ * their time.
+ *
+ *     length = 3 intervals, batches at 1, 2, 3, then a restart, then 6:
+ *       window ending 3:  (0, 3]  holds 1, 2, 3
+ *       window ending 6:  (3, 6]  holds 6 alone (4 and 5 were never cut: they hold nothing)
+ *
+ * Each part also keeps its Sealed form once a checkpoint has made one (parts never change once
+ * added, so a checkpoint packs each only once; see sealed.ts).
+ */
+import { Sealed } from "./sealed.js";
+
+interface WindowPart<T, S> {
+  readonly batchTime: number;
+  readonly value: T;
+  sealed: Sealed<S> | undefined;
+}
+
+/**
+ * A checkpointed window: its parts' batch times (absent in checkpoints written before they were
+ * kept) and values, sealed (or plain, in checkpoints written before Sealed).
+ */
+export interface BatchWindowSnapshot<S> {
+  readonly times?: readonly number[];
+  readonly parts: readonly (Sealed<S> | S)[];
+}
+
+export class BatchWindow<T, S> {
+  private parts: WindowPart<T, S>[] = [];
+  /** Set by a restore from a checkpoint without batch times: they are assigned at the next add. */
+  private timesUnknown = false;
+
+  constructor(
+    private readonly lengthMs: number,
+    private readonly batchIntervalMs: number,
+  ) {}
+
+  /** Adds batch `batchTime`'s part and returns the parts that left the window, oldest first. */
+  add(batchTime: number, value: T): T[] {
+    if (this.timesUnknown) {
+      // Written before batch times were kept: such a checkpoint's parts were consecutive batches,
+      // the newest of them one interval before the first batch run after it (the best reading left).
+      const n = this.parts.length;
+      this.parts = this.parts.map((p, i) => ({ ...p, batchTime: batchTime - (n - i) * this.batchIntervalMs }));
+      this.timesUnknown = false;
+    }
+    this.parts.push({ batchTime, value, sealed: undefined });
+    const from = batchTime - this.lengthMs;
+    let leaving = 0;
+    while (leaving < this.parts.length && this.parts[leaving]!.batchTime <= from) leaving++;
+    return leaving === 0 ? [] : this.parts.splice(0, leaving).map((p) => p.value);
+  }
+
+  /** The parts in the window, oldest first. */
+  values(): T[] {
+    return this.parts.map((p) => p.value);
+  }
+
+  get size(): number {
+    return this.parts.length;
+  }
+
+  /** The parts as a checkpoint holds them: each sealed once, with its batch time. */
+  snapshot(seal: (value: T) => S): { times: number[]; parts: Sealed<S>[] } {
+    return { times: this.parts.map((p) => p.batchTime), parts: this.parts.map((p) => (p.sealed ??= new Sealed(seal(p.value)))) };
+  }
+
+  restore(snapshot: BatchWindowSnapshot<S>, unseal: (part: Sealed<S> | S) => T): void {
+    this.timesUnknown = snapshot.times === undefined;
+    this.parts = snapshot.parts.map((part, i) => ({
+      batchTime: snapshot.times?.[i] ?? 0,
+      value: unseal(part),
+      sealed: part instanceof Sealed ? part : undefined,
+    }));
+  }
+}
