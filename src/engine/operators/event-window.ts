@@ -79,6 +79,7 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
   const closesAt = shape.kind === "fixed" ? (w: HeldWindow) => w.end : (w: HeldWindow) => w.end + shape.gap.ms;
 
   return {
+    order: byWindowThenKey,
     partial(rows, ctx) {
       const byKey = new Map<Key | undefined, Map<number, Row[]>>();
       let max = -Infinity;

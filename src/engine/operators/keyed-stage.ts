@@ -30,6 +30,12 @@ export interface KeyedStage {
   partialSink?(ctx: BatchContext, input?: number): PartialSink;
   /** The reduce side of one partition, with empty state. */
   reducer(partition: number): KeyedReducer;
+  /**
+   * The order of the stage's rows across the whole batch, when it promises one (eventWindow: by
+   * window, then key). Each reduce partition emits its rows in it, and the final stage merges the
+   * partitions' rows by it; without it, rows come in partition order.
+   */
+  readonly order?: (a: Row, b: Row) => number;
 }
 
 /** Takes a map task's rows one by one; `finish` gives their partial groups. */

@@ -1,4 +1,7 @@
-/** The steps after the keyed one (topK, a second aggregate, ...), on the whole batch's rows. */
+/**
+ * The steps after the keyed one (topK, a second aggregate, ...), on the whole batch's rows: the reduce
+ * partitions' rows, in partition order or merged by the order the keyed step promises.
+ */
 import type { BatchContext, Operator, Row } from "../operators/operator.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { Interval } from "../time.js";
@@ -6,15 +9,18 @@ import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 
 export class FinalStage {
   private readonly operators: Operator[];
+  private readonly order: ((a: Row, b: Row) => number) | undefined;
 
   constructor(plan: JobPlan) {
     this.operators = plan.finalOperators();
+    this.order = plan.keyed()?.order;
   }
 
   /** Null when a step has nothing to emit at this batch time. */
   run(batchTime: number, rows: Row[], window: Interval | null, rowErrors: RowErrorReport): Row[] | null {
     const ctx: BatchContext = { batchTime, onRowError: rowErrorCollector(rowErrors), ...(window ? { window } : {}) };
-    let out = rows;
+    // Each partition's rows are already in order, so the sort only merges sorted runs.
+    let out = this.order ? rows.sort(this.order) : rows;
     for (const operator of this.operators) {
       const next = operator.process(out, ctx);
       if (next === null) return null;

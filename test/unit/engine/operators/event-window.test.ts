@@ -330,3 +330,24 @@ describe("eventWindow: snapshot and restore", () => {
     );
   });
 });
+
+describe("eventWindow: row order across reduce partitions", () => {
+  it("gives the whole batch's rows by window, then key, however many partitions hold the keys", () => {
+    const users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+    const events = users.flatMap((k, i) => [ev(k, 1000 + i), ev(k, 12_000 + i), ev(k, 25_000)]);
+    for (const partitions of [1, 3, 4]) {
+      const [first, second] = runJob(keyed({ length: "10s", emit: "update" }), [events, [ev("zed", 26_000)]], { partitions });
+      const windows = first!.rows.map((r) => [r.windowStart, r.key]);
+      const expected = [0, 10_000, 20_000].flatMap((start) => [...users].sort().map((k) => [start, k]));
+      expect(windows, `${partitions} partitions`).toEqual(expected);
+      // The steps after it see the rows in that order too.
+      expect(second!.rows.map((r) => r.key)).toEqual(["zed"]);
+    }
+  });
+
+  it("keeps that order through the steps after it", () => {
+    const events = ["bob", "carol", "alice", "dave"].map((k) => ev(k, 1000));
+    const steps = [...keyed({ length: "10s", emit: "update" }), { op: "map", project: { who: "key" } }];
+    expect(runJob(steps, [events], { partitions: 4 })[0]!.rows).toEqual([{ who: "alice" }, { who: "bob" }, { who: "carol" }, { who: "dave" }]);
+  });
+});
