@@ -58,6 +58,7 @@ const REPLAY_PAGE = 1000;
 /** Where a job's work runs: its map partitions (input slots) and its reduce partitions. */
 interface JobLayout {
   readonly slots: readonly InputSlot[];
+  /** Reduce partitions: 0 for a job without a keyed step. */
   readonly partitions: number;
 }
 
@@ -89,7 +90,7 @@ export class Jobs {
     const plan = compileJob(filled);
     const { name: id, startFrom } = plan.definition;
     const stored = plan.definition as unknown as Record<string, unknown>;
-    const layout = await this.layout(stored, plan.reducePartitions);
+    const layout = await this.layout(stored, plan);
     if (await this.store.catalog.getJob(id)) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
     // Keyed by input slot (for a one-input job: by partition).
     const startOffsets: Record<number, number> = {};
@@ -221,7 +222,7 @@ export class Jobs {
 
   private async replayFromCheckpoint(record: JobRecord): Promise<void> {
     const plan = compileJob(record.definition);
-    const layout = await this.layout(record.definition, plan.reducePartitions);
+    const layout = await this.layout(record.definition, plan);
     const bounds = await this.store.results.bounds(record.id);
     const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
     let generator: JobGenerator | undefined;
@@ -273,16 +274,17 @@ export class Jobs {
   }
 
   /**
-   * The input slots and reduce partitions of a job, from its input streams as the catalogue has them.
-   * A stream that does not exist is a problem with the definition, named by where it is written.
+   * The input slots and reduce partitions of a job, from its input streams as the catalogue has them
+   * (a job without a keyed step has no reduce partition). A stream that does not exist is a problem
+   * with the definition, named by where it is written.
    */
-  private async layout(definition: Record<string, unknown>, reducePartitions: number | undefined): Promise<JobLayout> {
+  private async layout(definition: Record<string, unknown>, plan: JobPlan): Promise<JobLayout> {
     const { names, paths } = jobInputs(definition);
     const streams = await Promise.all(names.map((name) => this.store.catalog.getStream(name)));
     const missing = names.flatMap((name, i) => (streams[i] ? [] : [{ path: paths[i]!, message: `no stream named "${name}"` }]));
     if (missing.length > 0) throw invalidJob(missing, "declare it with POST /v1/streams or push an event to it first");
     const slots = inputSlots(streams.map((s) => ({ name: s!.name, partitions: s!.partitions })));
-    return { slots, partitions: reducePartitions ?? streams[0]!.partitions };
+    return { slots, partitions: plan.keyed() ? (plan.reducePartitions ?? streams[0]!.partitions) : 0 };
   }
 
   private create(record: JobRecord, plan: JobPlan, layout: JobLayout, position: JobPosition): JobGenerator {

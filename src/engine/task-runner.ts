@@ -71,7 +71,7 @@ export interface JobDeployment {
   readonly jobId: string;
   /** The job's JSON definition, compiled where it runs. */
   readonly definition: Record<string, unknown>;
-  /** How many reduce partitions the job has. */
+  /** How many reduce partitions the job has (0: no keyed step, map tasks only). */
   readonly partitions: number;
   readonly history: PartitionHistory;
 }

@@ -96,8 +96,10 @@ export class ServerProcess {
     });
   }
 
-  async restart(): Promise<void> {
+  /** SIGKILL, then start again on the same data directory (with `env` changed, e.g. another runner). */
+  async restart(env: Record<string, string> = {}): Promise<void> {
     await this.kill();
+    Object.assign(this.env, env);
     await this.launch();
   }
 

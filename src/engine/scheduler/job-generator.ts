@@ -41,7 +41,7 @@ export interface GeneratorJob {
   readonly createdAt: number;
   /** Every partition of every input, in descriptor order. */
   readonly slots: readonly InputSlot[];
-  /** How many reduce partitions its keyed step runs in. */
+  /** How many reduce partitions its keyed step runs in (0: it has none). */
   readonly partitions: number;
   readonly plan: JobPlan;
 }
