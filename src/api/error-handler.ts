@@ -3,6 +3,7 @@
  * tell the client what to fix); 5xx internals are logged and hidden.
  */
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import { MAX_DEFINITION_CHARS } from "../engine/engine.js";
 import { ApiError, errorBody, isErrorCode, type ErrorCode } from "./errors.js";
 
 /** Seconds a client should wait before retrying when the store is unavailable. */
@@ -22,6 +23,11 @@ const FIXES: Partial<Record<ErrorCode, string>> = {
   INVALID_BODY: "send well-formed JSON",
 };
 
+/** A job definition is refused past MAX_DEFINITION_CHARS anyway; its body limit only stops a huge one early. */
+const JOB_FIXES: Partial<Record<ErrorCode, string>> = {
+  BODY_TOO_LARGE: `a job definition may have at most ${MAX_DEFINITION_CHARS} characters; write the rest of the work in a second job that reads this one's output stream`,
+};
+
 /** Ingest also takes NDJSON, so its hints say so. */
 const INGEST_FIXES: Partial<Record<ErrorCode, string>> = {
   UNSUPPORTED_MEDIA_TYPE: "send Content-Type: application/json (an object or an array) or application/x-ndjson (one JSON object per line)",
@@ -39,7 +45,8 @@ export function installErrorHandler(app: FastifyInstance): void {
       reply.header("retry-after", String(RETRY_AFTER_SECONDS));
       return send(reply, code, `the store cannot take writes right now (${error.message}); the request was not acknowledged: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`);
     }
-    const fix = (request.routeOptions.url?.endsWith("/events") ? INGEST_FIXES[code] : undefined) ?? FIXES[code];
+    const route = request.routeOptions.url;
+    const fix = (route?.endsWith("/events") ? INGEST_FIXES[code] : route === "/v1/jobs" ? JOB_FIXES[code] : undefined) ?? FIXES[code];
     const message = fix && !(error instanceof ApiError) ? `${error.message}; ${fix}` : error.message;
     return send(reply, code, message, error instanceof ApiError || "details" in error ? error.details : undefined);
   });

@@ -14,6 +14,7 @@ import { Subscriptions, type Subscriber, type Subscription } from "./subscriptio
 export type { Subscriber, Subscription } from "./subscriptions.js";
 export type { JobModel, JobStateView, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
+export { MAX_DEFINITION_CHARS } from "./query/compile-job.js";
 import type { TaskRunner } from "./task-runner.js";
 
 export interface EngineOptions {

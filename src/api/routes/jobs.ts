@@ -4,8 +4,11 @@ import type { Engine } from "../../engine/engine.js";
 import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
 
+const JOB_BODY_LIMIT_BYTES = 1024 * 1024;
+
 export const jobRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  app.post("/v1/jobs", async (request, reply) => {
+  // A body this large is refused before it is parsed (a definition of any use is far smaller).
+  app.post("/v1/jobs", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
     const job = await engine.registerJob(request.body);
     reply.status(201).header("location", `/v1/jobs/${job.id}`);
     return job;

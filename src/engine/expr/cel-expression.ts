@@ -18,6 +18,7 @@ import {
   listType, type CelFunc, type CelResult,
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
+import { textLimitProblem, treeLimitProblem } from "./expression-limits.js";
 
 /**
  * A CEL expression compiled once; call it per event. Bindings are JSON values (as from JSON.parse).
@@ -182,6 +183,8 @@ class Checker {
 
 function check(source: string, declared: ReadonlySet<string> | undefined) {
   if (source.trim() === "") throw new ExpressionError(source, "the expression is empty");
+  const tooLarge = textLimitProblem(source);
+  if (tooLarge) throw new ExpressionError(source, `the expression ${tooLarge}`);
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -192,6 +195,8 @@ function check(source: string, declared: ReadonlySet<string> | undefined) {
     throw new ExpressionError(source, `syntax error ${at(source, start)} near ${near}: the expression `
       + "is malformed from here on (check operators, parentheses, commas and quotes)");
   }
+  const tooComplex = treeLimitProblem(parsed.expr);
+  if (tooComplex) throw new ExpressionError(source, `the expression ${tooComplex}`);
   const checker = new Checker(source, parsed.sourceInfo?.positions ?? {}, declared);
   checker.type(parsed.expr);
   return { ast: parsed.expr, used: [...checker.used] };

@@ -43,6 +43,24 @@ export interface JobPlan {
 
 const MIN_BATCH_INTERVAL = Duration.ofMs(50);
 
+/**
+ * The largest job definition, as JSON text. Parsing and checking its expressions runs on the server's
+ * event loop at registration, so its size bounds how long that can take (see expression-limits.ts).
+ */
+export const MAX_DEFINITION_CHARS = 32 * 1024;
+
+/**
+ * The definition's length as JSON text; 0 for one too deep to serialize, which the schema then
+ * refuses by name (it reads no deeper than the fields it knows).
+ */
+function definitionSize(input: unknown): number {
+  try {
+    return (JSON.stringify(input) ?? "").length;
+  } catch {
+    return 0;
+  }
+}
+
 /** Validates `input` as a job definition; throws EngineError INVALID_JOB listing every problem. */
 export function compileJob(input: unknown): JobPlan {
   // Field names in the definition then read rows as fast on a worker (sent the definition by
@@ -70,6 +88,10 @@ export function compileJob(input: unknown): JobPlan {
 }
 
 function parseDefinition(input: unknown): JobDefinition {
+  const size = definitionSize(input);
+  if (size > MAX_DEFINITION_CHARS) {
+    throw invalidJob([{ path: "", message: `the definition is ${size} characters of JSON; a job definition may have at most ${MAX_DEFINITION_CHARS} (its expressions are parsed and checked when it is registered)` }]);
+  }
   const unknownOp = findUnknownOperator(input);
   if (unknownOp) throw invalidJob([unknownOp]);
   const parsed = jobDefinition.safeParse(input);

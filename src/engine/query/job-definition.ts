@@ -170,12 +170,15 @@ export const step = z.discriminatedUnion("op", [
   sortStep,
 ]);
 
+/** Steps in one job: each is compiled at registration and run on every batch. */
+export const MAX_STEPS = 64;
+
 export const jobDefinition = z.strictObject({
   name: resourceName,
   input: resourceName,
   batchInterval: duration.default("1s"),
   startFrom: z.enum(["latest", "earliest"]).default("latest"),
-  steps: z.array(step).min(1, "a job needs at least one step"),
+  steps: z.array(step).min(1, "a job needs at least one step").max(MAX_STEPS, `a job may have at most ${MAX_STEPS} steps; write the rest to an output stream and read it in a second job`),
   /** A stream that also receives every output row, so one job can feed another. */
   output: resourceName.optional(),
 });
