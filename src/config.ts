@@ -30,6 +30,14 @@ const schema = z.object({
   SPECULATION_MULTIPLIER: z.coerce.number().min(0).default(1.4),
   /** Worker threads kept booted as a standby that takes a dead worker's place at once (0 or 1). */
   STANDBY_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
+  /** Ingest is shed (503 OVERLOADED) while the event loop lags more than this (ms; 0: never). */
+  SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+  /** ... while the heap in use is past this many bytes (0: never). */
+  SHED_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
+  /** ... while resident memory is past this many bytes (0: never). */
+  SHED_RSS_BYTES: z.coerce.number().int().min(0).default(0),
+  /** Ingest into a stream is shed while a job reading it is further behind than this (ms; 0: never). */
+  SHED_JOB_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -51,6 +51,12 @@ async function main(): Promise<void> {
     maxClientMessageBytes: config.MAX_CLIENT_MESSAGE_BYTES,
     live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS },
     logger: { level: config.LOG_LEVEL },
+    shedding: {
+      maxEventLoopDelayMs: config.SHED_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: config.SHED_HEAP_USED_BYTES,
+      maxRssBytes: config.SHED_RSS_BYTES,
+      maxJobDelayMs: config.SHED_JOB_DELAY_MS,
+    },
   });
   await engine.start();
   await app.listen({ port: config.PORT, host: config.HOST });

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { installErrorHandler } from "./error-handler.js";
+import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -23,6 +24,8 @@ export interface AppOptions {
   readonly maxClientMessageBytes?: number;
   readonly live?: Partial<LiveOptions>;
   readonly logger?: boolean | { level: string };
+  /** When ingest is refused with 503 OVERLOADED (default: DEFAULT_SHEDDING). */
+  readonly shedding?: Partial<SheddingOptions>;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -40,7 +43,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes, { engine });
   await app.register(metricsRoutes, { metrics });
   await app.register(streamRoutes, { engine });
-  await app.register(ingestRoutes, { engine, metrics });
+  await app.register(ingestRoutes, { engine, metrics, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
   await app.register(jobRoutes, { engine });
   await app.register(resultRoutes, { engine, metrics, live });
   return app;

@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
 import { MAX_DEFINITION_CHARS } from "../engine/engine.js";
 import { ApiError, errorBody, isErrorCode, type ErrorCode } from "./errors.js";
+import { SHED_RETRY_AFTER_SECONDS } from "./ingest-shedding.js";
 
 /** Seconds a client should wait before retrying when the store is unavailable. */
 const RETRY_AFTER_SECONDS = 1;
@@ -41,6 +42,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       request.log.error({ err: error }, "request failed");
       return send(reply, code, "internal error; the server log has the details");
     }
+    if (code === "OVERLOADED") reply.header("retry-after", String(SHED_RETRY_AFTER_SECONDS));
     if (code === "STORE_UNAVAILABLE") {
       reply.header("retry-after", String(RETRY_AFTER_SECONDS));
       return send(reply, code, `the store cannot take writes right now (${error.message}); the request was not acknowledged: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`);

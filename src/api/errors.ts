@@ -24,6 +24,10 @@ export const ERROR_CATALOGUE = {
     status: 503,
     description: "The store cannot take writes right now and the request was not acknowledged (part of it may have been stored). Retry after Retry-After seconds, with the same Idempotency-Key so that nothing is stored twice.",
   },
+  OVERLOADED: {
+    status: 503,
+    description: "Ingest was shed: the server is overloaded, or a job reading the stream is too far behind; nothing was stored. Retry after Retry-After seconds, with the same Idempotency-Key.",
+  },
   INTERNAL: { status: 500, description: "An unexpected error; the details are in the server log." },
 } as const satisfies Record<string, { status: number; description: string }>;
 

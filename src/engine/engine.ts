@@ -35,6 +35,8 @@ export interface Engine {
   deleteStream(name: string): Promise<void>;
   /** Stores the events durably (one block per partition touched) before resolving. */
   ingest(stream: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestReceipt>;
+  /** How far behind (ms) each running job that reads `stream` is now: the age of its oldest unfinished batch. */
+  readerDelays(stream: string): Promise<{ jobId: string; delayMs: number }[]>;
 
   registerJob(definition: unknown): Promise<JobView>;
   listJobs(): Promise<JobView[]>;
@@ -80,6 +82,7 @@ export function createEngine(options: EngineOptions): Engine {
       await streams.delete(name);
     },
     ingest: (stream, events, options) => streams.ingest(stream, events, options),
+    readerDelays: async (stream) => jobs.readerDelays(stream),
 
     registerJob: (definition) => jobs.register(definition),
     listJobs: () => jobs.list(),

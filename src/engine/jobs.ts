@@ -195,6 +195,11 @@ export class Jobs {
     return (await this.store.catalog.listJobs()).filter((j) => jobInputs(j.definition).names.includes(stream)).map((j) => j.id);
   }
 
+  /** How far behind each running job that reads `stream` is now (see JobGenerator.delayMs). */
+  readerDelays(stream: string): { jobId: string; delayMs: number }[] {
+    return [...this.generators.values()].filter((g) => g.job.slots.some((slot) => slot.stream === stream)).map((g) => ({ jobId: g.job.id, delayMs: g.delayMs() }));
+  }
+
   async whenIdle(id: string): Promise<void> {
     await this.generators.get(id)?.whenIdle();
   }

@@ -6,6 +6,7 @@ import { createEngine, type Engine } from "../../src/engine/engine.js";
 import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
 import { openMemoryStore } from "../../src/store/memory/open-memory-store.js";
 import type { Store } from "../../src/store/types.js";
+import type { TaskRunner } from "../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../src/workers/in-thread-runner.js";
 
 export interface TestApp {
@@ -19,12 +20,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: Partial<AppOptions> & { start?: number } = {}): Promise<TestApp> {
+export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner } = {}): Promise<TestApp> {
   const store = openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
   const metrics = createMetrics({ defaultMetrics: false });
-  const engine = createEngine({ store, runner: new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
-  const app = await buildApp({ ...options, engine, metrics });
+  const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
+  // Shedding is off unless a test asks for it (see server-process.ts).
+  const app = await buildApp({ shedding: { maxEventLoopDelayMs: 0, maxJobDelayMs: 0 }, ...options, engine, metrics });
   await engine.start();
   return {
     app,

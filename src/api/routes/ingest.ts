@@ -6,6 +6,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { ApiError } from "../errors.js";
+import { ingestShedding, type SheddingOptions } from "../ingest-shedding.js";
 import { parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
 
@@ -39,7 +40,8 @@ function withLine(error: unknown, body: NdjsonBody): unknown {
   return new ApiError("INVALID_EVENT", `NDJSON line ${line}: ${(error as Error).message}`, { ...details, line });
 }
 
-export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics }> = async (app, { engine, metrics }) => {
+export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; shedding: SheddingOptions }> = async (app, { engine, metrics, shedding }) => {
+  const shedIfOverloaded = await ingestShedding(app, engine, shedding);
   app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
     try {
       done(null, parseNdjson(body as string));
@@ -50,6 +52,7 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
 
   app.post("/v1/streams/:name/events", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
+    await shedIfOverloaded(name);
     const body = request.body;
     const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
     try {

@@ -71,6 +71,8 @@ export class JobGenerator {
   private cuts: Promise<void> = Promise.resolve();
   /** Batches are serialized so each sees the state the previous one left. */
   private runs: Promise<void> = Promise.resolve();
+  /** Batch times that fell due and are not yet done, oldest first (see delayMs). */
+  private readonly unfinished: number[] = [];
 
   constructor(
     private readonly deps: GeneratorDeps,
@@ -140,14 +142,24 @@ export class JobGenerator {
   private tick(batchTime: number): void {
     if (!this.running) return;
     this.schedule(batchTime + this.job.plan.batchInterval.ms);
+    this.unfinished.push(batchTime);
     this.cuts = this.cuts.then(() => this.cutAndEnqueue(batchTime));
+  }
+
+  /**
+   * How far behind the job is now: the age of its oldest batch that is due and not yet done (waiting
+   * to be cut, cut and waiting to run, or running); 0 when none is.
+   */
+  delayMs(): number {
+    const oldest = this.unfinished[0];
+    return oldest === undefined ? 0 : Math.max(0, this.deps.clock.now() - oldest);
   }
 
   private async cutAndEnqueue(batchTime: number): Promise<void> {
     // While the store is unreachable this batch time waits, so no batch is skipped.
     const descriptor = await this.untilStored(() => this.cut(batchTime), () => true);
     this.progress.batchCut();
-    this.runs = this.runs.then(() => this.runBatch(descriptor));
+    this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => void this.unfinished.shift());
   }
 
   /**
