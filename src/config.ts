@@ -30,6 +30,12 @@ const schema = z.object({
   SPECULATION_MULTIPLIER: z.coerce.number().min(0).default(1.4),
   /** Worker threads kept booted as a standby that takes a dead worker's place at once (0 or 1). */
   STANDBY_WORKERS: z.coerce.number().int().min(0).max(1).default(1),
+  /** API keys, "tenant:role:key,..." (role: reader, writer or admin). Without keys (here or in the file) the server is open. */
+  API_KEYS: z.string().optional(),
+  /** A file of API keys, one "tenant role key" (or "tenant role sha256:<hex>") a line; reloaded on change and on SIGHUP. */
+  API_KEYS_FILE: z.string().optional(),
+  /** Whether GET /metrics needs a key too. */
+  METRICS_REQUIRE_KEY: z.enum(["true", "false"]).default("false"),
   /** Ingest is shed (503 OVERLOADED) while the event loop lags more than this (ms; 0: never). */
   SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
   /** ... while the heap in use is past this many bytes (0: never). */

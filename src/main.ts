@@ -3,6 +3,8 @@
  * stop taking requests, let batches in flight finish, then close the runner and the store.
  */
 import { buildApp } from "./api/app.js";
+import { KeyRing } from "./api/auth/key-ring.js";
+import { LiveTokens } from "./api/auth/live-tokens.js";
 import { loadConfig, type Config } from "./config.js";
 import { SystemClock } from "./engine/clock.js";
 import { createEngine } from "./engine/engine.js";
@@ -44,9 +46,11 @@ async function main(): Promise<void> {
     defaultPartitions: config.DEFAULT_PARTITIONS,
     checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
   });
+  const keyRing = new KeyRing(config.API_KEYS, config.API_KEYS_FILE);
   const app = await buildApp({
     engine,
     metrics,
+    access: { keys: keyRing.keys, liveTokens: new LiveTokens(), metricsRequireKey: config.METRICS_REQUIRE_KEY === "true" },
     bodyLimit: config.BODY_LIMIT_BYTES,
     maxClientMessageBytes: config.MAX_CLIENT_MESSAGE_BYTES,
     live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS },
@@ -58,6 +62,8 @@ async function main(): Promise<void> {
       maxJobDelayMs: config.SHED_JOB_DELAY_MS,
     },
   });
+  const stopWatchingKeys = keyRing.watch(app.log);
+  if (!keyRing.keys().enabled) app.log.warn("no API keys are configured (API_KEYS, API_KEYS_FILE): every client may do everything; configure keys before exposing Tributary to a network");
   await engine.start();
   await app.listen({ port: config.PORT, host: config.HOST });
   app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS, gc: gcMode() }, "Tributary is ready");
@@ -67,6 +73,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down");
+    stopWatchingKeys();
     await app.close();
     await engine.stop();
     await runner.close();

@@ -6,11 +6,16 @@ import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { installAccess, type AccessOptions } from "./auth/access.js";
+import { ApiKeys } from "./auth/api-keys.js";
+import { LiveTokens } from "./auth/live-tokens.js";
 import { installErrorHandler } from "./error-handler.js";
+import { loggerOptions } from "./log-fields.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { jobRoutes } from "./routes/jobs.js";
+import { liveTokenRoutes } from "./routes/live-tokens.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { resultRoutes, type LiveOptions } from "./routes/results.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -24,12 +29,16 @@ export interface AppOptions {
   readonly maxClientMessageBytes?: number;
   readonly live?: Partial<LiveOptions>;
   readonly logger?: boolean | { level: string };
+  /** API keys and live tokens; without, the server is open (every request is the "default" tenant's admin). */
+  readonly access?: AccessOptions;
   /** When ingest is refused with 503 OVERLOADED (default: DEFAULT_SHEDDING). */
   readonly shedding?: Partial<SheddingOptions>;
 }
 
+const NO_KEYS = ApiKeys.parse(undefined, undefined);
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
+  const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
   const { engine, metrics } = options;
   const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, ...options.live };
 
@@ -40,11 +49,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(websocket, { options: { maxPayload: options.maxClientMessageBytes ?? 4096 } });
+  // After the WebSocket plugin's own onRequest hook, so that a refused upgrade's socket is closed.
+  const access = options.access ?? { keys: () => NO_KEYS, liveTokens: new LiveTokens(), metricsRequireKey: false };
+  installAccess(app, access);
   await app.register(healthRoutes, { engine });
   await app.register(metricsRoutes, { metrics });
   await app.register(streamRoutes, { engine });
   await app.register(ingestRoutes, { engine, metrics, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
   await app.register(jobRoutes, { engine });
   await app.register(resultRoutes, { engine, metrics, live });
+  await app.register(liveTokenRoutes, { liveTokens: access.liveTokens });
   return app;
 }

@@ -43,6 +43,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return send(reply, code, "internal error; the server log has the details");
     }
     if (code === "OVERLOADED") reply.header("retry-after", String(SHED_RETRY_AFTER_SECONDS));
+    if (code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="tributary"');
     if (code === "STORE_UNAVAILABLE") {
       reply.header("retry-after", String(RETRY_AFTER_SECONDS));
       return send(reply, code, `the store cannot take writes right now (${error.message}); the request was not acknowledged: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`);

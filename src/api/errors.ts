@@ -8,6 +8,8 @@ export const ERROR_CATALOGUE = {
   INVALID_JOB: { status: 400, description: "The job definition is not valid; details.problems lists each problem with its JSON path." },
   INVALID_STREAM: { status: 400, description: "The stream declaration is not valid." },
   INVALID_EVENT: { status: 400, description: "An event is not acceptable (not an object, missing its key or event-time field); details names its index or line." },
+  UNAUTHORIZED: { status: 401, description: "No API key, or one that is not known; send \"Authorization: Bearer <key>\"." },
+  FORBIDDEN: { status: 403, description: "The key's role does not allow this route (reader: read and subscribe; writer: also ingest; admin: everything)." },
   UNKNOWN_JOB: { status: 404, description: "No job has this id." },
   NO_MODEL: { status: 404, description: "The job has no trainLogisticRegression step, so it has no model." },
   NO_STATE: { status: 404, description: "The job keeps no state from batch to batch, so there is no state to query." },

@@ -99,6 +99,11 @@ export class ServerProcess {
     });
   }
 
+  /** Sends a signal (e.g. SIGHUP) without waiting for anything. */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
   /** SIGKILL, then start again on the same data directory (with `env` changed, e.g. another runner). */
   async restart(env: Record<string, string> = {}): Promise<void> {
     await this.kill();

@@ -10,7 +10,7 @@ export const resultsQuery = z.strictObject({
   limit: z.coerce.number({ error: "must be a whole number" }).int().min(1).max(1000).default(100),
 });
 
-export const liveQuery = z.strictObject({ from: seq.optional() });
+export const liveQuery = z.strictObject({ from: seq.optional(), token: z.string().max(512, "must be at most 512 characters").optional() });
 
 export const KEY_TYPES = ["string", "number", "boolean", "null"] as const;
 

@@ -20,17 +20,12 @@ import { AGGREGATE_FUNCTIONS, jobDefinition, OPERATOR_NAMES, step } from "../../
 import { createMetrics } from "../../../src/metrics/metrics.js";
 import { openMemoryStore } from "../../../src/store/memory/open-memory-store.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
+import { routesFromTree, type Route } from "../../support/app-routes.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-interface Route {
-  readonly method: string;
-  /** Fastify syntax: /v1/jobs/:id */
-  readonly url: string;
-}
 
 const key = (r: Route) => `${r.method} ${r.url}`;
 
@@ -84,28 +79,6 @@ function operations(): Operation[] {
 /** `/v1/jobs/{id}` -> `/v1/jobs/:id` */
 const toFastifyPath = (path: string) => path.replace(/\{([^}]+)\}/g, ":$1");
 
-/**
- * Reads the routes out of `printRoutes({commonPrefix: false})`, a tree such as
- *   └── /v1/jobs (POST, GET, HEAD)
- *       └── /:id (GET, HEAD, DELETE)
- *           ├── /pause (POST)
- * where each level is indented by four characters and a node's path is its parents' plus its own.
- */
-function routesFromTree(tree: string): Route[] {
-  const routes: Route[] = [];
-  const stack: string[] = [];
-  for (const line of tree.split("\n")) {
-    if (line.trim() === "") continue;
-    const match = /^((?:│ {3}| {4})*)[├└]── (\S+)(?: \(([^)]*)\))?$/.exec(line.trimEnd());
-    if (!match) throw new Error(`cannot read this line of app.printRoutes(): ${JSON.stringify(line)}`);
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack.push(match[2]!);
-    const url = stack.join("");
-    for (const method of (match[3] ?? "").split(",").map((m) => m.trim()).filter(Boolean)) routes.push({ method, url });
-  }
-  return routes;
-}
 
 describe("openapi.yaml", () => {
   it("is OpenAPI 3.1 with paths and components", () => {
