@@ -9,6 +9,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import { installAccess, type AccessOptions } from "./auth/access.js";
 import { ApiKeys } from "./auth/api-keys.js";
 import { LiveTokens } from "./auth/live-tokens.js";
+import { installTenants } from "./tenancy/tenants.js";
 import { installErrorHandler } from "./error-handler.js";
 import { loggerOptions } from "./log-fields.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
@@ -52,12 +53,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // After the WebSocket plugin's own onRequest hook, so that a refused upgrade's socket is closed.
   const access = options.access ?? { keys: () => NO_KEYS, liveTokens: new LiveTokens(), metricsRequireKey: false };
   installAccess(app, access);
+  installTenants(app, engine);
   await app.register(healthRoutes, { engine });
-  await app.register(metricsRoutes, { metrics });
-  await app.register(streamRoutes, { engine });
+  await app.register(metricsRoutes, { metrics, scoped: () => access.metricsRequireKey && access.keys().enabled });
+  await app.register(streamRoutes);
   await app.register(ingestRoutes, { engine, metrics, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
-  await app.register(jobRoutes, { engine });
-  await app.register(resultRoutes, { engine, metrics, live });
+  await app.register(jobRoutes);
+  await app.register(resultRoutes, { metrics, live });
   await app.register(liveTokenRoutes, { liveTokens: access.liveTokens });
   return app;
 }

@@ -32,7 +32,7 @@ export const DEFAULT_SHEDDING: SheddingOptions = { maxEventLoopDelayMs: 1000, ma
 export const SHED_RETRY_AFTER_SECONDS = 1;
 
 /** Registers the process measurements; returns the check the ingest route runs before storing. */
-export async function ingestShedding(app: FastifyInstance, engine: Engine, options: SheddingOptions): Promise<(stream: string) => Promise<void>> {
+export async function ingestShedding(app: FastifyInstance, options: SheddingOptions): Promise<(engine: Engine, stream: string) => Promise<void>> {
   await app.register(underPressure, {
     maxEventLoopDelay: options.maxEventLoopDelayMs,
     maxHeapUsedBytes: options.maxHeapUsedBytes,
@@ -40,7 +40,7 @@ export async function ingestShedding(app: FastifyInstance, engine: Engine, optio
     // Measured for ingest only (below): no other route is refused under pressure.
     pressureHandler: () => undefined,
   });
-  return async (stream) => {
+  return async (engine, stream) => {
     if (app.isUnderPressure()) {
       const { eventLoopDelay, heapUsed, rssBytes } = app.memoryUsage();
       // A loop blocked for a whole sampling interval has no samples: its delay reads as Infinity.

@@ -15,6 +15,9 @@ export type { Subscriber, Subscription } from "./subscriptions.js";
 export type { JobModel, JobStateView, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
 export { MAX_DEFINITION_CHARS } from "./query/compile-job.js";
+export { EngineError } from "./errors.js";
+export { renameAll } from "./query/job-inputs.js";
+export { TENANT_SEPARATOR } from "./query/job-definition.js";
 import type { TaskRunner } from "./task-runner.js";
 
 export interface EngineOptions {

@@ -41,7 +41,7 @@ function withLine(error: unknown, body: NdjsonBody): unknown {
 }
 
 export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; shedding: SheddingOptions }> = async (app, { engine, metrics, shedding }) => {
-  const shedIfOverloaded = await ingestShedding(app, engine, shedding);
+  const shedIfOverloaded = await ingestShedding(app, shedding);
   app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
     try {
       done(null, parseNdjson(body as string));
@@ -52,12 +52,12 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
 
   app.post("/v1/streams/:name/events", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
-    await shedIfOverloaded(name);
+    await shedIfOverloaded(request.tenant.engine, name);
     const body = request.body;
     const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
     try {
       const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
-      const receipt = await engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });
+      const receipt = await request.tenant.engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });
       reply.status(202);
       if (receipt.replayed) reply.header("idempotent-replayed", "true");
       return receipt;
@@ -67,7 +67,9 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    const stream = (request.params as { name?: string }).name ?? "";
+    // Labelled by the stored name, so two tenants' streams of one name are counted apart.
+    // (A request refused before its tenant was known has none.)
+    const stream = request.tenant?.names.qualify((request.params as { name?: string }).name ?? "") ?? "";
     const outcome = reply.statusCode < 300 ? "accepted" : reply.statusCode === 503 ? "unavailable" : "rejected";
     // Only streams that exist get a label of their own, so junk names cannot grow the label set.
     const known = reply.statusCode < 300 || (await engine.getStream(stream).then(() => true, () => false));

@@ -1,56 +1,55 @@
 /** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
 import type { FastifyPluginAsync } from "fastify";
-import type { Engine } from "../../engine/engine.js";
 import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
 
 const JOB_BODY_LIMIT_BYTES = 1024 * 1024;
 
-export const jobRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+export const jobRoutes: FastifyPluginAsync = async (app) => {
   // A body this large is refused before it is parsed (a definition of any use is far smaller).
   app.post("/v1/jobs", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
-    const job = await engine.registerJob(request.body);
+    const job = await request.tenant.engine.registerJob(request.body);
     reply.status(201).header("location", `/v1/jobs/${job.id}`);
     return job;
   });
 
-  app.get("/v1/jobs", async () => ({ jobs: await engine.listJobs() }));
+  app.get("/v1/jobs", async (request) => ({ jobs: await request.tenant.engine.listJobs() }));
 
   app.get("/v1/jobs/:id", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
-    return engine.getJob(id);
+    return request.tenant.engine.getJob(id);
   });
 
   app.delete("/v1/jobs/:id", async (request, reply) => {
     const { id } = parseRequest(jobParams, request.params, "path");
-    await engine.deleteJob(id);
+    await request.tenant.engine.deleteJob(id);
     return reply.status(204).send();
   });
 
   app.post("/v1/jobs/:id/pause", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
-    return engine.pauseJob(id);
+    return request.tenant.engine.pauseJob(id);
   });
 
   app.post("/v1/jobs/:id/resume", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
-    return engine.resumeJob(id);
+    return request.tenant.engine.resumeJob(id);
   });
 
   app.get("/v1/jobs/:id/model", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
-    return engine.jobModel(id);
+    return request.tenant.engine.jobModel(id);
   });
 
   app.get("/v1/jobs/:id/state", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const { key } = parseRequest(stateQuery, request.query, "query");
-    return engine.jobState(id, key);
+    return request.tenant.engine.jobState(id, key);
   });
 
   app.get("/v1/jobs/:id/batches", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const { after, limit } = parseRequest(batchesQuery, request.query, "query");
-    return { jobId: id, batches: await engine.batches(id, after, limit) };
+    return { jobId: id, batches: await request.tenant.engine.batches(id, after, limit) };
   });
 };

@@ -1,10 +1,21 @@
-/** GET /metrics: the Prometheus text exposition of every Tributary metric. */
-import type { FastifyPluginAsync } from "fastify";
+/**
+ * GET /metrics: the Prometheus text exposition of every Tributary metric. When it needs a key, a
+ * tenant reads only its own streams' and jobs' series (see tenancy/tenant-metrics.ts).
+ */
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Metrics } from "../../metrics/metrics.js";
+import { tenantExposition } from "../tenancy/tenant-metrics.js";
 
-export const metricsRoutes: FastifyPluginAsync<{ metrics: Metrics }> = async (app, { metrics }) => {
-  app.get("/metrics", async (_request, reply) => {
+export interface MetricsRouteOptions {
+  readonly metrics: Metrics;
+  /** Whether this request sees only its tenant's series. */
+  readonly scoped: (request: FastifyRequest) => boolean;
+}
+
+export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, scoped }) => {
+  app.get("/metrics", async (request, reply) => {
     reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
+    const text = await metrics.registry.metrics();
+    return scoped(request) ? tenantExposition(text, request.tenant.names) : text;
   });
 };

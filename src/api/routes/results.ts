@@ -6,13 +6,13 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
-import type { Engine } from "../../engine/engine.js";
 import type { Subscription } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { ResultFrame } from "../../store/types.js";
 import { ApiError } from "../errors.js";
 import { jobParams, liveQuery, resultsQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
+import type { Tenant } from "../tenancy/tenants.js";
 
 export interface LiveOptions {
   /** Bytes a subscriber may have unsent before it is disconnected. */
@@ -39,11 +39,11 @@ function lastEventId(request: FastifyRequest): number | undefined {
   return Number.isInteger(seq) && seq >= 0 ? seq + 1 : undefined;
 }
 
-export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; live: LiveOptions }> = async (app, { engine, metrics, live }) => {
+export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOptions }> = async (app, { metrics, live }) => {
   app.get("/v1/jobs/:id/results", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const query = parseRequest(resultsQuery, request.query, "query");
-    const page = await engine.results(id, query.from ?? 1, query.limit);
+    const page = await request.tenant.engine.results(id, query.from ?? 1, query.limit);
     const lastInPage = page.frames.at(-1)?.seq;
     return { jobId: id, first: page.first, last: page.last, frames: page.frames, next: lastInPage === undefined ? Math.max(1, query.from ?? page.last + 1) : lastInPage + 1 };
   });
@@ -51,12 +51,12 @@ export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
   const checkLiveRequest = async (request: FastifyRequest) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const { from } = parseRequest(liveQuery, request.query, "query");
-    await engine.getJob(id); // an unknown job is refused with 404 before any upgrade
-    return { id, from };
+    await request.tenant.engine.getJob(id); // an unknown job is refused with 404 before any upgrade
+    return { id, from, tenant: request.tenant };
   };
 
   /** Subscribes a channel: hello first, then history and live frames in seq order, heartbeats between. */
-  const serve = async (channel: Channel, id: string, from: number | undefined) => {
+  const serve = async (channel: Channel, tenant: Tenant, id: string, from: number | undefined) => {
     let closed = false;
     let subscription: Subscription | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
@@ -72,7 +72,7 @@ export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     const deliver = (frame: ResultFrame) => {
       if (closed) return;
       if (channel.pending() > live.maxSubscriberBufferBytes) {
-        metrics.slowSubscribersDropped.inc({ job: id });
+        metrics.slowSubscribersDropped.inc({ job: tenant.names.qualify(id) });
         return closeWith(SLOW_SUBSCRIBER_CLOSE, `subscriber fell behind; reconnect with ?from=${lastSeq + 1} to resume without loss`);
       }
       lastSeq = frame.seq;
@@ -80,7 +80,7 @@ export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     };
     try {
       // History frames arrive while subscribe() runs; they wait in `early` so the hello goes first.
-      subscription = await engine.subscribe(id, from, {
+      subscription = await tenant.engine.subscribe(id, from, {
         frame: (frame) => (subscription ? deliver(frame) : early.push(frame)),
         end: (reason) => closeWith(JOB_ENDED_CLOSE, reason),
       });
@@ -107,7 +107,7 @@ export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
       await checkLiveRequest(request);
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { id, from: fromQuery } = await checkLiveRequest(request);
+      const { id, from: fromQuery, tenant } = await checkLiveRequest(request);
       const from = fromQuery ?? lastEventId(request);
       if (!request.headers.accept?.includes("text/event-stream")) {
         reply.header("upgrade", "websocket");
@@ -122,19 +122,21 @@ export const resultRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
           pending: () => raw.writableLength,
           close: (_code, reason) => raw.end(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`),
         },
+        tenant,
         id,
         from,
       );
       request.raw.on("close", stop);
     },
     wsHandler: async (socket: WebSocket, request: FastifyRequest) => {
-      const { id, from } = await checkLiveRequest(request);
+      const { id, from, tenant } = await checkLiveRequest(request);
       const stop = await serve(
         {
           send: (m) => socket.send(JSON.stringify(m)),
           pending: () => socket.bufferedAmount,
           close: (code, reason) => socket.close(code, reason.slice(0, 120)),
         },
+        tenant,
         id,
         from,
       );

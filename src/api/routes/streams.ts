@@ -1,27 +1,26 @@
 /** Streams: declare, list, inspect, delete. */
 import type { FastifyPluginAsync } from "fastify";
-import type { Engine } from "../../engine/engine.js";
 import { parseRequest } from "../schemas/parse.js";
 import { declareStreamBody, streamParams } from "../schemas/streams.js";
 
-export const streamRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
+export const streamRoutes: FastifyPluginAsync = async (app) => {
   app.post("/v1/streams", async (request, reply) => {
     const body = parseRequest(declareStreamBody, request.body, "stream declaration", "INVALID_STREAM");
-    const stream = await engine.declareStream(body);
+    const stream = await request.tenant.engine.declareStream(body);
     reply.status(201).header("location", `/v1/streams/${stream.name}`);
     return stream;
   });
 
-  app.get("/v1/streams", async () => ({ streams: await engine.listStreams() }));
+  app.get("/v1/streams", async (request) => ({ streams: await request.tenant.engine.listStreams() }));
 
   app.get("/v1/streams/:name", async (request) => {
     const { name } = parseRequest(streamParams, request.params, "path");
-    return engine.getStream(name);
+    return request.tenant.engine.getStream(name);
   });
 
   app.delete("/v1/streams/:name", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
-    await engine.deleteStream(name);
+    await request.tenant.engine.deleteStream(name);
     return reply.status(204).send();
   });
 };

@@ -5,7 +5,12 @@
 import { z } from "zod";
 import { COLLECT_LIMIT, DISTINCT_PRECISION } from "../operators/aggregate-set.js";
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/**
+ * A stream or job name: what users write, optionally qualified by its tenant as "<tenant>~<name>"
+ * (the API qualifies every name it is given; '~' is never part of a name a user writes).
+ */
+export const TENANT_SEPARATOR = "~";
+const NAME = /^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}~)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 export const resourceName = z
   .string()
   .regex(NAME, "must be 1-64 characters of letters, digits, '-', '_' or '.', starting with a letter or digit");

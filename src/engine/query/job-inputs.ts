@@ -23,3 +23,26 @@ export function jobInputs(definition: Record<string, unknown>): { names: string[
   }
   return { names, paths };
 }
+
+/**
+ * The definition with every stream and job name it holds rewritten: its `name`, `input` and `output`,
+ * and the `input` of each other stream a union, join or cogroup reads (everything else, including
+ * values that are not names, as it was). The API qualifies a tenant's names with it, and unqualifies them.
+ */
+export function renameAll(definition: unknown, rename: (name: string) => string): unknown {
+  if (!isObject(definition)) return definition;
+  const renamed: Record<string, unknown> = { ...definition };
+  for (const field of ["name", "input", "output"] as const) {
+    if (typeof renamed[field] === "string") renamed[field] = rename(renamed[field]);
+  }
+  if (Array.isArray(renamed.steps)) renamed.steps = renamed.steps.map((step) => renameStep(step, rename));
+  return renamed;
+}
+
+function renameStep(step: unknown, rename: (name: string) => string): unknown {
+  if (!isObject(step) || !("with" in step)) return step;
+  const branch = (b: unknown) => (isObject(b) && typeof b.input === "string" ? { ...b, input: rename(b.input) } : b);
+  return { ...step, with: Array.isArray(step.with) ? step.with.map(branch) : branch(step.with) };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

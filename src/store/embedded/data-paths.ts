@@ -16,8 +16,8 @@
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
 
-/** Stream names and job ids: safe as a file name on every platform we run on. */
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+/** Stream names and job ids, optionally "<tenant>~<name>": safe as a file name on every platform we run on. */
+const NAME = /^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}~)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
 const CATALOG_FILE = "catalog.json";
 const STREAMS_DIR = "streams";
@@ -40,7 +40,7 @@ export function isName(name: string): boolean {
 /** Throws unless `name` is a valid stream name or job id. */
 export function assertName(what: "stream" | "job", name: string): void {
   if (typeof name !== "string" || !NAME.test(name)) {
-    throw new RangeError(`invalid ${what} name ${JSON.stringify(name)}: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit`);
+    throw new RangeError(`invalid ${what} name ${JSON.stringify(name)}: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit (optionally after \"<tenant>~\")`);
   }
 }
 
