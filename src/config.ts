@@ -34,6 +34,13 @@ const schema = z.object({
   API_KEYS: z.string().optional(),
   /** A file of API keys, one "tenant role key" (or "tenant role sha256:<hex>") a line; reloaded on change and on SIGHUP. */
   API_KEYS_FILE: z.string().optional(),
+  /** Quotas per tenant, in force when API keys are configured. */
+  QUOTA_STREAMS: z.coerce.number().int().min(0).default(100),
+  QUOTA_JOBS: z.coerce.number().int().min(0).default(50),
+  QUOTA_SUBSCRIPTIONS: z.coerce.number().int().min(0).default(1000),
+  QUOTA_EVENTS_PER_SECOND: z.coerce.number().int().min(1).default(100_000),
+  QUOTA_BYTES_PER_SECOND: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
+  QUOTA_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).default(1000),
   /** Whether GET /metrics needs a key too. */
   METRICS_REQUIRE_KEY: z.enum(["true", "false"]).default("false"),
   /** Ingest is shed (503 OVERLOADED) while the event loop lags more than this (ms; 0: never). */

@@ -2,6 +2,7 @@
  * buildApp: the HTTP and WebSocket surface, wired to an engine. It never listens; main.ts does, and
  * tests use inject() or listen on port 0 themselves.
  */
+import rateLimit from "@fastify/rate-limit";
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
@@ -9,6 +10,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import { installAccess, type AccessOptions } from "./auth/access.js";
 import { ApiKeys } from "./auth/api-keys.js";
 import { LiveTokens } from "./auth/live-tokens.js";
+import { DEFAULT_QUOTAS, exceeded, TenantQuotas, type QuotaLimits } from "./tenancy/quotas.js";
 import { installTenants } from "./tenancy/tenants.js";
 import { installErrorHandler } from "./error-handler.js";
 import { loggerOptions } from "./log-fields.js";
@@ -32,6 +34,8 @@ export interface AppOptions {
   readonly logger?: boolean | { level: string };
   /** API keys and live tokens; without, the server is open (every request is the "default" tenant's admin). */
   readonly access?: AccessOptions;
+  /** Quotas per tenant, in force when keys are configured (default: DEFAULT_QUOTAS). */
+  readonly quotas?: Partial<QuotaLimits>;
   /** When ingest is refused with 503 OVERLOADED (default: DEFAULT_SHEDDING). */
   readonly shedding?: Partial<SheddingOptions>;
 }
@@ -54,12 +58,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const access = options.access ?? { keys: () => NO_KEYS, liveTokens: new LiveTokens(), metricsRequireKey: false };
   installAccess(app, access);
   installTenants(app, engine);
+  const quotas = new TenantQuotas({ ...DEFAULT_QUOTAS, ...options.quotas }, () => access.keys().enabled);
+  // Requests a second per tenant, once its key is known; open routes and an open server are not limited.
+  await app.register(rateLimit, {
+    hook: "preHandler",
+    max: quotas.limits.requestsPerSecond,
+    timeWindow: 1000,
+    enableDraftSpec: true,
+    keyGenerator: (request) => request.tenant.names.tenant,
+    allowList: (request) => !quotas.enabled() || request.principal === null,
+    errorResponseBuilder: (_request, context) =>
+      exceeded("requestsPerSecond", context.max, `a tenant may make ${context.max} requests a second; retry after ${Math.ceil(context.ttl / 1000)} s`, Math.max(1, Math.ceil(context.ttl / 1000))),
+  });
   await app.register(healthRoutes, { engine });
   await app.register(metricsRoutes, { metrics, scoped: () => access.metricsRequireKey && access.keys().enabled });
-  await app.register(streamRoutes);
-  await app.register(ingestRoutes, { engine, metrics, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
-  await app.register(jobRoutes);
-  await app.register(resultRoutes, { metrics, live });
+  await app.register(streamRoutes, { quotas });
+  await app.register(ingestRoutes, { engine, metrics, quotas, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
+  await app.register(jobRoutes, { quotas });
+  await app.register(resultRoutes, { metrics, live, quotas });
   await app.register(liveTokenRoutes, { liveTokens: access.liveTokens });
   return app;
 }

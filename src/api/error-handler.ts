@@ -44,6 +44,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     if (code === "OVERLOADED") reply.header("retry-after", String(SHED_RETRY_AFTER_SECONDS));
     if (code === "UNAUTHORIZED") reply.header("www-authenticate", 'Bearer realm="tributary"');
+    const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (code === "QUOTA_EXCEEDED" && typeof retryAfter === "number") reply.header("retry-after", String(retryAfter));
     if (code === "STORE_UNAVAILABLE") {
       reply.header("retry-after", String(RETRY_AFTER_SECONDS));
       return send(reply, code, `the store cannot take writes right now (${error.message}); the request was not acknowledged: retry after ${RETRY_AFTER_SECONDS} s with the same Idempotency-Key`);

@@ -9,6 +9,7 @@ import { ApiError } from "../errors.js";
 import { ingestShedding, type SheddingOptions } from "../ingest-shedding.js";
 import { parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
+import type { TenantQuotas } from "../tenancy/quotas.js";
 
 /** NDJSON arrives as an already-split list (with each event's line number), treated like a JSON array. */
 class NdjsonBody {
@@ -40,7 +41,7 @@ function withLine(error: unknown, body: NdjsonBody): unknown {
   return new ApiError("INVALID_EVENT", `NDJSON line ${line}: ${(error as Error).message}`, { ...details, line });
 }
 
-export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; shedding: SheddingOptions }> = async (app, { engine, metrics, shedding }) => {
+export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; quotas: TenantQuotas; shedding: SheddingOptions }> = async (app, { engine, metrics, quotas, shedding }) => {
   const shedIfOverloaded = await ingestShedding(app, shedding);
   app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
     try {
@@ -55,6 +56,8 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     await shedIfOverloaded(request.tenant.engine, name);
     const body = request.body;
     const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
+    await quotas.checkIngestTarget(request.tenant, name);
+    quotas.takeIngest(request.tenant, events.length, Number(request.headers["content-length"] ?? 0), reply);
     try {
       const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
       const receipt = await request.tenant.engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });

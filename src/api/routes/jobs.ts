@@ -2,12 +2,14 @@
 import type { FastifyPluginAsync } from "fastify";
 import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
+import type { TenantQuotas } from "../tenancy/quotas.js";
 
 const JOB_BODY_LIMIT_BYTES = 1024 * 1024;
 
-export const jobRoutes: FastifyPluginAsync = async (app) => {
+export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (app, { quotas }) => {
   // A body this large is refused before it is parsed (a definition of any use is far smaller).
   app.post("/v1/jobs", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
+    await quotas.checkNewJob(request.tenant);
     const job = await request.tenant.engine.registerJob(request.body);
     reply.status(201).header("location", `/v1/jobs/${job.id}`);
     return job;

@@ -12,6 +12,7 @@ import type { ResultFrame } from "../../store/types.js";
 import { ApiError } from "../errors.js";
 import { jobParams, liveQuery, resultsQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
+import type { TenantQuotas } from "../tenancy/quotas.js";
 import type { Tenant } from "../tenancy/tenants.js";
 
 export interface LiveOptions {
@@ -23,6 +24,8 @@ export interface LiveOptions {
 /** Close code for a subscriber that fell behind (4000-4999 is for applications). */
 export const SLOW_SUBSCRIBER_CLOSE = 4008;
 export const JOB_ENDED_CLOSE = 4010;
+/** A subscription opened past the tenant's quota while the upgrade was under way. */
+const POLICY_VIOLATION_CLOSE = 1008;
 
 /** A live-results connection, whichever transport carries it. */
 interface Channel {
@@ -39,7 +42,7 @@ function lastEventId(request: FastifyRequest): number | undefined {
   return Number.isInteger(seq) && seq >= 0 ? seq + 1 : undefined;
 }
 
-export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOptions }> = async (app, { metrics, live }) => {
+export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOptions; quotas: TenantQuotas }> = async (app, { metrics, live, quotas }) => {
   app.get("/v1/jobs/:id/results", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const query = parseRequest(resultsQuery, request.query, "query");
@@ -52,6 +55,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     const { id } = parseRequest(jobParams, request.params, "path");
     const { from } = parseRequest(liveQuery, request.query, "query");
     await request.tenant.engine.getJob(id); // an unknown job is refused with 404 before any upgrade
+    quotas.checkSubscription(request.tenant); // and a subscription past the quota with 429
     return { id, from, tenant: request.tenant };
   };
 
@@ -62,9 +66,11 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     let heartbeat: NodeJS.Timeout | undefined;
     let lastSeq = 0;
     const early: ResultFrame[] = [];
+    let release = () => undefined as void;
     const closeWith = (code: number, reason: string) => {
       if (closed) return;
       closed = true;
+      release();
       subscription?.close();
       clearInterval(heartbeat);
       channel.close(code, reason);
@@ -78,6 +84,12 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       lastSeq = frame.seq;
       channel.send({ type: "result", ...frame });
     };
+    try {
+      release = quotas.openSubscription(tenant);
+    } catch (error) {
+      closeWith(POLICY_VIOLATION_CLOSE, (error as Error).message);
+      return () => undefined;
+    }
     try {
       // History frames arrive while subscribe() runs; they wait in `early` so the hello goes first.
       subscription = await tenant.engine.subscribe(id, from, {

@@ -1,11 +1,13 @@
 /** Streams: declare, list, inspect, delete. */
 import type { FastifyPluginAsync } from "fastify";
 import { parseRequest } from "../schemas/parse.js";
+import type { TenantQuotas } from "../tenancy/quotas.js";
 import { declareStreamBody, streamParams } from "../schemas/streams.js";
 
-export const streamRoutes: FastifyPluginAsync = async (app) => {
+export const streamRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (app, { quotas }) => {
   app.post("/v1/streams", async (request, reply) => {
     const body = parseRequest(declareStreamBody, request.body, "stream declaration", "INVALID_STREAM");
+    await quotas.checkNewStream(request.tenant);
     const stream = await request.tenant.engine.declareStream(body);
     reply.status(201).header("location", `/v1/streams/${stream.name}`);
     return stream;
