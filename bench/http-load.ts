@@ -16,6 +16,8 @@ export interface Ack {
 
 export interface LoadOutcome {
   readonly acks: Ack[];
+  /** Bodies whose request got no HTTP answer (a timeout, a dropped connection): stored or not, unknown. */
+  readonly unanswered: number[];
   readonly failures: number;
   readonly lastFailure?: string;
   readonly startedAt: number;
@@ -51,6 +53,7 @@ export async function pushAtRate(step: LoadStep): Promise<LoadOutcome> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: step.clients });
   const gapMs = (1000 * step.recordsPerBody) / step.offeredRecordsPerSec;
   const acks: Ack[] = [];
+  const unanswered: number[] = [];
   let failures = 0;
   let lastFailure: string | undefined;
   let next = 0;
@@ -71,6 +74,7 @@ export async function pushAtRate(step: LoadStep): Promise<LoadOutcome> {
           lastFailure = `HTTP ${status}`;
         }
       } catch (error) {
+        unanswered.push(body);
         failures++;
         lastFailure = (error as Error).message;
         await sleep(50);
@@ -82,5 +86,5 @@ export async function pushAtRate(step: LoadStep): Promise<LoadOutcome> {
   const endedAt = Date.now();
   agent.destroy();
   const achievedRecordsPerSec = (acks.length * step.recordsPerBody * 1000) / Math.max(1, endedAt - startedAt);
-  return { acks, failures, ...(lastFailure ? { lastFailure } : {}), startedAt, endedAt, achievedRecordsPerSec };
+  return { acks, unanswered, failures, ...(lastFailure ? { lastFailure } : {}), startedAt, endedAt, achievedRecordsPerSec };
 }

@@ -1,8 +1,9 @@
 /**
  * End-to-end latency, event acknowledged -> its effect seen by a WebSocket subscriber, for grep at
- * fractions of its end-to-end peak and several batch intervals. An acknowledged event is in the
- * first batch cut after its acknowledgement, so its effect is seen at the latest with the first
- * frame whose batch time is at or after the acknowledgement: that frame's arrival is what is timed.
+ * fractions of its end-to-end peak and several batch intervals. The server promises that an event
+ * acknowledged before batch time B is in batch B or an earlier one, so its effect is seen at the
+ * latest with the first frame whose batch time is after the acknowledgement (the client's reading of
+ * it, which is no earlier than the server's): that frame's arrival is what is timed.
  */
 import { runStep, type BodySet } from "./e2e-step.js";
 import type { BenchOptions } from "./options.js";

@@ -55,9 +55,21 @@ export class LiveResults {
     return true;
   }
 
-  /** The first frame whose batch time is at least `time`. */
-  firstAtOrAfter(time: number): SeenFrame | undefined {
-    return this.frames.find((f) => f.batchTime >= time);
+  /**
+   * The first frame that must hold an event acknowledged at `time` (the client's Date.now() when the
+   * 202 arrived): the first with a batch time after it. The server promises that an event acknowledged
+   * while its clock read less than B is in batch B or earlier; the server's reading was at most `time`,
+   * and may equal it, so a batch at exactly `time` may have been cut just before the event.
+   */
+  firstHolding(time: number): SeenFrame | undefined {
+    return this.frames.find((f) => f.batchTime > time);
+  }
+
+  /** The first seq from 1 to `seq` that never arrived (the server promises no gap), if any. */
+  missingUpTo(seq: number): number | undefined {
+    const seen = new Set(this.frames.map((f) => f.seq));
+    for (let s = 1; s <= seq; s++) if (!seen.has(s)) return s;
+    return undefined;
   }
 
   close(): void {

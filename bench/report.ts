@@ -88,7 +88,7 @@ function markdown(r: BenchResults): string {
   lines.push("");
   lines.push("## Latency against load");
   lines.push("");
-  lines.push("From an event's acknowledgement (the 202 of its ingest request) to the arrival, at a WebSocket subscriber, of the first result frame whose batch time is at or after that acknowledgement (the batch that holds the event, or — if its tick ran late — a later one, so this is an upper bound). grep, NDJSON bodies of 1,000 events from concurrent clients; load as a fraction of the grep end-to-end peak.");
+  lines.push("From an event's acknowledgement (the 202 of its ingest request) to the arrival, at a WebSocket subscriber, of the first result frame whose batch time is after that acknowledgement (the server promises that an event acknowledged before batch time B is in batch B or an earlier one, so this frame holds the event or comes after the one that does: an upper bound). grep, NDJSON bodies of 1,000 events from concurrent clients; load as a fraction of the grep end-to-end peak.");
   lines.push("");
   lines.push("![latency against load](../bench/results/latency.svg)");
   lines.push("");

@@ -4,17 +4,31 @@
  */
 export interface Clock {
   now(): number;
-  /** Calls `fire` once `now() >= at`; the returned function cancels it. */
+  /** Calls `fire` once `now() >= at` (never before); the returned function cancels it. */
   setTimer(at: number, fire: () => void): () => void;
 }
 
+/**
+ * The wall clock. Node's timers run on a monotonic clock of their own and may fire a millisecond or
+ * more before `Date.now()` reaches the time asked for, so a timer that fires early is set again for
+ * the rest: a batch cut at time B must not happen while the wall clock still reads less than B.
+ */
 export class SystemClock implements Clock {
+  /** @param wallClock where `now()` reads the time (tests pass one that lags behind the timers). */
+  constructor(private readonly wallClock: () => number = Date.now) {}
+
   now(): number {
-    return Date.now();
+    return this.wallClock();
   }
 
   setTimer(at: number, fire: () => void): () => void {
-    const handle = setTimeout(fire, Math.max(0, at - Date.now()));
+    let handle: NodeJS.Timeout;
+    const arm = (): void => {
+      const left = at - this.now();
+      if (left <= 0) fire();
+      else handle = setTimeout(arm, left);
+    };
+    handle = setTimeout(arm, Math.max(0, at - this.now()));
     return () => clearTimeout(handle);
   }
 }

@@ -139,8 +139,17 @@ export class JobGenerator {
     this.cancelTimer = this.deps.clock.setTimer(batchTime, () => this.tick(batchTime));
   }
 
+  /**
+   * Cuts batch `batchTime` once the clock has reached it, never before: every append acknowledged
+   * while the clock read less than B completed before this point (acknowledgements come after the
+   * store answered), so the cut's end offsets include it. A timer that fires early is set again.
+   */
   private tick(batchTime: number): void {
     if (!this.running) return;
+    if (this.deps.clock.now() < batchTime) {
+      this.schedule(batchTime);
+      return;
+    }
     this.schedule(batchTime + this.job.plan.batchInterval.ms);
     this.unfinished.push(batchTime);
     this.cuts = this.cuts.then(() => this.cutAndEnqueue(batchTime));
