@@ -11,6 +11,8 @@ const schema = z.object({
   REDIS_URL: z.string().url().optional(),
   REDIS_KEY_PREFIX: z.string().default("trib:"),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
+  /** When ingest and result frames wait for Redis to fsync its append-only file (WAITAOF, Redis 7.2+). */
+  REDIS_WAIT_FSYNC: z.enum(["auto", "always", "never"]).default("auto"),
   /** How long an Idempotency-Key is remembered. */
   IDEMPOTENCY_RETENTION_MS: z.coerce.number().int().min(1000).default(24 * 3_600_000),
   /** Embedded store: fsync every append before acknowledging it (survives power loss, slower). */

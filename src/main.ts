@@ -19,7 +19,7 @@ import { WorkerPool } from "./workers/pool/worker-pool.js";
 async function openStore(config: Config, warn: (message: string) => void): Promise<Store> {
   const common = { resultHistory: config.RESULT_HISTORY, resultHistoryRows: config.RESULT_HISTORY_ROWS, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
   if (!config.REDIS_URL) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
-  const store = await openRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, ...common });
+  const store = await openRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, waitFsync: config.REDIS_WAIT_FSYNC, ...common });
   for (const warning of await store.warnings()) warn(warning);
   return store;
 }

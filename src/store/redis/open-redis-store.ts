@@ -7,6 +7,7 @@
 import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
 import { assertHistory, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../memory/result-index.js";
 import type { Store } from "../types.js";
+import { AofFsync, fsyncPolicy, readAofSettings, type WaitFsync } from "./aof-fsync.js";
 import { RedisBatchLog } from "./batch-log.js";
 import { RedisCatalog } from "./catalog.js";
 import { RedisCheckpointStore } from "./checkpoint-store.js";
@@ -34,13 +35,20 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs?: number;
   /** How long opening the store waits for the first connection (default 10 000 ms). */
   readonly connectTimeoutMs?: number;
+  /**
+   * When an ingest's blocks and a result frame wait for the append-only file's fsync (WAITAOF, Redis
+   * 7.2+) before they are acknowledged: "auto" (default) when appendfsync is not "always" and Redis
+   * has WAITAOF; "always" (a write Redis cannot confirm fails as unavailable); "never".
+   */
+  readonly waitFsync?: WaitFsync;
 }
 
 /** A Redis store, plus what only Redis has: settings worth warning about. */
 export interface RedisStore extends Store {
   readonly kind: "redis";
   /**
-   * Problems with the server's settings for a system of record (appendonly, maxmemory-policy), one
+   * Problems with the server's settings for a system of record (appendonly, appendfsync unless writes
+   * wait for fsync, maxmemory-policy), one
    * message each; [] when all is well. Log them at start-up. Rejects with StoreUnavailableError only
    * when Redis cannot be reached.
    */
@@ -66,7 +74,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const connectTimeoutMs = positive("connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
 
   const redis = await connectRedis({ url: options.url, commandTimeoutMs, connectTimeoutMs });
-  const context = new RedisContext(redis, keys, new RedisScripts(redis));
+  const settings = await readAofSettings(redis).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
+  const fsync = fsyncPolicy(options.waitFsync ?? "auto", settings);
+  const context = new RedisContext(redis, keys, new RedisScripts(redis), fsync.waits ? new AofFsync(redis, commandTimeoutMs, settings.version) : undefined);
   let closing: Promise<void> | undefined;
 
   return {
@@ -82,7 +95,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     },
 
     async warnings() {
-      return context.call("report its settings", serverWarnings);
+      const warnings = await context.call("report its settings", serverWarnings);
+      return fsync.warning === undefined ? warnings : [...warnings, fsync.warning];
     },
 
     close() {

@@ -4,6 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import { StoreUnavailableError } from "../types.js";
+import type { AofFsync } from "./aof-fsync.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { storeError } from "./redis-errors.js";
 import type { RedisScripts } from "./scripts/redis-scripts.js";
@@ -15,6 +16,8 @@ export class RedisContext {
     readonly redis: Redis,
     readonly keys: RedisKeys,
     readonly scripts: RedisScripts,
+    /** Set when writes that are acknowledged must first be fsynced (see aof-fsync.ts). */
+    private readonly fsync?: AofFsync,
   ) {}
 
   /**
@@ -28,6 +31,16 @@ export class RedisContext {
     } catch (error) {
       throw storeError(what, error);
     }
+  }
+
+  /**
+   * A `call` whose write someone is told about (an ingest's 202, a result frame sent to subscribers):
+   * when the store waits for fsync, it resolves only once the write is in the fsynced append-only file.
+   */
+  async acknowledgedWrite<T>(what: string, operation: (redis: Redis) => Promise<T>): Promise<T> {
+    const value = await this.call(what, operation);
+    if (this.fsync) await this.call(`${what} (fsync)`, () => this.fsync!.afterWrite());
+    return value;
   }
 
   /** From now on every call fails; commands already sent still get their replies. */

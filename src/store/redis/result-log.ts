@@ -21,7 +21,7 @@ export class RedisResultLog implements ResultLog {
     const { keys } = this.context;
     const key = keys.results(jobId);
     const args = [String(frame.seq), JSON.stringify(frame), String(this.history), String(this.historyRows), String(frame.rows.length)];
-    return this.context.call(`append result ${frame.seq} of ${jobId}`, async () => {
+    return this.context.acknowledgedWrite(`append result ${frame.seq} of ${jobId}`, async () => {
       try {
         await this.context.scripts.run(appendResult, [key, keys.resultRows(jobId), keys.resultTotal(jobId)], args);
       } catch (error) {

@@ -32,7 +32,7 @@ export class RedisStreamLog implements StreamLog {
       scriptKeys.push(keys.streamRequest(stream, partition, requestId));
       args.push(String(this.idempotencyRetentionMs));
     }
-    return this.context.call(`append to ${stream}/${partition}`, async () => {
+    return this.context.acknowledgedWrite(`append to ${stream}/${partition}`, async () => {
       const reply = (await scripts.run(appendBlock, scriptKeys, args)) as [number, number];
       return { offset: Number(reply[0]), duplicate: Number(reply[1]) === 1 };
     });

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hasWaitAof } from "../../../src/store/redis/aof-fsync.js";
 import { RedisKeys } from "../../../src/store/redis/redis-keys.js";
 import { DEFAULT_COMMAND_TIMEOUT_MS, openRedisStore, type RedisStore, type RedisStoreOptions } from "../../../src/store/redis/open-redis-store.js";
 import { StoreUnavailableError } from "../../../src/store/types.js";
@@ -299,6 +300,54 @@ describe("redis store warnings", () => {
     });
   });
 
+  it("warns that acknowledged events can be lost with appendfsync everysec when it does not wait for the fsync", async (ctx) => {
+    if (EXTERNAL_REDIS_URL) ctx.skip(NEEDS_OWN_SERVER);
+    await withServer(
+      { appendonly: true, appendfsync: "everysec" },
+      async (store) => {
+        const warnings = await store.warnings();
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toMatch(/appendfsync "everysec" .*REDIS_WAIT_FSYNC=never.*can lose up to about a second of events already acknowledged/);
+      },
+      { waitFsync: "never" },
+    );
+  });
+
+  it("with the default REDIS_WAIT_FSYNC=auto and appendfsync everysec, waits for the fsync where Redis has WAITAOF and warns where it has not", async (ctx) => {
+    if (EXTERNAL_REDIS_URL) ctx.skip(NEEDS_OWN_SERVER);
+    await withServer({ appendonly: true, appendfsync: "everysec" }, async (store, server) => {
+      const version = await redisVersion(server.url);
+      const warnings = await store.warnings();
+      if (hasWaitAof(version)) expect(warnings).toEqual([]);
+      else expect(warnings).toEqual([expect.stringMatching(new RegExp(`appendfsync "everysec" .*Redis ${version.replaceAll(".", "\\.")} has no WAITAOF`))]);
+      expect(await store.streams.append("clicks", 0, { count: 1, payload: bytes("x") })).toEqual({ offset: 0, duplicate: false });
+    });
+  });
+
+  it("with REDIS_WAIT_FSYNC=always, acknowledges a write only once Redis confirms its fsync, and refuses (unavailable, saying why) when it cannot", async (ctx) => {
+    if (EXTERNAL_REDIS_URL) ctx.skip(NEEDS_OWN_SERVER);
+    await withServer(
+      { appendonly: true, appendfsync: "everysec" },
+      async (store, server) => {
+        const version = await redisVersion(server.url);
+        const outcomes = await Promise.allSettled([store.streams.append("clicks", 0, { count: 1, payload: bytes("x") }), store.results.append("job", frame(1))]);
+        if (hasWaitAof(version)) {
+          expect(await store.warnings()).toEqual([]);
+          expect(outcomes).toEqual([{ status: "fulfilled", value: { offset: 0, duplicate: false } }, { status: "fulfilled", value: undefined }]);
+          return;
+        }
+        expect(await store.warnings()).toEqual([expect.stringMatching(/REDIS_WAIT_FSYNC=always needs WAITAOF.*answered 503/)]);
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe("rejected");
+          const error = (outcome as PromiseRejectedResult).reason as Error;
+          expect(error).toBeInstanceOf(StoreUnavailableError);
+          expect(error.message).toMatch(new RegExp(`WAITAOF failed .*needs Redis 7\\.2 or newer \\(this is Redis ${version.replaceAll(".", "\\.")}\\)`));
+        }
+      },
+      { waitFsync: "always" },
+    );
+  });
+
   it("says it cannot check, rather than failing, when CONFIG is not allowed", async (ctx) => {
     if (EXTERNAL_REDIS_URL) ctx.skip(NEEDS_OWN_SERVER);
     const server = await RedisServer.start({ appendonly: true });
@@ -308,8 +357,9 @@ describe("redis store warnings", () => {
       await setup.call("ACL", "SETUSER", "ingest", "on", ">s3cret", "~*", "&*", "+@all", "-config");
       store = await openRedisStore({ url: `redis://ingest:s3cret@127.0.0.1:${server.port}`, keyPrefix: freshPrefix() });
       const warnings = await store.warnings();
-      expect(warnings).toHaveLength(2);
+      expect(warnings).toHaveLength(3);
       for (const warning of warnings) expect(warning).toMatch(/cannot check .*CONFIG GET is not allowed/);
+      expect(warnings.join("\n")).toMatch(/appendfsync/);
       expect(await store.streams.append("clicks", 0, { count: 1, payload: bytes("x") })).toEqual({ offset: 0, duplicate: false });
     } finally {
       await store?.close();
@@ -318,3 +368,12 @@ describe("redis store warnings", () => {
     }
   });
 });
+
+async function redisVersion(url: string): Promise<string> {
+  const client = new Redis(url);
+  try {
+    return /^redis_version:(\S+)/m.exec(await client.info("server"))![1]!;
+  } finally {
+    client.disconnect();
+  }
+}
