@@ -68,6 +68,12 @@ export class Jobs {
   /** Jobs whose recorded batches are being replayed after a restart: their state is not yet whole. */
   private readonly recovering = new Set<string>();
 
+  /**
+   * Registrations that claimed their name and are deploying: delete, pause and resume of that job wait
+   * for them, so they never act on a job that is half started.
+   */
+  private readonly registrations = new Map<string, Promise<void>>();
+
   /** Per job and input stream, the first offset of each partition it may still need (for trimming). */
   private readonly retainedFrom = new Map<string, Map<string, number[]>>();
 
@@ -91,17 +97,39 @@ export class Jobs {
     const { name: id, startFrom } = plan.definition;
     const stored = plan.definition as unknown as Record<string, unknown>;
     const layout = await this.layout(stored, plan);
-    if (await this.store.catalog.getJob(id)) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
     // Keyed by input slot (for a one-input job: by partition).
     const startOffsets: Record<number, number> = {};
     for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
     const record: JobRecord = { id, definition: stored, status: "running", createdAt: this.clock.now(), startOffsets };
-    const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
-    await this.deploy(record, layout, generator);
-    await this.store.catalog.putJob(record);
-    this.retainedFrom.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
-    if (record.status === "running") generator.start();
+    // The name is claimed before anything runs, so of concurrent registrations (here or on another
+    // node) exactly one deploys a generator; the others change nothing.
+    if (!(await this.store.catalog.createJob(record))) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
+    const started = this.start(record, plan, layout);
+    this.registrations.set(id, started);
+    try {
+      await started;
+    } finally {
+      if (this.registrations.get(id) === started) this.registrations.delete(id);
+    }
     return this.view(record);
+  }
+
+  /** Deploys and starts a job whose name this node has just claimed; undoes the claim when it cannot. */
+  private async start(record: JobRecord, plan: JobPlan, layout: JobLayout): Promise<void> {
+    const { id, startOffsets } = record;
+    try {
+      const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
+      await this.deploy(record, layout, generator);
+      this.retainedFrom.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
+      generator.start();
+    } catch (error) {
+      this.generators.delete(id);
+      await this.runner.undeploy(id).catch(() => undefined);
+      // Gives the name back. Should the store refuse now, the record stays and the job is brought back
+      // like any catalogued job at the next start; the caller learns of the first failure either way.
+      await this.store.catalog.deleteJob(id).catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Brings back every catalogued job after a restart: deploy, replay recorded batches, resume ticking. */
@@ -127,6 +155,7 @@ export class Jobs {
 
   /** Stops the job and removes it with its descriptors, results and checkpoints. */
   async delete(id: string): Promise<void> {
+    await this.registered(id);
     await this.record(id);
     const generator = this.generators.get(id);
     generator?.pause();
@@ -177,6 +206,7 @@ export class Jobs {
   }
 
   async pause(id: string): Promise<JobView> {
+    await this.registered(id);
     const record = await this.record(id);
     if (record.status !== "running") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a running job can be paused`);
     this.generators.get(id)?.pause();
@@ -184,6 +214,7 @@ export class Jobs {
   }
 
   async resume(id: string): Promise<JobView> {
+    await this.registered(id);
     const record = await this.record(id);
     if (record.status !== "paused") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a paused job can be resumed`);
     this.generators.get(id)?.start();
@@ -345,6 +376,11 @@ export class Jobs {
     const record = await this.store.catalog.getJob(id);
     if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure: error.message });
     this.subscriptions.end(id, `job failed: ${error.message}`);
+  }
+
+  /** Resolves once a registration of `id` in progress has started the job or given its name back. */
+  private async registered(id: string): Promise<void> {
+    await this.registrations.get(id)?.catch(() => undefined);
   }
 
   private async record(id: string): Promise<JobRecord> {

@@ -60,9 +60,6 @@ export class Streams {
 
   async declare(spec: StreamSpec): Promise<StreamDefinition> {
     checkName(spec.name);
-    if (await this.catalog.getStream(spec.name)) {
-      throw new EngineError("STREAM_EXISTS", `stream "${spec.name}" already exists; delete it first or use another name`);
-    }
     const definition: StreamDefinition = {
       name: spec.name,
       partitions: spec.partitions ?? this.defaultPartitions,
@@ -71,7 +68,9 @@ export class Streams {
       ...(spec.eventTimeField === undefined ? {} : { eventTimeField: spec.eventTimeField }),
       ...(spec.idField === undefined ? {} : { idField: spec.idField }),
     };
-    await this.catalog.putStream(definition);
+    if (!(await this.catalog.createStream(definition))) {
+      throw new EngineError("STREAM_EXISTS", `stream "${spec.name}" already exists; delete it first or use another name`);
+    }
     return definition;
   }
 
@@ -95,15 +94,21 @@ export class Streams {
 
   /**
    * Validates every event, then stores one block per partition touched. A stream is created on its
-   * first ingest, but only once its events have passed: a rejected request changes nothing.
+   * first ingest, but only once its events have passed: a rejected request changes nothing. Of
+   * concurrent first ingests (and declarations) exactly one creates it; the rest use what it created.
    */
   async ingest(name: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestReceipt> {
     checkName(name);
     if (events.length === 0) throw new EngineError("INVALID_EVENT", "the request holds no events; send a JSON object, an array of objects, or NDJSON lines");
     const existing = await this.catalog.getStream(name);
-    const stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
-    const shares = this.route(stream, events, options.idempotencyKey);
-    if (!existing) await this.catalog.putStream(stream);
+    let stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
+    let shares = this.route(stream, events, options.idempotencyKey);
+    if (!existing && !(await this.catalog.createStream(stream))) {
+      // Another request created the stream first, perhaps declared with other partitions or fields:
+      // its events go where that definition sends them.
+      stream = await this.get(name);
+      shares = this.route(stream, events, options.idempotencyKey);
+    }
     const appended = (
       await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
     ).flat();

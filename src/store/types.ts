@@ -122,10 +122,20 @@ export interface ResultLog {
 }
 
 export interface Catalog {
+  /**
+   * Claims the stream's name: stores the definition only when no stream of that name exists, checked
+   * and written atomically (two creators of one name, in one process or on two nodes: exactly one gets
+   * true). False, with nothing written, when the name is taken.
+   */
+  createStream(stream: StreamDefinition): Promise<boolean>;
+  /** Stores the definition, replacing any stream of that name. */
   putStream(stream: StreamDefinition): Promise<void>;
   getStream(name: string): Promise<StreamDefinition | undefined>;
   listStreams(): Promise<StreamDefinition[]>;
   deleteStream(name: string): Promise<void>;
+  /** Claims the job's id, like {@link createStream}: true for exactly one of concurrent creators. */
+  createJob(job: JobRecord): Promise<boolean>;
+  /** Stores the record, replacing any job with that id. */
   putJob(job: JobRecord): Promise<void>;
   getJob(id: string): Promise<JobRecord | undefined>;
   listJobs(): Promise<JobRecord[]>;

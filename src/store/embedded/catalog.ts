@@ -49,6 +49,11 @@ export class EmbeddedCatalog implements Catalog {
     return new EmbeddedCatalog(path, CatalogIndex.fromSnapshot({ streams: file.streams, jobs: file.jobs }));
   }
 
+  async createStream(stream: StreamDefinition): Promise<boolean> {
+    assertName("stream", stream.name);
+    return this.claim((next) => next.streams, stream.name, stream);
+  }
+
   async putStream(stream: StreamDefinition): Promise<void> {
     assertName("stream", stream.name);
     await this.change((next) => next.streams.set(stream.name, stream));
@@ -64,6 +69,11 @@ export class EmbeddedCatalog implements Catalog {
 
   deleteStream(name: string): Promise<void> {
     return this.change((next) => next.streams.delete(name));
+  }
+
+  async createJob(job: JobRecord): Promise<boolean> {
+    assertName("job", job.id);
+    return this.claim((next) => next.jobs, job.id, job);
   }
 
   async putJob(job: JobRecord): Promise<void> {
@@ -87,6 +97,22 @@ export class EmbeddedCatalog implements Catalog {
   async close(): Promise<void> {
     this.closed = true;
     await this.changes.idle();
+  }
+
+  /**
+   * Sets `name` in one of the catalogue's maps unless it is there. Changes run one at a time, so the
+   * check sees every earlier change and no later one.
+   */
+  private async claim<T>(entries: (next: CatalogIndex) => Map<string, T>, name: string, value: T): Promise<boolean> {
+    let claimed = false;
+    await this.change((next) => {
+      const map = entries(next);
+      if (map.has(name)) return false;
+      map.set(name, value);
+      claimed = true;
+      return true;
+    });
+    return claimed;
   }
 
   /** Applies `edit` to a copy; saves and publishes it unless `edit` reports that nothing changed. */

@@ -112,6 +112,12 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       },
     },
     catalog: {
+      async createStream(stream) {
+        assertOpen();
+        if (catalog.streams.has(stream.name)) return false;
+        catalog.streams.set(stream.name, stream);
+        return true;
+      },
       async putStream(stream) {
         assertOpen();
         catalog.streams.set(stream.name, stream);
@@ -125,6 +131,12 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       async deleteStream(name) {
         assertOpen();
         catalog.streams.delete(name);
+      },
+      async createJob(job) {
+        assertOpen();
+        if (catalog.jobs.has(job.id)) return false;
+        catalog.jobs.set(job.id, job);
+        return true;
       },
       async putJob(job) {
         assertOpen();

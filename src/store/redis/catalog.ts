@@ -1,10 +1,19 @@
-/** The Redis catalogue: streams and jobs as two hashes of JSON, keyed by stream name and job id. */
+/**
+ * The Redis catalogue: streams and jobs as two hashes of JSON, keyed by stream name and job id. A name
+ * is claimed with HSETNX, so of two nodes creating one name exactly one wins.
+ */
 import { assertName } from "../embedded/data-paths.js";
 import type { Catalog, JobRecord, StreamDefinition } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 
 export class RedisCatalog implements Catalog {
   constructor(private readonly context: RedisContext) {}
+
+  async createStream(stream: StreamDefinition): Promise<boolean> {
+    assertName("stream", stream.name);
+    const json = JSON.stringify(stream);
+    return this.context.call(`create stream ${stream.name}`, async (redis) => (await redis.hsetnx(this.context.keys.catalogStreams(), stream.name, json)) === 1);
+  }
 
   async putStream(stream: StreamDefinition): Promise<void> {
     assertName("stream", stream.name);
@@ -29,6 +38,12 @@ export class RedisCatalog implements Catalog {
     return this.context.call(`delete stream ${name}`, async (redis) => {
       await redis.hdel(this.context.keys.catalogStreams(), name);
     });
+  }
+
+  async createJob(job: JobRecord): Promise<boolean> {
+    assertName("job", job.id);
+    const json = JSON.stringify(job);
+    return this.context.call(`create job ${job.id}`, async (redis) => (await redis.hsetnx(this.context.keys.catalogJobs(), job.id, json)) === 1);
   }
 
   async putJob(job: JobRecord): Promise<void> {
