@@ -1,4 +1,7 @@
-/** An app on the in-memory store and a manual clock, so a test decides exactly when each batch runs. */
+/**
+ * An app on the in-memory store (or one the test opens) and a manual clock, so a test decides exactly
+ * when each batch runs.
+ */
 import type { FastifyInstance } from "fastify";
 import { buildApp, type AppOptions } from "../../src/api/app.js";
 import { ManualClock } from "../../src/engine/clock.js";
@@ -20,8 +23,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner } = {}): Promise<TestApp> {
-  const store = openMemoryStore();
+export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store } = {}): Promise<TestApp> {
+  const store = options.store ?? openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
   const metrics = createMetrics({ defaultMetrics: false });
   const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
