@@ -19,7 +19,7 @@ import { openMemoryStore } from "../../../src/store/memory/open-memory-store.js"
 import { RedisKeys } from "../../../src/store/redis/redis-keys.js";
 import { openRedisStore } from "../../../src/store/redis/open-redis-store.js";
 import type { Store } from "../../../src/store/types.js";
-import type { TaskRunner } from "../../../src/engine/task-runner.js";
+import type { JobDeployment, TaskRunner } from "../../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 import { testRedis, type TestRedis } from "../../support/redis-server.js";
@@ -78,6 +78,19 @@ function tally(statuses: readonly number[]): Record<number, number> {
   const counts: Record<number, number> = {};
   for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
+}
+
+/** The in-thread runner, except that its first deployment fails (as when a worker cannot take it). */
+class FirstDeployFails extends InThreadRunner {
+  private failed = false;
+
+  override async deploy(deployment: JobDeployment): Promise<void> {
+    if (!this.failed) {
+      this.failed = true;
+      throw new Error("the worker that was to run this job is gone");
+    }
+    return super.deploy(deployment);
+  }
 }
 
 /** A request through every route, hook and serializer of the app, without a socket. */
@@ -142,6 +155,18 @@ describe.each(Object.keys(stores))("concurrent creation of one name on the %s st
     const again = await Promise.all(Array.from({ length: CONTENDERS }, () => send("POST", "/v1/jobs", countJob)));
     expect(tally(again.map((a) => a.status))).toEqual({ 201: 1, 409: CONTENDERS - 1 });
     expect(await countAfterBatch("clicks-total")).toBe(500);
+  });
+
+  it("gives a job's name back when its registration cannot deploy it", async () => {
+    await start(new FirstDeployFails());
+    await expectStatus(201, "POST", "/v1/streams", { name: "clicks" });
+    expect((await send("POST", "/v1/jobs", countJob)).status).toBe(500);
+    expect((await expectStatus(200, "GET", "/v1/jobs")).body.jobs).toEqual([]);
+    await expectStatus(404, "GET", "/v1/jobs/clicks-total");
+
+    await expectStatus(201, "POST", "/v1/jobs", countJob);
+    for (const events of eventBatches(50, 10)) await expectStatus(202, "POST", "/v1/streams/clicks/events", events);
+    expect(await countAfterBatch("clicks-total")).toBe(50);
   });
 
   it(`declares a stream once of ${CONTENDERS} concurrent declarations, as the winner asked`, async () => {
