@@ -93,6 +93,21 @@ class FirstDeployFails extends InThreadRunner {
   }
 }
 
+/** The in-thread runner, holding every deployment until the test opens the gate. */
+class GatedDeploy extends InThreadRunner {
+  private openGate: () => void = () => undefined;
+  private readonly gate = new Promise<void>((resolve) => (this.openGate = resolve));
+
+  override async deploy(deployment: JobDeployment): Promise<void> {
+    await this.gate;
+    return super.deploy(deployment);
+  }
+
+  open(): void {
+    this.openGate();
+  }
+}
+
 /** A request through every route, hook and serializer of the app, without a socket. */
 interface Answer {
   readonly status: number;
@@ -167,6 +182,30 @@ describe.each(Object.keys(stores))("concurrent creation of one name on the %s st
     await expectStatus(201, "POST", "/v1/jobs", countJob);
     for (const events of eventBatches(50, 10)) await expectStatus(202, "POST", "/v1/streams/clicks/events", events);
     expect(await countAfterBatch("clicks-total")).toBe(50);
+  });
+
+  /** Starts registering the count job on a held runner and resolves once its name is claimed. */
+  async function registerHeld(runner: GatedDeploy): Promise<{ registering: Promise<Answer> }> {
+    await start(runner);
+    await expectStatus(201, "POST", "/v1/streams", { name: "clicks" });
+    const registering = send("POST", "/v1/jobs", countJob);
+    await expect.poll(() => t!.store.catalog.getJob("clicks-total"), { timeout: 30_000 }).toBeDefined();
+    return { registering }; // wrapped: an async function would wait for a promise it returns
+  }
+
+  it("pauses a job asked to pause while its registration is still deploying it: it runs no batch until resumed", async () => {
+    const runner = new GatedDeploy();
+    const { registering } = await registerHeld(runner);
+    const pausing = send("POST", "/v1/jobs/clicks-total/pause");
+    runner.open();
+    expect((await registering).status).toBe(201);
+    expect((await pausing).body).toMatchObject({ id: "clicks-total", status: "paused" });
+
+    await expectStatus(202, "POST", "/v1/streams/clicks/events", [{ i: 1 }, { i: 2 }]);
+    await t!.advance(3000);
+    expect((await expectStatus(200, "GET", "/v1/jobs/clicks-total/results")).body.frames).toEqual([]);
+    await expectStatus(200, "POST", "/v1/jobs/clicks-total/resume");
+    expect(await countAfterBatch("clicks-total")).toBe(2);
   });
 
   it(`declares a stream once of ${CONTENDERS} concurrent declarations, as the winner asked`, async () => {
