@@ -142,14 +142,32 @@ export interface Catalog {
   deleteJob(id: string): Promise<void>;
 }
 
+/**
+ * A job's running totals since it was registered, as of one batch (GET /v1/jobs/:id `progress`). A
+ * checkpoint carries them, so a restarted job continues them instead of counting from 0.
+ */
+export interface JobCounters {
+  readonly batches: number;
+  readonly events: number;
+  readonly rowErrors: number;
+  readonly lateEvents: number;
+}
+
 /** Per-partition state snapshots; a checkpoint is complete once every partition of the job committed it. */
 export interface CheckpointStore {
   save(jobId: string, batchTime: number, partition: number, state: Uint8Array): Promise<void>;
-  /** Marks the checkpoint at batchTime complete (all `partitions` saved); keeps the last two complete ones. */
-  complete(jobId: string, batchTime: number, partitions: number): Promise<void>;
+  /**
+   * Marks the checkpoint at batchTime complete (all `partitions` saved; 0 for a job that keeps no
+   * state) and stores the job's counters as of that batch in the same atomic write; keeps the last two
+   * complete ones. Without `counters` the checkpoint carries none, as checkpoints written before they
+   * existed.
+   */
+  complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters): Promise<void>;
   /** Newest complete checkpoint first. */
   listComplete(jobId: string): Promise<number[]>;
   load(jobId: string, batchTime: number, partition: number): Promise<Uint8Array | undefined>;
+  /** The counters completed with the checkpoint at batchTime; undefined when it is not complete or carries none. */
+  counters(jobId: string, batchTime: number): Promise<JobCounters | undefined>;
   drop(jobId: string): Promise<void>;
 }
 

@@ -1,14 +1,16 @@
 /**
  * The embedded checkpoint store: one file per (job, batch time, partition), each written atomically
  * (temp file + fsync + rename), and a `complete.json` marker written the same way once every partition
- * is saved. A checkpoint counts as complete only through its marker, so a crash at any point leaves
- * either a complete checkpoint or one that is ignored. The index of what exists is kept in memory;
+ * is saved. The marker also holds the job's counters, so they are committed with the checkpoint in
+ * that one write. A checkpoint counts as complete only through its marker, so a crash at any point
+ * leaves either a complete checkpoint or one that is ignored. The index of what exists is kept in memory;
  * snapshot bytes are read from disk on demand (they are needed only when recovering).
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { assertCounters, countersFrom } from "../memory/checkpoint-counters.js";
 import { CheckpointIndex } from "../memory/checkpoint-index.js";
-import { StoreUnavailableError, type CheckpointStore } from "../types.js";
+import { StoreUnavailableError, type CheckpointStore, type JobCounters } from "../types.js";
 import { isTempName, writeFileAtomic } from "./atomic-file.js";
 import { BATCH_TIME_DIR, COMPLETE_MARKER, isName, SNAPSHOT_FILE, type DataPaths } from "./data-paths.js";
 import { KeyedQueue } from "./keyed-queue.js";
@@ -17,6 +19,8 @@ import { isMissing, listDirectory } from "./list-directory.js";
 interface CompleteMarker {
   readonly batchTime: number;
   readonly partitions: number;
+  /** Absent in markers written before checkpoints carried counters. */
+  readonly counters?: JobCounters;
 }
 
 export class EmbeddedCheckpointStore implements CheckpointStore {
@@ -51,22 +55,29 @@ export class EmbeddedCheckpointStore implements CheckpointStore {
     });
   }
 
-  async complete(jobId: string, batchTime: number, partitions: number): Promise<void> {
+  async complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters): Promise<void> {
     const marker = this.paths.completeMarker(jobId, batchTime);
     this.assertOpen();
+    if (counters !== undefined) assertCounters(counters);
     await this.jobs.run(jobId, async () => {
       this.index.assertCompletable(jobId, batchTime, partitions);
-      const content: CompleteMarker = { batchTime, partitions };
-      await storing(`the completion of checkpoint ${batchTime} of job ${jobId}`, () =>
-        writeFileAtomic(marker, Buffer.from(JSON.stringify(content), "utf8")),
-      );
-      this.index.markComplete(jobId, batchTime);
+      const content: CompleteMarker = { batchTime, partitions, ...(counters ? { counters } : {}) };
+      await storing(`the completion of checkpoint ${batchTime} of job ${jobId}`, async () => {
+        // A job without state saved no snapshot, so nothing has made the directory yet.
+        await mkdir(this.paths.checkpoint(jobId, batchTime), { recursive: true });
+        await writeFileAtomic(marker, Buffer.from(JSON.stringify(content), "utf8"));
+      });
+      this.index.markComplete(jobId, batchTime, counters);
       await this.remove(jobId, this.index.prune(jobId));
     });
   }
 
   async listComplete(jobId: string): Promise<number[]> {
     return this.index.listComplete(jobId);
+  }
+
+  async counters(jobId: string, batchTime: number): Promise<JobCounters | undefined> {
+    return this.index.counters(jobId, batchTime);
   }
 
   async load(jobId: string, batchTime: number, partition: number): Promise<Uint8Array | undefined> {
@@ -112,7 +123,7 @@ export class EmbeddedCheckpointStore implements CheckpointStore {
       if (marker === undefined) continue;
       try {
         this.index.assertCompletable(jobId, batchTime, marker.partitions);
-        this.index.markComplete(jobId, batchTime);
+        this.index.markComplete(jobId, batchTime, marker.counters);
       } catch {
         // A marker without all its snapshots cannot be restored from: treat the checkpoint as incomplete.
       }
@@ -145,9 +156,9 @@ export class EmbeddedCheckpointStore implements CheckpointStore {
 async function readMarker(path: string): Promise<CompleteMarker | undefined> {
   try {
     const marker = JSON.parse(await readFile(path, "utf8")) as Partial<CompleteMarker>;
-    return typeof marker.partitions === "number" && typeof marker.batchTime === "number"
-      ? { batchTime: marker.batchTime, partitions: marker.partitions }
-      : undefined;
+    if (typeof marker.partitions !== "number" || typeof marker.batchTime !== "number") return undefined;
+    const counters = countersFrom(marker.counters);
+    return { batchTime: marker.batchTime, partitions: marker.partitions, ...(counters ? { counters } : {}) };
   } catch {
     return undefined;
   }

@@ -1,7 +1,9 @@
 /**
- * Which checkpoint snapshots exist per job and which checkpoints are complete, plus the retention rule.
- * The memory store keeps the snapshot bytes in it; the embedded store keeps file paths.
+ * Which checkpoint snapshots exist per job, which checkpoints are complete (with the job counters each
+ * was completed with), plus the retention rule. The memory store keeps the snapshot bytes in it; the
+ * embedded store keeps file paths.
  */
+import type { JobCounters } from "../types.js";
 
 /** Complete checkpoints kept per job: the newest, and one before it in case the newest cannot be read. */
 export const KEPT_COMPLETE_CHECKPOINTS = 2;
@@ -9,23 +11,14 @@ export const KEPT_COMPLETE_CHECKPOINTS = 2;
 interface Checkpoint<Snapshot> {
   readonly snapshots: Map<number, Snapshot>;
   complete: boolean;
+  counters?: JobCounters;
 }
 
 export class CheckpointIndex<Snapshot> {
   private readonly jobs = new Map<string, Map<number, Checkpoint<Snapshot>>>();
 
   save(jobId: string, batchTime: number, partition: number, snapshot: Snapshot): void {
-    let checkpoints = this.jobs.get(jobId);
-    if (checkpoints === undefined) {
-      checkpoints = new Map();
-      this.jobs.set(jobId, checkpoints);
-    }
-    let checkpoint = checkpoints.get(batchTime);
-    if (checkpoint === undefined) {
-      checkpoint = { snapshots: new Map(), complete: false };
-      checkpoints.set(batchTime, checkpoint);
-    }
-    checkpoint.snapshots.set(partition, snapshot);
+    this.checkpoint(jobId, batchTime).snapshots.set(partition, snapshot);
   }
 
   get(jobId: string, batchTime: number, partition: number): Snapshot | undefined {
@@ -37,8 +30,8 @@ export class CheckpointIndex<Snapshot> {
    * complete without them could not be restored.
    */
   assertCompletable(jobId: string, batchTime: number, partitions: number): void {
-    if (!Number.isSafeInteger(partitions) || partitions < 1) {
-      throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+    if (!Number.isSafeInteger(partitions) || partitions < 0) {
+      throw new RangeError(`partitions must be a non-negative integer, got ${partitions}`);
     }
     const snapshots = this.jobs.get(jobId)?.get(batchTime)?.snapshots;
     const missing: number[] = [];
@@ -52,10 +45,21 @@ export class CheckpointIndex<Snapshot> {
     }
   }
 
-  /** Marks the checkpoint complete; callers check assertCompletable first (or trust a stored marker). */
-  markComplete(jobId: string, batchTime: number): void {
+  /**
+   * Marks the checkpoint complete, with the counters it carries (a job without state has saved no
+   * snapshot); callers check assertCompletable first (or trust a stored marker).
+   */
+  markComplete(jobId: string, batchTime: number, counters?: JobCounters): void {
+    const checkpoint = this.checkpoint(jobId, batchTime);
+    checkpoint.complete = true;
+    if (counters === undefined) delete checkpoint.counters;
+    else checkpoint.counters = { ...counters };
+  }
+
+  /** The counters of a complete checkpoint, when it carries them. */
+  counters(jobId: string, batchTime: number): JobCounters | undefined {
     const checkpoint = this.jobs.get(jobId)?.get(batchTime);
-    if (checkpoint !== undefined) checkpoint.complete = true;
+    return checkpoint?.complete && checkpoint.counters ? { ...checkpoint.counters } : undefined;
   }
 
   /** Complete checkpoints' batch times, newest first. */
@@ -86,5 +90,19 @@ export class CheckpointIndex<Snapshot> {
 
   drop(jobId: string): void {
     this.jobs.delete(jobId);
+  }
+
+  private checkpoint(jobId: string, batchTime: number): Checkpoint<Snapshot> {
+    let checkpoints = this.jobs.get(jobId);
+    if (checkpoints === undefined) {
+      checkpoints = new Map();
+      this.jobs.set(jobId, checkpoints);
+    }
+    let checkpoint = checkpoints.get(batchTime);
+    if (checkpoint === undefined) {
+      checkpoint = { snapshots: new Map(), complete: false };
+      checkpoints.set(batchTime, checkpoint);
+    }
+    return checkpoint;
   }
 }

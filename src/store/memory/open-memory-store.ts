@@ -7,6 +7,7 @@ import { StoreUnavailableError, type Store } from "../types.js";
 import { BatchIndex } from "./batch-index.js";
 import { assertTrimPoint, BlockIndex } from "./block-index.js";
 import { CatalogIndex } from "./catalog-index.js";
+import { assertCounters } from "./checkpoint-counters.js";
 import { CheckpointIndex } from "./checkpoint-index.js";
 import { assertRequestId, DEFAULT_IDEMPOTENCY_RETENTION_MS, RequestIndex } from "./request-index.js";
 import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "./result-index.js";
@@ -158,10 +159,11 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
         assertOpen();
         checkpoints.save(jobId, batchTime, partition, new Uint8Array(state));
       },
-      async complete(jobId, batchTime, partitions) {
+      async complete(jobId, batchTime, partitions, counters) {
         assertOpen();
+        if (counters !== undefined) assertCounters(counters);
         checkpoints.assertCompletable(jobId, batchTime, partitions);
-        checkpoints.markComplete(jobId, batchTime);
+        checkpoints.markComplete(jobId, batchTime, counters);
         checkpoints.prune(jobId);
       },
       async listComplete(jobId) {
@@ -170,6 +172,9 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       async load(jobId, batchTime, partition) {
         const state = checkpoints.get(jobId, batchTime, partition);
         return state === undefined ? undefined : new Uint8Array(state);
+      },
+      async counters(jobId, batchTime) {
+        return checkpoints.counters(jobId, batchTime);
       },
       async drop(jobId) {
         assertOpen();

@@ -1,11 +1,13 @@
 /**
  * The Redis checkpoint store: one hash of snapshots per job (field "<batchTime>:<partition>") and a
- * sorted set of the complete checkpoints. complete-checkpoint.lua checks, marks and prunes in one step,
- * so a checkpoint is listed as complete only with every snapshot it needs.
+ * sorted set of the complete checkpoints, with a hash of the job counters each was completed with.
+ * complete-checkpoint.lua checks, marks (counters included) and prunes in one step, so a checkpoint is
+ * listed as complete only with every snapshot it needs, and its counters exist only with it.
  */
 import { assertBatchTime } from "../embedded/data-paths.js";
+import { assertCounters, countersFrom } from "../memory/checkpoint-counters.js";
 import { KEPT_COMPLETE_CHECKPOINTS } from "../memory/checkpoint-index.js";
-import type { CheckpointStore } from "../types.js";
+import type { CheckpointStore, JobCounters } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";
 import { completeCheckpoint } from "./scripts/complete-checkpoint.js";
@@ -22,13 +24,14 @@ export class RedisCheckpointStore implements CheckpointStore {
     });
   }
 
-  async complete(jobId: string, batchTime: number, partitions: number): Promise<void> {
-    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId)];
+  async complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters): Promise<void> {
+    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId), this.context.keys.checkpointCounters(jobId)];
     assertBatchTime(batchTime);
-    if (!Number.isSafeInteger(partitions) || partitions < 1) {
-      throw new RangeError(`partitions must be a positive integer, got ${partitions}`);
+    if (!Number.isSafeInteger(partitions) || partitions < 0) {
+      throw new RangeError(`partitions must be a non-negative integer, got ${partitions}`);
     }
-    const args = [String(batchTime), String(partitions), String(KEPT_COMPLETE_CHECKPOINTS)];
+    if (counters !== undefined) assertCounters(counters);
+    const args = [String(batchTime), String(partitions), String(KEPT_COMPLETE_CHECKPOINTS), counters ? JSON.stringify(counters) : ""];
     return this.context.call(`complete checkpoint ${batchTime} of ${jobId}`, async () => {
       try {
         await this.context.scripts.run(completeCheckpoint, keys, args);
@@ -59,8 +62,22 @@ export class RedisCheckpointStore implements CheckpointStore {
     });
   }
 
+  async counters(jobId: string, batchTime: number): Promise<JobCounters | undefined> {
+    const key = this.context.keys.checkpointCounters(jobId);
+    assertBatchTime(batchTime);
+    return this.context.call(`read the counters of checkpoint ${batchTime} of ${jobId}`, async (redis) => {
+      const json = await redis.hget(key, String(batchTime));
+      if (json === null) return undefined;
+      try {
+        return countersFrom(JSON.parse(json));
+      } catch {
+        return undefined;
+      }
+    });
+  }
+
   async drop(jobId: string): Promise<void> {
-    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId)];
+    const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId), this.context.keys.checkpointCounters(jobId)];
     return this.context.call(`drop the checkpoints of ${jobId}`, async (redis) => {
       await redis.del(...keys);
     });

@@ -13,6 +13,7 @@
  *   <prefix>{job:<id>}:result-total                        string rows of the retained frames
  *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
  *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
+ *   <prefix>{job:<id>}:checkpoint-counters                 hash   batch time -> JobCounters JSON of that complete checkpoint
  *
  * The braces are Redis Cluster hash tags: every key one script touches shares its stream's or its job's
  * tag, so each script's keys hash to one slot and the store can move to a cluster unchanged.
@@ -82,6 +83,10 @@ export class RedisKeys {
 
   completeCheckpoints(jobId: string): string {
     return `${this.jobTag(jobId)}:checkpoints`;
+  }
+
+  checkpointCounters(jobId: string): string {
+    return `${this.jobTag(jobId)}:checkpoint-counters`;
   }
 
   /** The field of a stream's `offsets` hash holding one partition's start or end offset. */
