@@ -3,7 +3,7 @@
  * pause/resume, inspection, and bringing every catalogued job back after a restart by replaying its
  * recorded batch descriptors, so its state is exactly what it was.
  */
-import type { JobRecord, Store } from "../store/types.js";
+import type { JobCounters, JobRecord, Store } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError, invalidJob, type Problem } from "./errors.js";
@@ -54,6 +54,12 @@ export interface JobModel {
 }
 
 const REPLAY_PAGE = 1000;
+
+/** A checkpoint loaded into the runner: its partitions' snapshots and the counters it carries (none when older). */
+interface RestoredCheckpoint {
+  readonly snapshots: readonly Uint8Array[];
+  readonly counters: JobCounters | undefined;
+}
 
 /** Where a job's work runs: its map partitions (input slots) and its reduce partitions. */
 interface JobLayout {
@@ -245,7 +251,8 @@ export class Jobs {
   /**
    * Rebuilds a job after a restart: each reduce partition from the newest complete checkpoint that
    * loads (falling back to the one before), then the recorded batches since are run again in order.
-   * A replayed batch whose frame was never stored gets it now, so subscribers see no gap.
+   * A replayed batch whose frame was never stored gets it now, so subscribers see no gap. The job's
+   * counters continue from the checkpoint's, and each replayed batch adds to them once.
    */
   private async recover(record: JobRecord): Promise<void> {
     this.recovering.add(record.id);
@@ -271,13 +278,14 @@ export class Jobs {
       if (checkpoint !== undefined && !atCheckpoint) continue;
       generator = this.create(record, plan, layout, position);
       await this.deploy(record, layout, generator);
-      const restored = checkpoint === undefined ? [] : await this.restoreCheckpoint(record.id, checkpoint, layout.partitions);
+      const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await this.restoreCheckpoint(record.id, checkpoint, layout.partitions);
       if (restored) {
         after = checkpoint ?? -Infinity;
+        if (restored.counters) generator.progress.restored(restored.counters);
         if (checkpoint !== undefined) {
           generator.progress.checkpointed(checkpoint, null);
           // A partition lost before the next checkpoint is rebuilt from this one.
-          generator.history.checkpointed(checkpoint, restored);
+          generator.history.checkpointed(checkpoint, restored.snapshots);
         }
         this.retainedFrom.set(record.id, offsetsByStream(layout.slots, position.cursor));
         break;
@@ -293,8 +301,12 @@ export class Jobs {
     if (record.status === "running") generator!.start();
   }
 
-  /** Loads every partition of one checkpoint into the runner; its snapshots, or undefined when any part is missing or unreadable. */
-  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<Uint8Array[] | undefined> {
+  /**
+   * Loads every partition of one checkpoint into the runner; its snapshots and counters, or undefined
+   * when any part is missing or unreadable. A checkpoint written before checkpoints carried counters
+   * loads without them: the job counts from 0.
+   */
+  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<RestoredCheckpoint | undefined> {
     try {
       const snapshots: Uint8Array[] = [];
       for (let p = 0; p < partitions; p++) {
@@ -303,7 +315,7 @@ export class Jobs {
         await this.runner.restore(jobId, p, snapshot);
         snapshots.push(snapshot);
       }
-      return snapshots;
+      return { snapshots, counters: await this.store.checkpoints.counters(jobId, batchTime) };
     } catch {
       return undefined;
     }

@@ -3,7 +3,8 @@
  * input partition, the blocks that arrived since the last cut, records that descriptor durably, and
  * only then runs it. Cuts happen on time even when processing lags; batches run strictly in order;
  * each emitted output becomes the next result frame. Every N batches the reduce partitions'
- * state is checkpointed, and what that checkpoint makes unnecessary is trimmed.
+ * state is checkpointed with the job's counters (a job without state checkpoints its counters alone),
+ * and what that checkpoint makes unnecessary is trimmed.
  */
 import type { BatchDescriptor, BlockRange, ResultFrame, Store } from "../../store/types.js";
 import type { Metrics } from "../../metrics/metrics.js";
@@ -114,12 +115,15 @@ export class JobGenerator {
   }
 
   /**
-   * Re-runs a recorded batch while recovering after a restart. Its frame is stored and published only
-   * when the batch is newer than the last stored frame (it ran, but its frame was never written).
+   * Re-runs a recorded batch (one newer than the checkpoint recovered from) while recovering after a
+   * restart; it adds to the job's counters, which the checkpoint does not include. Its frame is stored
+   * and published only when the batch is newer than the last stored frame (it ran, but its frame was
+   * never written).
    */
   async replay(descriptor: BatchDescriptor, lastFrameBatchTime: number): Promise<void> {
     const outcome = await this.executor.execute(descriptor);
     if (outcome.output && descriptor.batchTime > lastFrameBatchTime) await this.emit(descriptor, outcome);
+    this.progress.replayed({ ...outcome, lastSeq: this.lastSeq });
     // The last stored frame may have been stored but not yet forwarded when the server stopped.
     const output = this.job.plan.definition.output;
     if (outcome.output && descriptor.batchTime === lastFrameBatchTime && output !== undefined && outcome.output.rows.length > 0) {
@@ -251,23 +255,27 @@ export class JobGenerator {
   }
 
   /**
-   * Snapshots every reduce partition between batches, commits the checkpoint, then trims: batch
-   * descriptors older than the oldest complete checkpoint kept, and (through the engine) input blocks
-   * no kept checkpoint needs.
+   * Snapshots every reduce partition between batches, commits the checkpoint with the job's counters
+   * as of this batch, then trims: batch descriptors older than the oldest complete checkpoint kept, and
+   * (through the engine) input blocks no kept checkpoint needs.
    */
   private async checkpoint(descriptor: BatchDescriptor): Promise<void> {
     const { store, runner } = this.deps;
     const { id, partitions } = this.job;
+    const counters = this.progress.counters();
+    const started = this.deps.clock.now();
     if (!this.job.plan.keyed()) {
-      // No state: once a batch's frame is stored, nothing before it is ever needed again.
+      // No state: the checkpoint is its counters alone, and once a batch's frame is stored nothing
+      // before it is ever needed again.
+      await store.checkpoints.complete(id, descriptor.batchTime, 0, counters);
+      this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
       await store.batches.trim(id, descriptor.batchTime);
       await this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to));
       return;
     }
-    const started = this.deps.clock.now();
     const snapshots = await Promise.all(Array.from({ length: partitions }, (_, p) => runner.snapshot(id, p)));
     await Promise.all(snapshots.map((s, p) => store.checkpoints.save(id, descriptor.batchTime, p, s)));
-    await store.checkpoints.complete(id, descriptor.batchTime, partitions);
+    await store.checkpoints.complete(id, descriptor.batchTime, partitions, counters);
     this.history.checkpointed(descriptor.batchTime, snapshots);
     this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
     const kept = await store.checkpoints.listComplete(id);

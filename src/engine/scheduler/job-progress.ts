@@ -1,4 +1,9 @@
-/** What GET /v1/jobs/:id reports about a running job: its last batch and running totals. */
+/**
+ * What GET /v1/jobs/:id reports about a running job: its last batch and running totals. The totals
+ * cover the job's whole life: checkpoints carry them, and a restarted job continues from its
+ * checkpoint's totals plus the batches it replays.
+ */
+import type { JobCounters } from "../../store/types.js";
 import type { RowErrorReport } from "../job-pipeline.js";
 
 export interface LastBatch {
@@ -8,13 +13,18 @@ export interface LastBatch {
   readonly schedulingDelayMs: number;
 }
 
-export interface BatchDone extends LastBatch {
+/** What one batch adds to the totals. */
+export interface BatchCounts {
+  readonly events: number;
   readonly rowErrors: RowErrorReport;
+  /** Events dropped as late by an event-time step in this batch. */
+  readonly lateEvents?: number;
+}
+
+export interface BatchDone extends LastBatch, BatchCounts {
   readonly stateSize: number;
   readonly lastSeq: number;
   readonly intervalMs: number;
-  /** Events dropped as late by an event-time step in this batch. */
-  readonly lateEvents?: number;
 }
 
 export class JobProgress {
@@ -53,17 +63,37 @@ export class JobProgress {
     this.stall = reason;
   }
 
+  /** After a restart: the totals as of the checkpoint the job recovered from. */
+  restored(counters: JobCounters): void {
+    ({ batches: this.batches, events: this.events, rowErrors: this.rowErrors, lateEvents: this.lateEvents } = counters);
+  }
+
+  /** The totals as they stand, for a checkpoint to carry. */
+  counters(): JobCounters {
+    return { batches: this.batches, events: this.events, rowErrors: this.rowErrors, lateEvents: this.lateEvents };
+  }
+
+  /** A batch recorded after the recovered checkpoint ran again while recovering: it counts now. */
+  replayed(batch: BatchCounts & { readonly lastSeq: number }): void {
+    this.count(batch);
+    this.lastSeq = batch.lastSeq;
+  }
+
   batchDone(done: BatchDone): void {
     this.pending -= 1;
-    this.batches += 1;
-    this.events += done.events;
+    this.count(done);
     this.stateSize = done.stateSize;
     this.lastSeq = done.lastSeq;
     this.inputRate = (done.events * 1000) / done.intervalMs;
-    this.rowErrors += done.rowErrors.count;
-    this.lateEvents += done.lateEvents ?? 0;
-    if (done.rowErrors.last !== undefined) this.lastRowError = done.rowErrors.last;
     this.last = { batchTime: done.batchTime, events: done.events, processingMs: done.processingMs, schedulingDelayMs: done.schedulingDelayMs };
+  }
+
+  private count(batch: BatchCounts): void {
+    this.batches += 1;
+    this.events += batch.events;
+    this.rowErrors += batch.rowErrors.count;
+    this.lateEvents += batch.lateEvents ?? 0;
+    if (batch.rowErrors.last !== undefined) this.lastRowError = batch.rowErrors.last;
   }
 
   toJSON() {
