@@ -22,6 +22,10 @@ const schema = z.object({
   MAX_CLIENT_MESSAGE_BYTES: bytes.default(4096),
   MAX_SUBSCRIBER_BUFFER_BYTES: bytes.default(8 * 1024 * 1024),
   HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** Every live WebSocket is pinged this often (ms); one whose pong is missing at the next ping is dropped. */
+  WS_PING_MS: z.coerce.number().int().min(50).default(30_000),
+  /** How long SIGTERM/SIGINT may take (ms) before the server gives up, logs what it waited on and exits 1. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
   RESULT_HISTORY: z.coerce.number().int().min(1).default(10_000),
   /** Rows kept per job over its retained result frames (the newest frame is always kept). */

@@ -1,6 +1,8 @@
 /**
- * The only place that picks implementations, wires them together and listens. Graceful shutdown:
- * stop taking requests, let batches in flight finish, then close the runner and the store.
+ * The only place that picks implementations, wires them together and listens. Graceful shutdown (SIGTERM,
+ * SIGINT): stop taking requests, answer those in flight, close live subscribers with where to resume,
+ * let each job finish its running batch and checkpoint, then close the runner and the store; all within
+ * SHUTDOWN_TIMEOUT_MS, past which the server says what it was waiting on and exits 1.
  */
 import { buildApp } from "./api/app.js";
 import { KeyRing } from "./api/auth/key-ring.js";
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     access: { keys: keyRing.keys, liveTokens: new LiveTokens(), metricsRequireKey: config.METRICS_REQUIRE_KEY === "true" },
     bodyLimit: config.BODY_LIMIT_BYTES,
     maxClientMessageBytes: config.MAX_CLIENT_MESSAGE_BYTES,
-    live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS },
+    live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS, pingMs: config.WS_PING_MS },
     logger: { level: config.LOG_LEVEL },
     shedding: {
       maxEventLoopDelayMs: config.SHED_EVENT_LOOP_DELAY_MS,
@@ -72,12 +74,30 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    app.log.info({ signal }, "shutting down");
+    const timeoutMs = config.SHUTDOWN_TIMEOUT_MS;
+    app.log.info({ signal, timeoutMs }, "shutting down");
+    let step = "";
+    const steps: [string, () => Promise<void>][] = [
+      ["closing the HTTP server (answering requests in flight, closing live subscribers)", () => app.close()],
+      ["finishing running batches and checkpointing every job", () => engine.stop()],
+      ["closing the task runner", () => runner.close()],
+      ["closing the store", () => store.close()],
+    ];
+    setTimeout(() => {
+      app.log.error({ signal, timeoutMs, step }, "shutdown did not finish within SHUTDOWN_TIMEOUT_MS; exiting");
+      process.exit(1);
+    }, timeoutMs);
     stopWatchingKeys();
-    await app.close();
-    await engine.stop();
-    await runner.close();
-    await store.close();
+    try {
+      for (const [name, run] of steps) {
+        step = name;
+        await run();
+      }
+    } catch (error) {
+      app.log.error({ signal, step, err: error }, "shutdown failed");
+      process.exit(1);
+    }
+    app.log.info({ signal }, "shut down cleanly");
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

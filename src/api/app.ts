@@ -13,6 +13,7 @@ import { LiveTokens } from "./auth/live-tokens.js";
 import { DEFAULT_QUOTAS, exceeded, TenantQuotas, type QuotaLimits } from "./tenancy/quotas.js";
 import { installTenants } from "./tenancy/tenants.js";
 import { installErrorHandler } from "./error-handler.js";
+import { closeLiveConnections, LiveChannels } from "./live-channels.js";
 import { loggerOptions } from "./log-fields.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
 import { healthRoutes } from "./routes/health.js";
@@ -45,7 +46,8 @@ const NO_KEYS = ApiKeys.parse(undefined, undefined);
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
   const { engine, metrics } = options;
-  const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, ...options.live };
+  const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, pingMs: 30_000, ...options.live };
+  const channels = new LiveChannels();
 
   installErrorHandler(app);
   app.addHook("onResponse", async (request, reply) => {
@@ -53,7 +55,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.httpRequestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  await app.register(websocket, { options: { maxPayload: options.maxClientMessageBytes ?? 4096 } });
+  // On close, every live subscriber is told where to resume (the plugin's own preClose would close
+  // each WebSocket without a code, and leave SSE streams holding the server open).
+  await app.register(websocket, { options: { maxPayload: options.maxClientMessageBytes ?? 4096 }, preClose: closeLiveConnections(channels) });
   // After the WebSocket plugin's own onRequest hook, so that a refused upgrade's socket is closed.
   const access = options.access ?? { keys: () => NO_KEYS, liveTokens: new LiveTokens(), metricsRequireKey: false };
   installAccess(app, access);
@@ -75,7 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(streamRoutes, { quotas });
   await app.register(ingestRoutes, { engine, metrics, quotas, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });
   await app.register(jobRoutes, { quotas });
-  await app.register(resultRoutes, { metrics, live, quotas });
+  await app.register(resultRoutes, { metrics, live, quotas, channels });
   await app.register(liveTokenRoutes, { liveTokens: access.liveTokens });
   return app;
 }

@@ -64,7 +64,10 @@ export interface Engine {
   ready(): Promise<boolean>;
   /** Recovers catalogued jobs and starts their batch loops. */
   start(): Promise<void>;
-  /** Stops batch loops; the store and runner are closed by whoever opened them. */
+  /**
+   * Stops batch loops: each finishes the batch it is running and checkpoints where it stands. The
+   * store and runner are closed by whoever opened them.
+   */
   stop(): Promise<void>;
 }
 

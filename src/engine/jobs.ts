@@ -241,10 +241,14 @@ export class Jobs {
     await this.generators.get(id)?.whenIdle();
   }
 
-  /** Stops every generator (without changing what the catalogue says), for shutdown. */
+  /**
+   * For shutdown (the catalogue is left as it is): every job stops ticking, finishes the batch it is
+   * running and checkpoints where it stands.
+   */
   async closeAll(): Promise<void> {
-    for (const generator of this.generators.values()) generator.pause();
-    await Promise.all([...this.generators.values()].map((g) => g.whenIdle()));
+    const generators = [...this.generators.values()];
+    for (const generator of generators) generator.pause();
+    await Promise.all(generators.map((g) => g.drain()));
     this.generators.clear();
   }
 

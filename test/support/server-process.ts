@@ -99,6 +99,27 @@ export class ServerProcess {
     });
   }
 
+  /**
+   * Sends SIGTERM (or `signal`) and waits for the process to exit by itself: its exit code (null when a
+   * signal ended it) and how long it took. Past `waitMs` it is SIGKILLed and this rejects.
+   */
+  async stop(signal: NodeJS.Signals = "SIGTERM", waitMs = 60_000): Promise<{ code: number | null; ms: number }> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) throw new Error("the server is not running");
+    const sent = Date.now();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`the server did not exit within ${waitMs} ms of ${signal}: ${this.output}`));
+      }, waitMs);
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, ms: Date.now() - sent });
+      });
+      child.kill(signal);
+    });
+  }
+
   /** Sends a signal (e.g. SIGHUP) without waiting for anything. */
   signal(signal: NodeJS.Signals): void {
     this.child?.kill(signal);

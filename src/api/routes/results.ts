@@ -1,8 +1,8 @@
 /**
  * Results: a page over HTTP, or a live subscription over WebSocket (or Server-Sent Events when the
  * client sends Accept: text/event-stream). Live frames: a hello, then {type: "result", seq, ...}
- * frames and heartbeats. A subscriber that falls too far behind is disconnected with a message that
- * says how to resume without loss.
+ * frames and heartbeats. A subscriber that falls too far behind, or is still connected when the
+ * server shuts down, is disconnected with a message that says how to resume without loss.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
@@ -10,6 +10,8 @@ import type { Subscription } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { ResultFrame } from "../../store/types.js";
 import { ApiError } from "../errors.js";
+import { GOING_AWAY_CLOSE, type LiveChannels } from "../live-channels.js";
+import { watchPeer } from "../peer-liveness.js";
 import { jobParams, liveQuery, resultsQuery } from "../schemas/jobs.js";
 import { parseRequest } from "../schemas/parse.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
@@ -19,6 +21,8 @@ export interface LiveOptions {
   /** Bytes a subscriber may have unsent before it is disconnected. */
   readonly maxSubscriberBufferBytes: number;
   readonly heartbeatMs: number;
+  /** Each WebSocket is pinged this often; one whose pong is missing at the next ping is dropped. */
+  readonly pingMs: number;
 }
 
 /** Close code for a subscriber that fell behind (4000-4999 is for applications). */
@@ -36,13 +40,18 @@ interface Channel {
 }
 
 /** An EventSource that reconnects sends the id of the last frame it saw: resume right after it. */
+/** The close reason that tells a subscriber where to pick up again. */
+function resumeReason(why: string, nextSeq: number): string {
+  return `${why}; reconnect with ?from=${nextSeq} to resume without loss`;
+}
+
 function lastEventId(request: FastifyRequest): number | undefined {
   const header = request.headers["last-event-id"];
   const seq = Number(Array.isArray(header) ? header[0] : header);
   return Number.isInteger(seq) && seq >= 0 ? seq + 1 : undefined;
 }
 
-export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOptions; quotas: TenantQuotas }> = async (app, { metrics, live, quotas }) => {
+export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOptions; quotas: TenantQuotas; channels: LiveChannels }> = async (app, { metrics, live, quotas, channels }) => {
   app.get("/v1/jobs/:id/results", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const query = parseRequest(resultsQuery, request.query, "query");
@@ -64,6 +73,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     let closed = false;
     let subscription: Subscription | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
+    let unregister: (() => void) | undefined;
     let lastSeq = 0;
     const early: ResultFrame[] = [];
     let release = () => undefined as void;
@@ -71,6 +81,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       if (closed) return;
       closed = true;
       release();
+      unregister?.();
       subscription?.close();
       clearInterval(heartbeat);
       channel.close(code, reason);
@@ -79,7 +90,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       if (closed) return;
       if (channel.pending() > live.maxSubscriberBufferBytes) {
         metrics.slowSubscribersDropped.inc({ job: tenant.names.qualify(id) });
-        return closeWith(SLOW_SUBSCRIBER_CLOSE, `subscriber fell behind; reconnect with ?from=${lastSeq + 1} to resume without loss`);
+        return closeWith(SLOW_SUBSCRIBER_CLOSE, resumeReason("subscriber fell behind", lastSeq + 1));
       }
       lastSeq = frame.seq;
       channel.send({ type: "result", ...frame });
@@ -109,6 +120,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     for (const frame of early) deliver(frame);
     heartbeat = setInterval(() => channel.send({ type: "heartbeat", lastSeq, at: Date.now() }), live.heartbeatMs);
     heartbeat.unref();
+    unregister = channels.add(() => closeWith(GOING_AWAY_CLOSE, resumeReason("server shutting down", lastSeq + 1)));
     return () => closeWith(1000, "client closed");
   };
 
@@ -132,7 +144,8 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
         {
           send: (m) => raw.write(`${"seq" in m ? `id: ${String((m as { seq: number }).seq)}\n` : ""}data: ${JSON.stringify(m)}\n\n`),
           pending: () => raw.writableLength,
-          close: (_code, reason) => raw.end(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`),
+          // The stream's connection ends with it, so a server that is closing is not kept open by it.
+          close: (_code, reason) => raw.end(`event: close\ndata: ${JSON.stringify({ reason })}\n\n`, () => raw.socket?.end()),
         },
         tenant,
         id,
@@ -142,6 +155,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     },
     wsHandler: async (socket: WebSocket, request: FastifyRequest) => {
       const { id, from, tenant } = await checkLiveRequest(request);
+      watchPeer(socket, live.pingMs, () => request.log.info({ job: id }, "live subscriber stopped answering pings; dropped"));
       const stop = await serve(
         {
           send: (m) => socket.send(JSON.stringify(m)),
