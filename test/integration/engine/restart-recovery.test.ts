@@ -91,21 +91,22 @@ async function uninterrupted(definition: object = job): Promise<ResultFrame[]> {
   return frames;
 }
 
-/** Runs 11 batches in a new data directory, then "crashes" (drops the engine without stopping it). */
-async function runAndCrash(definition: object): Promise<{ dataDir: string; clock: ManualClock }> {
+/** Runs 11 batches in a new data directory, then "crashes" (drops the engine without stopping it), or stops it as shutdown does. */
+async function runAndCrash(definition: object, stop = false): Promise<{ dataDir: string; clock: ManualClock }> {
   const dataDir = await tempDir();
   const clock = new ManualClock(500);
   const first = await open(dataDir, clock);
   await declareStreams(first.engine);
   await first.engine.registerJob(definition);
   await feed(first.engine, clock, 0, 11);
+  if (stop) await first.engine.stop();
   await first.store.close();
   return { dataDir, clock };
 }
 
-/** Runs 11 batches, "crashes", reopens, runs the other 9. */
-async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job) {
-  const { dataDir, clock } = await runAndCrash(definition);
+/** Runs 11 batches, "crashes" (or stops), reopens, runs the other 9. */
+async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job, stop = false) {
+  const { dataDir, clock } = await runAndCrash(definition, stop);
   await damage?.(dataDir);
   const second = await open(dataDir, clock);
   const trimmedFrom = await Promise.all([0, 1, 2].map((p) => second.store.streams.startOffset("tweets", p)));
@@ -130,6 +131,14 @@ describe("restart recovery", () => {
     // Checkpoints every 3 batches: the input and descriptors before the older kept checkpoint are gone.
     expect(trimmedFrom.some((offset) => offset > 0)).toBe(true);
     expect(oldestBatch).toBeGreaterThan(1000);
+  });
+
+  it("checkpoints every job where it stands when stopped for shutdown, so a restart replays nothing", async () => {
+    const expected = await uninterrupted();
+    const { frames, checkpointAfterRestart } = await interrupted(undefined, job, true);
+    // The last batch before the stop (11 s), not the last regular checkpoint (9 s).
+    expect(checkpointAfterRestart).toEqual({ batchTime: 11000, tookMs: null });
+    expect(frames).toEqual(expected);
   });
 
   it("brings back a windowed join of two streams exactly, and trims both streams", async () => {
