@@ -2,9 +2,10 @@
  * SIGTERM while events pour in and a WebSocket and an SSE subscriber are connected: the server exits 0
  * within SHUTDOWN_TIMEOUT_MS and tells each subscriber the seq to resume from. Restarted on the same data,
  * every event it acknowledged is counted exactly once, and a subscriber that resumes from that seq sees
- * no gap and no duplicate.
+ * no gap and no duplicate. A shutdown that cannot finish ends after SHUTDOWN_TIMEOUT_MS with exit code 1.
  */
 import { randomUUID } from "node:crypto";
+import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ServerProcess } from "../support/server-process.js";
 import { SseClient } from "../support/sse-client.js";
@@ -53,6 +54,14 @@ async function ingestUntilRefused(url: string, loop: number, tally: Tally): Prom
     }
     if (res.status !== 202) return void tally.refused.push(res.status);
     tally.acknowledged += request.events;
+  }
+}
+
+async function until(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -118,4 +127,24 @@ describe("SIGTERM", () => {
     const stored = (await server.requestOk<{ frames: LiveMessage[] }>("GET", `/v1/jobs/count/results?from=1&limit=1000`)).frames.slice(0, seen.length);
     expect(seen.map(({ type: _, ...frame }) => frame)).toEqual(stored);
   }, 180_000);
+});
+
+describe("a shutdown that cannot finish", () => {
+  it("logs the step it waited on and exits 1 after SHUTDOWN_TIMEOUT_MS", async () => {
+    const stuck = await ServerProcess.start({ WORKERS: "0", SHUTDOWN_TIMEOUT_MS: "1500", LOG_LEVEL: "info" });
+    try {
+      // A request whose body never finishes arriving stays in flight, so the HTTP server cannot close.
+      const request = http.request(`${stuck.url}/v1/streams/clicks/events`, { method: "POST", headers: { "content-type": "application/json", "content-length": "1000" } });
+      request.on("error", () => undefined);
+      request.write('[{"a":');
+      await until(() => stuck.logs().includes(`"url":"/v1/streams/clicks/events"`), 20_000, "the server to take the request");
+      const exit = await stuck.stop("SIGTERM", 60_000);
+      request.destroy();
+      expect(exit.code, stuck.logs()).toBe(1);
+      expect(stuck.logs()).toContain("shutdown did not finish within SHUTDOWN_TIMEOUT_MS");
+      expect(stuck.logs()).toContain("closing the HTTP server");
+    } finally {
+      await stuck.dispose();
+    }
+  }, 120_000);
 });
