@@ -55,6 +55,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     metrics.httpRequestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
+  // A request answered while the server closes ends its connection, which would otherwise stay open
+  // (keep-alive) and hold the close up.
+  let closing = false;
+  app.addHook("preClose", async () => void (closing = true));
+  app.addHook("onSend", async (_request, reply) => void (closing && reply.header("connection", "close")));
   // On close, every live subscriber is told where to resume (the plugin's own preClose would close
   // each WebSocket without a code, and leave SSE streams holding the server open).
   await app.register(websocket, { options: { maxPayload: options.maxClientMessageBytes ?? 4096 }, preClose: closeLiveConnections(channels) });

@@ -15,7 +15,7 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await ServerProcess.start({ WORKERS: "1", STANDBY_WORKERS: "0", CHECKPOINT_INTERVAL_MS: "500", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+  server = await ServerProcess.start({ WORKERS: "1", STANDBY_WORKERS: "0", CHECKPOINT_INTERVAL_MS: "500", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), LOG_LEVEL: "info" });
 });
 afterAll(() => server?.dispose());
 
@@ -78,12 +78,27 @@ describe("SIGTERM", () => {
     await ws.until(() => ws.messages.some((m) => m.type === "hello"), 20_000, "the WebSocket hello");
     await sse.until(() => sse.events.length > 0, 20_000, "the SSE hello");
 
+    // A request in flight when the signal comes, on a connection that asks to be kept alive: it is
+    // answered, and its connection does not hold the server open.
+    const held = http.request(`${server.url}/v1/streams/clicks/events`, { method: "POST", agent: new http.Agent({ keepAlive: true }), headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(`[{"held":1}]`)) } });
+    const heldAnswer = new Promise<number>((resolve, reject) => {
+      held.on("response", (res) => res.resume().on("end", () => resolve(res.statusCode ?? 0)));
+      held.on("error", reject);
+    });
+    held.write('[{"held":');
+    await until(() => server.logs().includes(`"url":"/v1/streams/clicks/events"`), 20_000, "the server to take the held request");
+
     const tally: Tally = { acknowledged: 0, refused: [], unanswered: [] };
     const loads = [0, 1, 2, 3].map((loop) => ingestUntilRefused(server.url, loop, tally));
     await ws.until(() => ws.results.some((f) => countOf(f) > 0), 30_000, "a frame counting events");
     await sse.until(() => sse.events.some((e) => e.id !== undefined), 30_000, "an SSE result");
 
-    const exit = await server.stop("SIGTERM", SHUTDOWN_TIMEOUT_MS * 3);
+    const exited = server.stop("SIGTERM", SHUTDOWN_TIMEOUT_MS * 3);
+    await ws.until(() => ws.closed !== undefined, 20_000, "the WebSocket close");
+    held.end("1}]");
+    expect(await heldAnswer).toBe(202);
+    tally.acknowledged += 1;
+    const exit = await exited;
     await Promise.all(loads);
     expect(exit.code, server.logs()).toBe(0);
     expect(exit.ms).toBeLessThan(SHUTDOWN_TIMEOUT_MS);

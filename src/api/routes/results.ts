@@ -39,12 +39,12 @@ interface Channel {
   close(code: number, reason: string): void;
 }
 
-/** An EventSource that reconnects sends the id of the last frame it saw: resume right after it. */
 /** The close reason that tells a subscriber where to pick up again. */
 function resumeReason(why: string, nextSeq: number): string {
   return `${why}; reconnect with ?from=${nextSeq} to resume without loss`;
 }
 
+/** An EventSource that reconnects sends the id of the last frame it saw: resume right after it. */
 function lastEventId(request: FastifyRequest): number | undefined {
   const header = request.headers["last-event-id"];
   const seq = Number(Array.isArray(header) ? header[0] : header);
