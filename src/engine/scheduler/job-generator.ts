@@ -129,10 +129,9 @@ export class JobGenerator {
     this.draining = true;
     await this.whenIdle();
     if (this.failed || !this.lastRun || this.lastRun.batchTime <= this.lastCheckpointed) return;
-    // Without it, a restart replays from the previous checkpoint: slower, never wrong.
-    await this.checkpoint(this.lastRun).catch((error: Error) => {
-      if (error.name !== "StoreUnavailableError") throw error;
-    });
+    // Best effort (the store may be down, a worker lost): without it, a restart replays from the
+    // previous checkpoint, slower and never wrong.
+    await this.checkpoint(this.lastRun).catch((error: Error) => this.progress.stalled(`shutdown checkpoint skipped: ${error.message}`));
   }
 
   /**
