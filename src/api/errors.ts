@@ -7,7 +7,7 @@ export const ERROR_CATALOGUE = {
   INVALID_REQUEST: { status: 400, description: "A path parameter, query parameter or body field is out of range or of the wrong type." },
   INVALID_JOB: { status: 400, description: "The job definition is not valid; details.problems lists each problem with its JSON path." },
   INVALID_STREAM: { status: 400, description: "The stream declaration is not valid." },
-  INVALID_EVENT: { status: 400, description: "An event is not acceptable (not an object, missing its key or event-time field); details names its index or line." },
+  INVALID_EVENT: { status: 400, description: "An event is not acceptable (not an object, missing its key or event-time field, past an event limit); details names its index or line." },
   UNAUTHORIZED: { status: 401, description: "No API key, or one that is not known; send \"Authorization: Bearer <key>\"." },
   FORBIDDEN: { status: 403, description: "The key's role does not allow this route (reader: read and subscribe; writer: also ingest; admin: everything)." },
   UNKNOWN_JOB: { status: 404, description: "No job has this id." },

@@ -11,6 +11,14 @@ export function encodeBlock(events: readonly Row[]): Uint8Array {
   return encoder.encode(JSON.stringify(events));
 }
 
+/**
+ * A block of events already serialized one by one (as ingest checks them): the same bytes as
+ * {@link encodeBlock} of the events themselves.
+ */
+export function encodeBlockOfJson(events: readonly string[]): Uint8Array {
+  return encoder.encode(`[${events.join(",")}]`);
+}
+
 export function decodeBlock(payload: Uint8Array): Row[] {
   return JSON.parse(decoder.decode(payload)) as Row[];
 }

@@ -7,9 +7,10 @@
 import { createHash } from "node:crypto";
 import type { Catalog, StreamDefinition, StreamLog } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { encodeBlock } from "./block-codec.js";
+import { encodeBlockOfJson } from "./block-codec.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
+import { checkEventLimits } from "./event-limits.js";
 import type { Row } from "./operators/operator.js";
 import { hashPartition } from "./partitioning.js";
 import { resourceName } from "./query/job-definition.js";
@@ -39,6 +40,12 @@ export interface IngestOptions {
 }
 
 export const MAX_PARTITIONS = 256;
+
+/** A partition's share of a request: its events, and each one's JSON text (serialized once, when checked). */
+interface Share {
+  readonly rows: Row[];
+  readonly json: string[];
+}
 
 interface AppendedBlock {
   readonly partition: number;
@@ -119,18 +126,19 @@ export class Streams {
   }
 
   /** A partition's share of a request as one block (found again, not stored twice, on a retry). */
-  private async appendShare(stream: string, partition: number, share: Row[], idempotencyKey: string | undefined): Promise<AppendedBlock[]> {
-    const payload = encodeBlock(share);
-    const block = { count: share.length, payload, ...(idempotencyKey === undefined ? {} : { requestId: requestIdOf(idempotencyKey, payload) }) };
+  private async appendShare(stream: string, partition: number, share: Share, idempotencyKey: string | undefined): Promise<AppendedBlock[]> {
+    const payload = encodeBlockOfJson(share.json);
+    const count = share.rows.length;
+    const block = { count, payload, ...(idempotencyKey === undefined ? {} : { requestId: requestIdOf(idempotencyKey, payload) }) };
     const { offset, duplicate } = await this.log.append(stream, partition, block);
-    return [{ partition, offset, count: share.length, duplicate }];
+    return [{ partition, offset, count, duplicate }];
   }
 
   /** Each event as a block of its own whose request id is the event's id, in order. */
-  private async appendEach(stream: StreamDefinition, partition: number, share: Row[]): Promise<AppendedBlock[]> {
+  private async appendEach(stream: StreamDefinition, partition: number, share: Share): Promise<AppendedBlock[]> {
     const appended: AppendedBlock[] = [];
-    for (const event of share) {
-      const block = { count: 1, payload: encodeBlock([event]), requestId: eventRequestId(event[stream.idField!]) };
+    for (const [i, event] of share.rows.entries()) {
+      const block = { count: 1, payload: encodeBlockOfJson([share.json[i]!]), requestId: eventRequestId(event[stream.idField!]) };
       const { offset, duplicate } = await this.log.append(stream.name, partition, block);
       appended.push({ partition, offset, count: 1, duplicate });
     }
@@ -141,17 +149,18 @@ export class Streams {
    * Splits events by partition. With an idempotency key, round-robin starts from the key's hash, so a
    * retry routes every event exactly as the first attempt did and each partition can spot its duplicate.
    */
-  private route(stream: StreamDefinition, events: readonly unknown[], idempotencyKey: string | undefined): Map<number, Row[]> {
-    const shares = new Map<number, Row[]>();
+  private route(stream: StreamDefinition, events: readonly unknown[], idempotencyKey: string | undefined): Map<number, Share> {
+    const shares = new Map<number, Share>();
     let next = idempotencyKey === undefined ? (this.roundRobin.get(stream.name) ?? 0) : hashPartition(idempotencyKey, stream.partitions);
     events.forEach((event, index) => {
-      const row = checkEvent(stream, event, index);
+      const { row, json } = checkEvent(stream, event, index);
       // An event with an id always goes where that id went before, so its partition spots the duplicate.
       const by = stream.keyField ?? stream.idField;
       const partition = by === undefined ? next++ % stream.partitions : hashPartition(row[by], stream.partitions);
       let share = shares.get(partition);
-      if (!share) shares.set(partition, (share = []));
-      share.push(row);
+      if (!share) shares.set(partition, (share = { rows: [], json: [] }));
+      share.rows.push(row);
+      share.json.push(json);
     });
     if (idempotencyKey === undefined) this.roundRobin.set(stream.name, next % stream.partitions);
     return shares;
@@ -164,7 +173,8 @@ function checkName(name: string): void {
   }
 }
 
-function checkEvent(stream: StreamDefinition, event: unknown, index: number): Row {
+/** Checks an event against its stream and the event limits; gives it back with its JSON text. */
+function checkEvent(stream: StreamDefinition, event: unknown, index: number): { row: Row; json: string } {
   if (event === null || typeof event !== "object" || Array.isArray(event)) {
     throw new EngineError("INVALID_EVENT", `event ${index} is not a JSON object; send objects such as {"text": "..."}`, { index });
   }
@@ -178,7 +188,9 @@ function checkEvent(stream: StreamDefinition, event: unknown, index: number): Ro
   if (stream.eventTimeField !== undefined && parseEventTime(row[stream.eventTimeField]) === undefined) {
     throw new EngineError("INVALID_EVENT", `event ${index} has no valid "${stream.eventTimeField}" (ms since epoch or ISO-8601 text), the event-time field of stream "${stream.name}"`, { index });
   }
-  return row;
+  const checked = checkEventLimits(row);
+  if ("problem" in checked) throw new EngineError("INVALID_EVENT", `event ${index} ${checked.problem}`, { index, limit: checked.limit });
+  return { row, json: checked.json };
 }
 
 /** In UTF-8 bytes, so that the block's request id stays within what every store keeps. */
