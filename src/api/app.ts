@@ -12,7 +12,7 @@ import { ApiKeys } from "./auth/api-keys.js";
 import { LiveTokens } from "./auth/live-tokens.js";
 import { DEFAULT_QUOTAS, exceeded, TenantQuotas, type QuotaLimits } from "./tenancy/quotas.js";
 import { installTenants } from "./tenancy/tenants.js";
-import { installErrorHandler } from "./error-handler.js";
+import { frameworkErrors, installErrorHandler } from "./error-handler.js";
 import { closeLiveConnections, LiveChannels } from "./live-channels.js";
 import { loggerOptions } from "./log-fields.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
@@ -44,7 +44,7 @@ export interface AppOptions {
 const NO_KEYS = ApiKeys.parse(undefined, undefined);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024 });
+  const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024, frameworkErrors });
   const { engine, metrics } = options;
   const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, pingMs: 30_000, ...options.live };
   const channels = new LiveChannels();

@@ -2,7 +2,7 @@
  * Turns anything thrown by a route into the catalogue's error shape. 4xx messages pass through (they
  * tell the client what to fix); 5xx internals are logged and hidden.
  */
-import type { FastifyError, FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { MAX_DEFINITION_CHARS } from "../engine/engine.js";
 import { ApiError, errorBody, isErrorCode, type ErrorCode } from "./errors.js";
 import { SHED_RETRY_AFTER_SECONDS } from "./ingest-shedding.js";
@@ -59,6 +59,16 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     send(reply, "NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}; the routes are listed in openapi.yaml`),
   );
+}
+
+/**
+ * Errors Fastify meets before any route runs (a path that is not valid percent-encoding), in the
+ * catalogue's shape like every other error. Given to Fastify() as its `frameworkErrors` option.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const path = request.url.split("?")[0];
+  if (error.code === "FST_ERR_BAD_URL") void send(reply, "INVALID_REQUEST", `the path ${path} is not valid percent-encoding; encode each name with encodeURIComponent`);
+  else void send(reply, "INVALID_REQUEST", error.message);
 }
 
 function classify(error: FastifyError): ErrorCode {
