@@ -16,11 +16,18 @@ export function fuzzRuns(defaultRuns: number): number {
 /** How long any one answer may take, however busy the machine: far past a healthy server's time. */
 export const ANSWER_BOUND_MS = 20_000;
 
+/**
+ * Wall time one property may search for (FUZZ_TIME_LIMIT_MS, default 40 s): on a machine far busier
+ * than usual it tries fewer cases, and says so, rather than failing the suite on its deadline.
+ */
+const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS) || 40_000;
+
 /** Checks `property` on `runs` random cases (FUZZ_SEED replays a run); throws the shrunk counterexample. */
 export async function fuzz<T>(name: string, arbitrary: fc.Arbitrary<T>, property: (value: T) => Promise<void>, runs: number): Promise<void> {
   const seed = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
-  const details = await fc.check(fc.asyncProperty(arbitrary, property), { numRuns: runs, seed, includeErrorInReport: true });
-  console.log(`fuzz: ${name}: ${details.numRuns} cases, ${details.failed ? 1 : 0} failures (FUZZ_SEED=${seed})`);
+  const details = await fc.check(fc.asyncProperty(arbitrary, property), { numRuns: runs, seed, includeErrorInReport: true, interruptAfterTimeLimit: TIME_LIMIT_MS });
+  const stopped = details.interrupted ? `, stopped at the ${TIME_LIMIT_MS} ms time limit` : "";
+  console.log(`fuzz: ${name}: ${details.numRuns} cases, ${details.failed ? 1 : 0} failures (FUZZ_SEED=${seed}${stopped})`);
   if (details.failed) throw new Error(fc.defaultReportMessage(details));
 }
 
