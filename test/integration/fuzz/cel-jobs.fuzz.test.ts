@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { celExpression } from "../../support/fuzz/cel-grammar.js";
 import { restoreFixture, runBatches } from "../../support/fuzz/fixture.js";
-import { expectHealthy, fuzz, fuzzRuns, sendChecked } from "../../support/fuzz/harness.js";
+import { expectHealthy, fuzz, FUZZ_TEST_TIMEOUT_MS, fuzzRuns, sendChecked } from "../../support/fuzz/harness.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
 
 let t: TestApp;
@@ -65,5 +65,5 @@ describe("fuzz: CEL expressions in job definitions", () => {
     );
     console.log(`fuzz: cel jobs: ${registered} definitions registered and run`);
     await expectHealthy(t);
-  }, 120_000);
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

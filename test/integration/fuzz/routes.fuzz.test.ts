@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routesFromTree, type Route } from "../../support/app-routes.js";
 import { restoreFixture, runBatches } from "../../support/fuzz/fixture.js";
-import { expectHealthy, fuzz, fuzzRuns, sendChecked } from "../../support/fuzz/harness.js";
+import { expectHealthy, fuzz, FUZZ_TEST_TIMEOUT_MS, fuzzRuns, sendChecked } from "../../support/fuzz/harness.js";
 import { EVENTS, routeRequest, strayRequest } from "../../support/fuzz/requests.js";
 import { mutated, ndjson, rawText } from "../../support/fuzz/json-mutations.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
@@ -44,7 +44,7 @@ describe("fuzz: every route", () => {
     );
     await expectHealthy(t);
     for (const route of routes) expect(hits.get(`${route.method} ${route.url}`), `${route.method} ${route.url} was never fuzzed`).toBeGreaterThan(0);
-  }, 120_000);
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   it("answers requests to paths no route has, or routes bent out of shape", async () => {
     await fuzz(
@@ -57,7 +57,7 @@ describe("fuzz: every route", () => {
       fuzzRuns(500),
     );
     await expectHealthy(t);
-  }, 120_000);
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   it("ingests or refuses whole any JSON or NDJSON body, on plain and keyed streams", async () => {
     const body = fc.oneof(
@@ -79,5 +79,5 @@ describe("fuzz: every route", () => {
     );
     await runBatches(t);
     await expectHealthy(t);
-  }, 120_000);
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

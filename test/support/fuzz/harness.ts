@@ -22,6 +22,9 @@ export const ANSWER_BOUND_MS = 20_000;
  */
 const TIME_LIMIT_MS = Number(process.env.FUZZ_TIME_LIMIT_MS) || 40_000;
 
+/** A fuzz test's own timeout: its property's time limit, plus time to shrink a counterexample and check health. */
+export const FUZZ_TEST_TIMEOUT_MS = TIME_LIMIT_MS + 80_000;
+
 /** Checks `property` on `runs` random cases (FUZZ_SEED replays a run); throws the shrunk counterexample. */
 export async function fuzz<T>(name: string, arbitrary: fc.Arbitrary<T>, property: (value: T) => Promise<void>, runs: number): Promise<void> {
   const seed = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
