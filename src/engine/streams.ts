@@ -221,9 +221,16 @@ function eventRequestId(id: unknown): string {
   return `id:${createHash("sha256").update(JSON.stringify(id)).digest("base64url")}`;
 }
 
-/** An event time as ms since the epoch, from a number or ISO-8601 text. */
+/**
+ * The latest (and, negated, the earliest) event time: what a JavaScript Date can hold, about 275,000
+ * years either side of 1970. Window arithmetic stays exact within it (1e308 + 1000 === 1e308, so a
+ * window loop over such a time never ended).
+ */
+export const MAX_EVENT_TIME_MS = 8.64e15;
+
+/** An event time as ms since the epoch, from a number or ISO-8601 text; undefined past MAX_EVENT_TIME_MS. */
 export function parseEventTime(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isFinite(value)) return value;
+  if (typeof value === "number") return Math.abs(value) <= MAX_EVENT_TIME_MS ? value : undefined;
   if (typeof value === "string") {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms;

@@ -28,7 +28,18 @@ export const FUZZ_TEST_TIMEOUT_MS = TIME_LIMIT_MS + 80_000;
 /** Checks `property` on `runs` random cases (FUZZ_SEED replays a run); throws the shrunk counterexample. */
 export async function fuzz<T>(name: string, arbitrary: fc.Arbitrary<T>, property: (value: T) => Promise<void>, runs: number): Promise<void> {
   const seed = Number(process.env.FUZZ_SEED) || Math.floor(Math.random() * 2 ** 31);
-  const details = await fc.check(fc.asyncProperty(arbitrary, property), { numRuns: runs, seed, includeErrorInReport: true, interruptAfterTimeLimit: TIME_LIMIT_MS });
+  let firstFailure = true;
+  const reported = async (value: T) => {
+    try {
+      await property(value);
+    } catch (error) {
+      // Shrinking a hang can take a while: say at once what failed.
+      if (firstFailure) console.log(`fuzz: ${name}: a case failed, shrinking it: ${(error as Error).message.slice(0, 500)}\n${fc.stringify(value).slice(0, 2000)}`);
+      firstFailure = false;
+      throw error;
+    }
+  };
+  const details = await fc.check(fc.asyncProperty(arbitrary, reported), { numRuns: runs, seed, includeErrorInReport: true, interruptAfterTimeLimit: TIME_LIMIT_MS });
   const stopped = details.interrupted ? `, stopped at the ${TIME_LIMIT_MS} ms time limit` : "";
   console.log(`fuzz: ${name}: ${details.numRuns} cases, ${details.failed ? 1 : 0} failures (FUZZ_SEED=${seed}${stopped})`);
   if (details.failed) throw new Error(fc.defaultReportMessage(details));

@@ -95,6 +95,16 @@ describe("eventWindow: tumbling", () => {
     expect(errors.count).toBe(1);
   });
 
+  it("counts a time past what a Date holds (1e308, -1e20) as a row error, and runs on (a sliding window over 1e308 never ended)", () => {
+    const errors = { count: 0 };
+    const out = runJob(keyed({ length: "2s", slide: "1s" }), [[ev("a", 1e308), ev("a", -1e20), ev("a", 8.64e15), ev("a", 1000)]], { errors });
+    expect(errors.count).toBe(2);
+    expect(out[0]!.rows).toEqual([
+      { key: "a", windowStart: 0, windowEnd: 2000, n: 1, s: 1 },
+      { key: "a", windowStart: 1000, windowEnd: 3000, n: 1, s: 1 },
+    ]);
+  });
+
   it("without keyBy, aggregates every row in one group per window", () => {
     const out = runAll([{ op: "eventWindow", time: "t", length: "10s", aggs: { n: { fn: "count" } } }], [[ev("a", 1), ev("b", 2), ev("c", 10_000)]], 3);
     expect(out[0]!.rows).toEqual([{ windowStart: 0, windowEnd: 10_000, n: 2 }]);
