@@ -46,7 +46,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: "wrapInArray" as const }) },
 );
 
-/** Every container in a document and, for each, where it sits: mutations pick one by index. */
+/** Every object and array in a document, nested ones included: a mutation picks one by index. */
 function containers(doc: Json): (Json[] | { [key: string]: Json })[] {
   const found: (Json[] | { [key: string]: Json })[] = [];
   const pending: Json[] = [doc];
