@@ -18,10 +18,10 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: "restore"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array }
   | { readonly id: number; readonly type: "lookup"; readonly jobId: string; readonly partition: number; readonly key: Key | undefined }
   | { readonly id: number; readonly type: "ping" }
-  /** Fault injection for tests and benchmarks: slow every map task down, hang, or crash the thread. */
+  /** Fault injection for tests and benchmarks: slow every map task down, or crash the thread. */
   | { readonly id: number; readonly type: "inject"; readonly fault: InjectedFault };
 
-export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } | { readonly kind: "hang" } | { readonly kind: "crash" };
+export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } | { readonly kind: "crash" };
 
 export type WorkerReply =
   | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array | StateLookup; readonly busyMs: number }
@@ -31,4 +31,13 @@ export type WorkerReply =
 /** The data a worker thread starts with. */
 export interface WorkerData {
   readonly index: number;
+  /**
+   * Two Int32 counters the thread bumps (Atomics.add) as it starts and as it finishes each request,
+   * at PROGRESS_STARTED and PROGRESS_FINISHED: the pool reads from them what the thread is doing
+   * without asking it, so a thread busy in a long task is seen working, not silent.
+   */
+  readonly progress: SharedArrayBuffer;
 }
+
+export const PROGRESS_STARTED = 0;
+export const PROGRESS_FINISHED = 1;

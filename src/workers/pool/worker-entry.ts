@@ -2,12 +2,12 @@
  * The worker thread's entry: it holds, per job, the map stage and the reduce partitions it owns, and
  * answers the pool's requests one at a time. Nothing imports this file; the pool starts it.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
 import { compileJob, type JobPlan } from "../../engine/query/compile-job.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import { MapStage } from "../../engine/stages/map-stage.js";
 import { PartitionReducer } from "../../engine/stages/partition-reducer.js";
-import type { WorkerReply, WorkerRequest } from "./protocol.js";
+import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
 interface JobOnWorker {
   readonly plan: JobPlan;
@@ -18,6 +18,7 @@ interface JobOnWorker {
 const jobs = new Map<string, JobOnWorker>();
 let slowMs = 0;
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
+const progress = new Int32Array((workerData as WorkerData).progress);
 
 function job(jobId: string): JobOnWorker {
   const found = jobs.get(jobId);
@@ -76,7 +77,6 @@ function handle(request: WorkerRequest): unknown {
       return undefined;
     case "inject":
       if (request.fault.kind === "slow") slowMs = request.fault.delayMs;
-      if (request.fault.kind === "hang") for (;;) Atomics.wait(sleeper, 0, 0, 1000);
       if (request.fault.kind === "crash") setImmediate(() => {
         throw new Error("injected crash");
       });
@@ -85,6 +85,7 @@ function handle(request: WorkerRequest): unknown {
 }
 
 parentPort!.on("message", (request: WorkerRequest) => {
+  Atomics.add(progress, PROGRESS_STARTED, 1);
   const started = performance.now();
   let reply: WorkerReply;
   try {
@@ -99,6 +100,7 @@ parentPort!.on("message", (request: WorkerRequest) => {
       busyMs: performance.now() - started,
     };
   }
+  Atomics.add(progress, PROGRESS_FINISHED, 1);
   parentPort!.postMessage(reply, reply.ok && reply.value !== undefined ? transferablesOf(reply.value) : []);
 });
 

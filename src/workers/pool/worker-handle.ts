@@ -1,11 +1,15 @@
 /**
  * One worker thread as the pool sees it: requests with ids and promised replies, in-flight count, busy
- * time, and a death notice (exit, uncaught error, or no answer to a ping) that fails every pending
- * request with WorkerLostError so the pool can run it elsewhere.
+ * time, a progress counter the thread bumps as it starts and finishes requests, and a death notice
+ * that fails every pending request with WorkerLostError so the pool can run it elsewhere.
+ *
+ * A worker is lost only on evidence: its thread exits or throws, or the pool ends it on purpose. How
+ * long it takes to answer is never evidence: on a machine short of CPU, or in a costly task, a healthy
+ * thread answers late, and declaring it dead would only run its work again, just as slowly, elsewhere.
  */
 import { Worker } from "node:worker_threads";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
-import type { WorkerReply, WorkerRequest } from "./protocol.js";
+import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
 /** A request's worker died before answering; the pool retries the work elsewhere. */
 export class WorkerLostError extends Error {
@@ -22,12 +26,12 @@ type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? O
  * Starts the worker thread: the compiled entry file, or — when the pool itself runs from TypeScript
  * sources, as under the test runner — the TypeScript entry through tsx's loader, registered first.
  */
-function startThread(index: number): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker-entry.js", import.meta.url), { workerData: { index } });
+function startThread(workerData: WorkerData): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker-entry.js", import.meta.url), { workerData });
   const loader = import.meta.resolve("tsx/esm/api");
   const entry = new URL("./worker-entry.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: { index } });
+  return new Worker(bootstrap, { eval: true, workerData });
 }
 
 export class WorkerHandle {
@@ -35,9 +39,9 @@ export class WorkerHandle {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private dead: string | undefined;
-  private pinger: NodeJS.Timeout | undefined;
   private readonly booted: Promise<void>;
-  private pingsUnanswered = 0;
+  /** Bumped by the thread: requests started and requests finished (see protocol.ts). */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
   /** Requests sent and not yet answered. */
   inFlight = 0;
   busyMs = 0;
@@ -45,33 +49,27 @@ export class WorkerHandle {
   constructor(
     readonly index: number,
     private readonly onDeath: (handle: WorkerHandle, reason: string) => void,
-    options: { pingIntervalMs: number; unresponsiveAfterPings: number; onBusy?: (ms: number) => void },
+    options: { onBusy?: (ms: number) => void } = {},
   ) {
-    this.worker = startThread(index);
+    this.worker = startThread({ index, progress: this.progress.buffer as SharedArrayBuffer });
     this.worker.on("message", (reply: WorkerReply) => {
       options.onBusy?.(reply.busyMs);
       this.settle(reply);
     });
     this.worker.on("error", (error) => this.die(`uncaught error: ${error.message}`));
     this.worker.on("exit", (code) => this.die(`exited with code ${code}`));
-    // Liveness pings start once the thread has booted: loading its modules is not "not answering".
-    this.booted = this.request({ type: "ping" }).then(() => {
-      if (this.dead) return;
-      this.pinger = setInterval(() => {
-        if (this.pingsUnanswered >= options.unresponsiveAfterPings) return this.die("stopped answering");
-        this.pingsUnanswered += 1;
-        this.request({ type: "ping" }).then(
-          () => (this.pingsUnanswered = 0),
-          () => undefined,
-        );
-      }, options.pingIntervalMs);
-      this.pinger.unref();
-    });
+    // The first answer comes once the thread has loaded its modules, however long that takes.
+    this.booted = this.request({ type: "ping" }).then(() => undefined);
     this.booted.catch(() => undefined);
   }
 
   get alive(): boolean {
     return this.dead === undefined;
+  }
+
+  /** Requests the thread has started and not finished: evidence that it is working on them now. */
+  get running(): number {
+    return Atomics.load(this.progress, PROGRESS_STARTED) - Atomics.load(this.progress, PROGRESS_FINISHED);
   }
 
   /** Resolves once the thread answers (it is started and its modules are loaded). */
@@ -89,7 +87,7 @@ export class WorkerHandle {
     });
   }
 
-  /** Stops the thread for good (pool shutdown, or replacing an unresponsive worker). */
+  /** Stops the thread for good (pool shutdown, or a worker ended on purpose); it counts as lost. */
   async terminate(reason = "terminated"): Promise<void> {
     this.die(reason);
     await this.worker.terminate();
@@ -108,7 +106,6 @@ export class WorkerHandle {
   private die(reason: string): void {
     if (this.dead) return;
     this.dead = reason;
-    clearInterval(this.pinger);
     for (const pending of this.pending.values()) pending.reject(new WorkerLostError(this.index, reason));
     this.pending.clear();
     this.inFlight = 0;

@@ -1,11 +1,13 @@
 /**
  * The worker pool: a TaskRunner over worker threads. Map tasks (stateless) go to the least busy
  * worker, with a speculative copy for stragglers. Each reduce partition lives on one owner; its tasks
- * go there. When a worker dies (exits, throws, or stops answering) it is replaced, and its partitions
+ * go there. When a worker dies (its thread exits or throws, or it is ended on purpose) it is replaced, and its partitions
  * are dealt across every live worker and rebuilt in parallel from their history — the last
  * checkpoint plus the reduce tasks since — while work waiting on them is held, then run again. Once
  * they are rebuilt, partitions are moved (state snapshotted on one worker, restored on another) until
- * every job is spread evenly over the live workers again.
+ * every job is spread evenly over the live workers again. A worker that is only slow (a costly task, a
+ * machine short of CPU) is never taken for a dead one, and a worker's death never reaches the job: what
+ * it was running runs again on the others.
  */
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
@@ -24,9 +26,6 @@ export interface WorkerPoolOptions {
   readonly speculationMultiplier?: number;
   /** Ignore stragglers shorter than this, where timing noise dominates. */
   readonly speculationMinimumMs?: number;
-  readonly pingIntervalMs?: number;
-  /** A worker that misses this many pings in a row is replaced. */
-  readonly unresponsiveAfterPings?: number;
   /**
    * Threads kept booted with every job deployed but owning nothing and running no task (0 or 1;
    * default 1): a dead worker's place is taken at once, without waiting for a thread to boot.
@@ -35,6 +34,11 @@ export interface WorkerPoolOptions {
 }
 
 const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
+
+/** Swallows a WorkerLostError (the work is redone elsewhere), rethrows anything else. */
+function unlessLost(error: unknown): void {
+  if (!(error instanceof WorkerLostError)) throw error;
+}
 
 /** How long after a recovery the next standby thread starts booting. */
 const STANDBY_RESPAWN_DELAY_MS = 2000;
@@ -100,9 +104,11 @@ export class WorkerPool implements TaskRunner {
     void standby?.ready
       .then(() => (this.deployments.get(deployment.jobId) === deployment ? this.deployOn(standby.handle, deployment) : undefined))
       .catch(() => undefined);
-    await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment)));
+    // A worker lost meanwhile is no failure of the deployment: its replacement deploys every job as it
+    // boots, and the partitions it was given are rebuilt on the others (onDeath).
+    await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment).catch(unlessLost)));
     const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
-    await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] }))));
+    await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] })).catch(unlessLost)));
   }
 
   async undeploy(jobId: string): Promise<void> {
@@ -173,11 +179,26 @@ export class WorkerPool implements TaskRunner {
     await this.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
   }
 
-  /** Fault injection (tests, benchmarks): slow a worker's map tasks, hang it, or crash it. */
+  /** Fault injection (tests, benchmarks): slow a worker's map tasks, or crash it. */
   inject(worker: number, fault: InjectedFault): Promise<unknown> {
     const handle = this.workers.get(worker);
     if (!handle) throw new Error(`no live worker ${worker}`);
     return handle.request({ type: "inject", fault }).catch(() => undefined);
+  }
+
+  /**
+   * Ends a worker's thread on purpose (tests, benchmarks, an operator ending a worker stuck in a task):
+   * it is lost as if it had died, and replaced; what it was running runs again on the others.
+   */
+  async terminateWorker(worker: number): Promise<void> {
+    const handle = this.workers.get(worker);
+    if (!handle) throw new Error(`no live worker ${worker}`);
+    await handle.terminate("terminated");
+  }
+
+  /** Requests a live worker has started and not finished, as its thread counts them; 0 for no such worker. */
+  runningOn(worker: number): number {
+    return this.workers.get(worker)?.running ?? 0;
   }
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
@@ -345,8 +366,6 @@ export class WorkerPool implements TaskRunner {
   private startThread(): { handle: WorkerHandle; ready: Promise<void> } {
     const index = this.nextIndex++;
     const handle = new WorkerHandle(index, (dead, reason) => this.onDeath(dead, reason), {
-      pingIntervalMs: this.options.pingIntervalMs ?? 1000,
-      unresponsiveAfterPings: this.options.unresponsiveAfterPings ?? 5,
       onBusy: (ms) => this.options.metrics?.workerBusySeconds.inc({ worker: String(index) }, ms / 1000),
     });
     const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(handle, d)))).then(() => undefined);
@@ -402,7 +421,10 @@ export class WorkerPool implements TaskRunner {
     const ready = (async () => {
       const { snapshot, tasks } = await history();
       await this.workerReady.get(owner);
-      await this.workers.get(owner)!.request({ type: "rebuild", jobId, partition, snapshot, tasks });
+      // An owner lost meanwhile has had its partitions dealt to others, which build them anew.
+      const handle = this.workers.get(owner);
+      if (!handle) throw new WorkerLostError(owner, "lost before its partitions were built");
+      await handle.request({ type: "rebuild", jobId, partition, snapshot, tasks });
       this.options.metrics?.workerTasks.inc({ worker: String(owner), kind: "rebuild" });
     })();
     this.partitionReady.set(key(jobId, partition), ready);

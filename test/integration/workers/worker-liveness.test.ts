@@ -1,0 +1,167 @@
+/**
+ * A worker is lost only on evidence (its thread exits or throws, or it is ended on purpose), never for
+ * answering late: a pool on a machine short of CPU, or running a task slower than any reply deadline,
+ * replaces no worker; one that is really lost costs the job nothing but time.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createMetrics, type Metrics } from "../../../src/metrics/metrics.js";
+import { WorkerPool, type WorkerPoolOptions } from "../../../src/workers/pool/worker-pool.js";
+import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
+import type { TaskRunner } from "../../../src/engine/task-runner.js";
+import { tweets } from "../../../examples/lib/corpus.mjs";
+import { runJob } from "../../support/job-run.js";
+import { startCpuSpinners, type CpuSpinners } from "../../support/cpu-spinners.js";
+
+const windowedWordCount = {
+  batchInterval: "1s",
+  steps: [
+    { op: "flatMap", expr: "text.split(' ')", as: "word" },
+    { op: "keyBy", key: "word" },
+    { op: "window", length: "5s", slide: "1s" },
+    { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "size(word)" } } },
+  ],
+};
+
+function batchesOf(count: number, perBatch: number, seed: number) {
+  const all = tweets(count * perBatch, seed);
+  return Array.from({ length: count }, (_, i) => all.slice(i * perBatch, (i + 1) * perBatch));
+}
+
+const pools: WorkerPool[] = [];
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+async function pool(options: Partial<WorkerPoolOptions> = {}) {
+  const p = await WorkerPool.start({ workers: 2, ...options });
+  pools.push(p);
+  return p;
+}
+
+/** Workers replaced so far, by reason. */
+async function restarts(metrics: Metrics): Promise<Record<string, number>> {
+  const { values } = await metrics.workerRestarts.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
+}
+
+/** The pool as a TaskRunner, with `onMap` called as each map task is handed to it. */
+function watchingMaps(workers: WorkerPool, onMap: () => void): TaskRunner {
+  return {
+    deploy: (d) => workers.deploy(d),
+    map: (t) => {
+      const result = workers.map(t);
+      onMap();
+      return result;
+    },
+    reduce: (t) => workers.reduce(t),
+    snapshot: (j, p) => workers.snapshot(j, p),
+    lookup: (j, p, k) => workers.lookup(j, p, k),
+    restore: (j, p, s) => workers.restore(j, p, s),
+    undeploy: (j) => workers.undeploy(j),
+    close: async () => undefined,
+  };
+}
+
+describe("worker liveness", () => {
+  describe("with every core kept busy by spinning processes", () => {
+    let spinners: CpuSpinners;
+    beforeAll(async () => {
+      spinners = await startCpuSpinners();
+    });
+    afterAll(async () => {
+      await spinners?.stop();
+    });
+
+    it("declares no worker lost, and a windowed job's frames equal the in-thread run", async () => {
+      const batches = batchesOf(12, 400, 11);
+      const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches, checkpointIntervalMs: 3000 });
+      const metrics = createMetrics({ defaultMetrics: false });
+      const workers = await pool({ metrics });
+      const got = await runJob({ runner: workers, definition: windowedWordCount, batches, checkpointIntervalMs: 3000 });
+      expect(got).toEqual(expected);
+      expect(got.filter((f) => f.rows.length > 0).length).toBeGreaterThan(8);
+      expect(await restarts(metrics)).toEqual({});
+      expect(workers.liveWorkers()).toEqual([0, 1]);
+    });
+  });
+
+  it("keeps a worker busy in one task for 8 s (longer than any reply deadline), and the frames stay right", async () => {
+    const batches = batchesOf(5, 200, 12);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await pool({ metrics });
+    const got = await runJob({
+      runner: workers,
+      definition: windowedWordCount,
+      batches,
+      beforeBatch: async (i) => {
+        // Worker 1 blocks its thread 8 s in its map task of batch 2, as a costly expression would.
+        if (i === 2) await workers.inject(1, { kind: "slow", delayMs: 8000 });
+        if (i === 3) await workers.inject(1, { kind: "slow", delayMs: 0 });
+      },
+    });
+    expect(got).toEqual(expected);
+    expect(await restarts(metrics)).toEqual({});
+    expect(workers.liveWorkers()).toEqual([0, 1]);
+    // Worker 1 really was held that long by its task, and was kept.
+    const { values } = await metrics.workerBusySeconds.get();
+    expect(values.find((v) => v.labels.worker === "1")!.value).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
+  it("re-runs the tasks of a worker ended in the middle of a map task; the job sees no error and its frames stay right", async () => {
+    const batches = batchesOf(8, 300, 13);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches, checkpointIntervalMs: 3000 });
+    const metrics = createMetrics({ defaultMetrics: false });
+    // No speculative copy: the victim's map task must be run again because it was lost.
+    const workers = await pool({ metrics, speculationMultiplier: 0 });
+    const victim = 0;
+    let armed = false;
+    let killed: Promise<number> | undefined;
+    const runner = watchingMaps(workers, () => {
+      if (!armed) return;
+      armed = false;
+      killed = (async () => {
+        // Evidence that the victim is inside its (slowed) map task: its thread counts it as started.
+        while (workers.runningOn(victim) === 0) await new Promise((r) => setTimeout(r, 1));
+        const running = workers.runningOn(victim);
+        await workers.terminateWorker(victim);
+        return running;
+      })();
+    });
+    const got = await runJob({
+      runner,
+      definition: windowedWordCount,
+      batches,
+      checkpointIntervalMs: 3000,
+      beforeBatch: async (i) => {
+        if (i !== 4) return;
+        await workers.inject(victim, { kind: "slow", delayMs: 2000 });
+        armed = true;
+      },
+    });
+    expect(killed).toBeDefined();
+    expect(await killed).toBe(1);
+    expect(got).toEqual(expected);
+    expect(await restarts(metrics)).toEqual({ terminated: 1 });
+    expect(workers.liveWorkers()).not.toContain(victim);
+  });
+
+  it("deploys a job while one of the workers is lost, and its frames stay right", async () => {
+    const batches = batchesOf(6, 200, 14);
+    const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
+    const metrics = createMetrics({ defaultMetrics: false });
+    const workers = await pool({ metrics });
+    const runner: TaskRunner = {
+      ...watchingMaps(workers, () => undefined),
+      deploy: async (d) => {
+        const deployed = workers.deploy(d);
+        // Worker 0 is ended with the job's deployment sent to it and not yet answered.
+        await workers.terminateWorker(0);
+        await deployed;
+      },
+    };
+    const got = await runJob({ runner, definition: windowedWordCount, batches });
+    expect(got).toEqual(expected);
+    expect(await restarts(metrics)).toEqual({ terminated: 1 });
+  });
+});
