@@ -146,7 +146,10 @@ describe("worker liveness", () => {
     expect(workers.liveWorkers()).not.toContain(victim);
   });
 
-  it("deploys a job while one of the workers is lost, and its frames stay right", async () => {
+  it.each([
+    ["with the job's deployment sent to it and not yet answered", false],
+    ["once it owns partitions of the job, while they are built", true],
+  ])("deploys a job while a worker is lost %s, and its frames stay right", async (_label, afterAssignment) => {
     const batches = batchesOf(6, 200, 14);
     const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
     const metrics = createMetrics({ defaultMetrics: false });
@@ -155,8 +158,8 @@ describe("worker liveness", () => {
       ...watchingMaps(workers, () => undefined),
       deploy: async (d) => {
         const deployed = workers.deploy(d);
-        // Worker 0 is ended with the job's deployment sent to it and not yet answered.
-        await workers.terminateWorker(0);
+        if (afterAssignment) while (workers.ownerOf(d.jobId, 0) === undefined) await new Promise((r) => setImmediate(r));
+        await workers.terminateWorker(workers.ownerOf(d.jobId, 0) ?? 0);
         await deployed;
       },
     };
