@@ -51,7 +51,9 @@ async function pool(options: Partial<ConstructorParameters<typeof Object>[0]> & 
   return p;
 }
 
-describe("worker pool", () => {
+// Every wait here is on evidence (a death seen, a frame computed); the bound only ends a run that is
+// stuck, and is generous because test files share two cores with the rest of the suite.
+describe("worker pool", { timeout: 180_000 }, () => {
   it("gives exactly the frames of the in-thread runner", async () => {
     const batches = batchesOf(8, 300, 1);
     const expected = await runJob({ runner: new InThreadRunner(), definition: windowedWordCount, batches });
