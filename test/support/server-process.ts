@@ -58,7 +58,11 @@ export class ServerProcess {
     return server;
   }
 
-  /** Starts the process and resolves once /healthz answers (at most 20 s). */
+  /**
+   * Starts the process and resolves once /healthz answers. A server that exits fails at once; one still
+   * starting (a restart recovers every job before it listens, slowly on a loaded machine) is waited
+   * for, up to a bound that only ends a stuck start.
+   */
   async launch(): Promise<void> {
     this.output = "";
     // As `npm start` runs it.
@@ -75,7 +79,7 @@ export class ServerProcess {
     const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-OUTPUT_KEPT));
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 120_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${this.output}`);
       try {
