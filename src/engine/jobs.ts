@@ -18,6 +18,8 @@ import { decodeState } from "./stages/shuffle-codec.js";
 import { JobGenerator, type JobPosition } from "./scheduler/job-generator.js";
 import type { Streams } from "./streams.js";
 import type { Subscriptions } from "./subscriptions.js";
+import { parseRowBudgetMessage, ROW_BUDGET_MS } from "./expr/row-budget.js";
+import { expressionPath } from "./query/expression-path.js";
 import type { TaskRunner } from "./task-runner.js";
 
 export interface JobView {
@@ -390,8 +392,9 @@ export class Jobs {
 
   private async fail(id: string, error: Error): Promise<void> {
     const record = await this.store.catalog.getJob(id);
-    if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure: error.message });
-    this.subscriptions.end(id, `job failed: ${error.message}`);
+    const failure = record ? failureReason(record.definition, error) : error.message;
+    if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure });
+    this.subscriptions.end(id, `job failed: ${failure}`);
   }
 
   /** Resolves once a registration of `id` in progress has started the job or given its name back. */
@@ -424,4 +427,12 @@ export class Jobs {
       progress: this.generators.get(record.id)?.progress.toJSON() ?? null,
     };
   }
+}
+
+/** Why a job failed, as its user can act on it: an expression over its budget is named by its step. */
+function failureReason(definition: Record<string, unknown>, error: Error): string {
+  const overBudget = parseRowBudgetMessage(error.message);
+  if (!overBudget) return error.message;
+  const where = expressionPath(definition, overBudget.expression) ?? JSON.stringify(overBudget.expression);
+  return `${where} exceeded its ${ROW_BUDGET_MS} ms per row budget (one row took ${overBudget.tookMs} ms); make the expression cheaper (fewer nested map/filter/all/exists over large lists) and register the job again`;
 }

@@ -18,7 +18,9 @@ import {
   listType, type CelFunc, type CelResult,
 } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
-import { textLimitProblem, treeLimitProblem } from "./expression-limits.js";
+import { ROW_BUDGET_MS, RowBudgetExceededError } from "./row-budget.js";
+import { textLimitProblem, treeShape } from "./expression-limits.js";
+import { loopCostProblem } from "./loop-cost.js";
 
 /**
  * A CEL expression compiled once; call it per event. Bindings are JSON values (as from JSON.parse).
@@ -195,11 +197,11 @@ function check(source: string, declared: ReadonlySet<string> | undefined) {
     throw new ExpressionError(source, `syntax error ${at(source, start)} near ${near}: the expression `
       + "is malformed from here on (check operators, parentheses, commas and quotes)");
   }
-  const tooComplex = treeLimitProblem(parsed.expr);
-  if (tooComplex) throw new ExpressionError(source, `the expression ${tooComplex}`);
+  const shape = treeShape(parsed.expr);
+  if (shape.problem) throw new ExpressionError(source, `the expression ${shape.problem}`);
   const checker = new Checker(source, parsed.sourceInfo?.positions ?? {}, declared);
   checker.type(parsed.expr);
-  return { ast: parsed.expr, used: [...checker.used] };
+  return { ast: parsed.expr, used: [...checker.used], shape };
 }
 
 /**
@@ -232,7 +234,7 @@ const compiled = new Map<string, CompiledExpression>();
 const COMPILED_CACHE_SIZE = 2000;
 
 function compileUncached(source: string, variables: readonly string[]): CompiledExpression {
-  const { ast, used } = check(source, new Set(["event", ...variables]));
+  const { ast, used, shape } = check(source, new Set(["event", ...variables]));
   const evaluate = plan(env, ast) as (bindings: Readonly<Record<string, unknown>>) => CelResult;
   const fail = (bindings: Readonly<Record<string, unknown>>, message: string): never => {
     // Error path only. The library says "unresolved attribute" for an unbound variable: name it.
@@ -247,7 +249,14 @@ function compileUncached(source: string, variables: readonly string[]): Compiled
     throw new EvaluationError(source, `evaluating ${JSON.stringify(source)}: ${message}`);
   };
   return (bindings) => {
+    if (shape.loopDepth > 1) {
+      const tooCostly = loopCostProblem(shape, bindings);
+      if (tooCostly) throw new EvaluationError(source, `evaluating ${JSON.stringify(source)}: ${tooCostly}`);
+    }
+    const started = Date.now();
     const result = evaluate(bindings);
+    const took = Date.now() - started;
+    if (took > ROW_BUDGET_MS) throw new RowBudgetExceededError(source, took);
     if (isCelError(result)) return fail(bindings, result.message);
     return typeof result === "object" || typeof result === "bigint" ? toJson(result, source) : result;
   };

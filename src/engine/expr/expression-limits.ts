@@ -58,8 +58,27 @@ export function textLimitProblem(source: string): LimitProblem | undefined {
   return undefined;
 }
 
+export interface TreeShape {
+  /** What is over a limit, if anything. */
+  readonly problem?: LimitProblem;
+  /** How deep comprehensions nest (0: none): each level multiplies the work per row by its range's size. */
+  readonly loopDepth: number;
+  /** The most elements of any list or map literal. */
+  readonly largestLiteral: number;
+}
+
 /** Checks the parsed tree: its depth and size, its literals, and comprehensions inside comprehensions. */
-export function treeLimitProblem(root: Expr): LimitProblem | undefined {
+export function treeShape(root: Expr): TreeShape {
+  let loopDepth = 0;
+  let largestLiteral = 0;
+  const problem = walk(root, (loops, literal) => {
+    loopDepth = Math.max(loopDepth, loops);
+    largestLiteral = Math.max(largestLiteral, literal);
+  });
+  return { ...(problem ? { problem } : {}), loopDepth, largestLiteral };
+}
+
+function walk(root: Expr, seen: (loops: number, literal: number) => void): LimitProblem | undefined {
   const { maxDepth, maxNodes, maxLiteralElements, maxComprehensionNesting } = EXPRESSION_LIMITS;
   const stack: { e: Expr; depth: number; loops: number }[] = [{ e: root, depth: 1, loops: 0 }];
   let nodes = 0;
@@ -78,10 +97,12 @@ export function treeLimitProblem(root: Expr): LimitProblem | undefined {
         for (const arg of k.value.args) push(arg);
         break;
       case "listExpr":
+        seen(loops, k.value.elements.length);
         if (k.value.elements.length > maxLiteralElements) return `has a list of ${k.value.elements.length} elements; a list literal may have at most ${maxLiteralElements}`;
         for (const el of k.value.elements) push(el);
         break;
       case "structExpr":
+        seen(loops, k.value.entries.length);
         if (k.value.entries.length > maxLiteralElements) return `has a map of ${k.value.entries.length} entries; a map literal may have at most ${maxLiteralElements}`;
         for (const { keyKind, value } of k.value.entries) {
           if (keyKind.case === "mapKey") push(keyKind.value);
@@ -93,6 +114,7 @@ export function treeLimitProblem(root: Expr): LimitProblem | undefined {
         if (loops + 1 > maxComprehensionNesting) {
           return `has comprehensions (all, exists, map, filter, ...) nested ${loops + 1} deep; at most ${maxComprehensionNesting} are allowed, since each level multiplies the work per row`;
         }
+        seen(loops + 1, 0);
         push(c.iterRange);
         push(c.accuInit);
         for (const sub of [c.loopCondition, c.loopStep, c.result]) push(sub, loops + 1);
