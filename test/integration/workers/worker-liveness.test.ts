@@ -3,13 +3,13 @@
  * answering late: a pool on a machine short of CPU, or running a task slower than any reply deadline,
  * replaces no worker; one that is really lost costs the job nothing but time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMetrics, type Metrics } from "../../../src/metrics/metrics.js";
-import { WorkerPool, type WorkerPoolOptions } from "../../../src/workers/pool/worker-pool.js";
+import type { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import type { TaskRunner } from "../../../src/engine/task-runner.js";
-import { tweets } from "../../../examples/lib/corpus.mjs";
 import { runJob } from "../../support/job-run.js";
+import { batchesOf, poolsClosedAfterEach } from "../../support/worker-pools.js";
 import { startCpuSpinners, type CpuSpinners } from "../../support/cpu-spinners.js";
 
 const windowedWordCount = {
@@ -22,21 +22,7 @@ const windowedWordCount = {
   ],
 };
 
-function batchesOf(count: number, perBatch: number, seed: number) {
-  const all = tweets(count * perBatch, seed);
-  return Array.from({ length: count }, (_, i) => all.slice(i * perBatch, (i + 1) * perBatch));
-}
-
-const pools: WorkerPool[] = [];
-afterEach(async () => {
-  for (const pool of pools.splice(0)) await pool.close();
-});
-
-async function pool(options: Partial<WorkerPoolOptions> = {}) {
-  const p = await WorkerPool.start({ workers: 2, ...options });
-  pools.push(p);
-  return p;
-}
+const pool = poolsClosedAfterEach();
 
 /** Workers replaced so far, by reason. */
 async function restarts(metrics: Metrics): Promise<Record<string, number>> {

@@ -3,13 +3,13 @@
  * frames, also when workers are killed or slowed down in the middle of the run (worker-liveness.test.ts:
  * slow workers are kept, lost ones cost nothing but time).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../../src/metrics/metrics.js";
-import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import type { TaskRunner } from "../../../src/engine/task-runner.js";
-import { random, tweets } from "../../../examples/lib/corpus.mjs";
+import { random } from "../../../examples/lib/corpus.mjs";
 import { runJob } from "../../support/job-run.js";
+import { batchesOf, poolsClosedAfterEach } from "../../support/worker-pools.js";
 
 const windowedWordCount = {
   batchInterval: "1s",
@@ -35,21 +35,7 @@ const windowedCogroup = {
   ],
 };
 
-function batchesOf(count: number, perBatch: number, seed: number) {
-  const all = tweets(count * perBatch, seed);
-  return Array.from({ length: count }, (_, i) => all.slice(i * perBatch, (i + 1) * perBatch));
-}
-
-const pools: WorkerPool[] = [];
-afterEach(async () => {
-  for (const pool of pools.splice(0)) await pool.close();
-});
-
-async function pool(options: Partial<ConstructorParameters<typeof Object>[0]> & Record<string, unknown> = {}) {
-  const p = await WorkerPool.start({ workers: 2, ...options } as never);
-  pools.push(p);
-  return p;
-}
+const pool = poolsClosedAfterEach();
 
 // Every wait here is on evidence (a death seen, a frame computed); the bound only ends a run that is
 // stuck, and is generous because test files share two cores with the rest of the suite.
