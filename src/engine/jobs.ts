@@ -10,7 +10,7 @@ import { EngineError, invalidJob, type Problem } from "./errors.js";
 import type { Key } from "./operators/key-by.js";
 import { reducePartitionOf } from "./operators/keyed-stage.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
-import { compileJob, type JobPlan } from "./query/compile-job.js";
+import { compileJob, definitionSize, MAX_DEFINITION_CHARS, type JobPlan } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
 import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
@@ -20,6 +20,7 @@ import type { Streams } from "./streams.js";
 import type { Subscriptions } from "./subscriptions.js";
 import { parseRowBudgetMessage, ROW_BUDGET_MS } from "./expr/row-budget.js";
 import { expressionPath } from "./query/expression-path.js";
+import { prepareExpressions } from "./expr/cel-expression.js";
 import type { TaskRunner } from "./task-runner.js";
 
 export interface JobView {
@@ -101,6 +102,9 @@ export class Jobs {
     const stream = typeof input === "string" ? await this.store.catalog.getStream(input) : undefined;
     const filled = withEventTime(definition, stream, problems);
     if (problems.length > 0) throw invalidJob(problems);
+    // Its expressions are parsed one at a time, between turns of the event loop, before the compile
+    // (which refuses a definition over its size limit before parsing anything).
+    if (definitionSize(filled) <= MAX_DEFINITION_CHARS) await prepareExpressions((filled as { steps?: unknown } | null)?.steps);
     const plan = compileJob(filled);
     const { name: id, startFrom } = plan.definition;
     const stored = plan.definition as unknown as Record<string, unknown>;

@@ -183,13 +183,58 @@ class Checker {
   }
 }
 
+/**
+ * Parsed expressions by their text (the parse is the costly part of compiling: several microseconds a
+ * character), so that an expression parsed once, e.g. by prepareExpressions, is not parsed again.
+ */
+const parsedTexts = new Map<string, ReturnType<typeof parse> | { readonly error: unknown }>();
+const PARSED_CACHE_SIZE = 2000;
+
+function parseOnce(source: string): ReturnType<typeof parse> {
+  let entry = parsedTexts.get(source);
+  if (!entry) {
+    try {
+      entry = parse(source);
+    } catch (error) {
+      entry = { error };
+    }
+    if (parsedTexts.size >= PARSED_CACHE_SIZE) parsedTexts.delete(parsedTexts.keys().next().value!);
+    parsedTexts.set(source, entry);
+  }
+  if ("error" in entry) throw entry.error;
+  return entry;
+}
+
+/**
+ * Parses every text in `values` that may be an expression, one at a time, giving the event loop a
+ * turn between them, so that registering a large definition never holds the loop for longer than one
+ * expression's parse (the compile that follows finds them parsed). Errors are left for that compile.
+ */
+export async function prepareExpressions(values: unknown): Promise<void> {
+  const stack: unknown[] = [values];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (typeof value === "string") {
+      if (value.length > 16 && textLimitProblem(value) === undefined && !parsedTexts.has(value)) {
+        await new Promise((resolve) => setImmediate(resolve));
+        try {
+          parseOnce(value);
+        } catch {
+          // refused, with its place named, by the compile
+        }
+      }
+    } else if (Array.isArray(value)) stack.push(...value);
+    else if (typeof value === "object" && value !== null) stack.push(...Object.values(value));
+  }
+}
+
 function check(source: string, declared: ReadonlySet<string> | undefined) {
   if (source.trim() === "") throw new ExpressionError(source, "the expression is empty");
   const tooLarge = textLimitProblem(source);
   if (tooLarge) throw new ExpressionError(source, `the expression ${tooLarge}`);
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(source);
+    parsed = parseOnce(source);
   } catch (e) {
     // The parser points where the unparsable rest begins, not at the precise bad token.
     const start = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset ?? 0;

@@ -53,7 +53,7 @@ export const MAX_DEFINITION_CHARS = 32 * 1024;
  * The definition's length as JSON text; 0 for one too deep to serialize, which the schema then
  * refuses by name (it reads no deeper than the fields it knows).
  */
-function definitionSize(input: unknown): number {
+export function definitionSize(input: unknown): number {
   try {
     return (JSON.stringify(input) ?? "").length;
   } catch {

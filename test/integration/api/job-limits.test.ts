@@ -61,3 +61,22 @@ describe("registration limits", () => {
     expect(frames.at(-1).rows).toEqual([{ n: 2 }]);
   });
 });
+
+describe("registration and the event loop", () => {
+  it("parses a large definition's expressions one at a time, giving the event loop a turn between them", async () => {
+    // 15 distinct expressions near the length limit: the largest definition a user can send.
+    const steps = Array.from({ length: 15 }, (_, i) => ({ op: "filter", where: Array.from({ length: 120 }, (_, j) => `w != 'x${i}-${j}'`).join(" && ").slice(0, 1990).replace(/ &&[^&]*$/, "") }));
+    let turns = 0;
+    let registering = true;
+    const count = () => {
+      turns++;
+      if (registering) setImmediate(count);
+    };
+    setImmediate(count);
+    const res = await http().post("/v1/jobs").send(job(steps));
+    registering = false;
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    // Without the turns, the whole definition is parsed in one: a handful of turns for the request's own I/O.
+    expect(turns).toBeGreaterThanOrEqual(15);
+  });
+});
