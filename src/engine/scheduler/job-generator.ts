@@ -279,7 +279,8 @@ export class JobGenerator {
   /**
    * Snapshots every reduce partition between batches, commits the checkpoint with the job's counters
    * as of this batch, then trims: batch descriptors older than the oldest complete checkpoint kept, and
-   * (through the engine) input blocks no kept checkpoint needs.
+   * (through the engine) input blocks no kept checkpoint needs; with a single checkpoint, nothing
+   * (recovery's fallback is then the job's start).
    */
   private async checkpoint(descriptor: BatchDescriptor): Promise<void> {
     const { store, runner } = this.deps;
@@ -302,8 +303,11 @@ export class JobGenerator {
     this.lastCheckpointed = descriptor.batchTime;
     this.history.checkpointed(descriptor.batchTime, snapshots);
     this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+    // The checkpoints before the newest are what recovery falls back to when the newest cannot be
+    // read; while the newest is the only one, the fallback is the job's start: nothing is trimmed yet.
     const kept = await store.checkpoints.listComplete(id);
-    const oldest = kept[kept.length - 1]!;
+    const oldest = kept.slice(1).at(-1);
+    if (oldest === undefined) return;
     await store.batches.trim(id, oldest);
     const [atOldest] = await store.batches.list(id, oldest - 1, 1);
     if (atOldest?.batchTime === oldest) await this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to));

@@ -91,28 +91,31 @@ async function uninterrupted(definition: object = job): Promise<ResultFrame[]> {
   return frames;
 }
 
-/** Runs 11 batches in a new data directory, then "crashes" (drops the engine without stopping it), or stops it as shutdown does. */
-async function runAndCrash(definition: object, stop = false): Promise<{ dataDir: string; clock: ManualClock }> {
+/**
+ * Runs `batches` batches (11 unless told) in a new data directory, then "crashes" (drops the engine
+ * without stopping it), or stops it as shutdown does.
+ */
+async function runAndCrash(definition: object, { stop = false, batches = 11 } = {}): Promise<{ dataDir: string; clock: ManualClock }> {
   const dataDir = await tempDir();
   const clock = new ManualClock(500);
   const first = await open(dataDir, clock);
   await declareStreams(first.engine);
   await first.engine.registerJob(definition);
-  await feed(first.engine, clock, 0, 11);
+  await feed(first.engine, clock, 0, batches);
   if (stop) await first.engine.stop();
   await first.store.close();
   return { dataDir, clock };
 }
 
-/** Runs 11 batches, "crashes" (or stops), reopens, runs the other 9. */
-async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job, stop = false) {
-  const { dataDir, clock } = await runAndCrash(definition, stop);
+/** Runs `crashAfter` batches (11 unless told), "crashes" (or stops), reopens, runs the rest of the 20. */
+async function interrupted(damage?: (dataDir: string) => Promise<void>, definition: object = job, { stop = false, crashAfter = 11 } = {}) {
+  const { dataDir, clock } = await runAndCrash(definition, { stop, batches: crashAfter });
   await damage?.(dataDir);
   const second = await open(dataDir, clock);
   const trimmedFrom = await Promise.all([0, 1, 2].map((p) => second.store.streams.startOffset("tweets", p)));
   const repliesTrimmedFrom = await Promise.all([0, 1].map((p) => second.store.streams.startOffset("replies", p)));
   const checkpointAfterRestart = (await second.engine.getJob("wc")).progress?.lastCheckpoint;
-  await feed(second.engine, clock, 11, 20);
+  await feed(second.engine, clock, crashAfter, 20);
   const frames = (await second.engine.results("wc", 1, 1000)).frames;
   const oldestBatch = (await second.store.batches.list("wc", -Infinity, 1))[0]!.batchTime;
   await second.engine.stop();
@@ -135,7 +138,7 @@ describe("restart recovery", () => {
 
   it("checkpoints every job where it stands when stopped for shutdown, so a restart replays nothing", async () => {
     const expected = await uninterrupted();
-    const { frames, checkpointAfterRestart } = await interrupted(undefined, job, true);
+    const { frames, checkpointAfterRestart } = await interrupted(undefined, job, { stop: true });
     // The last batch before the stop (11 s), not the last regular checkpoint (9 s).
     expect(checkpointAfterRestart).toEqual({ batchTime: 11000, tookMs: null });
     expect(frames).toEqual(expected);
@@ -181,6 +184,19 @@ describe("restart recovery", () => {
       // A half-written partition snapshot in the newest complete checkpoint.
       await writeFile(path.join(jobDir, String(times[0]), "1.snap"), Buffer.from([0xc1, 0x00]));
     });
+    expect(frames).toEqual(expected);
+  });
+
+  it("falls back to the job's start when its only checkpoint is damaged", async () => {
+    const expected = await uninterrupted();
+    // Batches 1 s to 4 s ran; the one checkpoint (3 s) is damaged, so every batch is run again from the
+    // start: its descriptors and input must still be there.
+    const { frames } = await interrupted(async (dataDir) => {
+      const jobDir = path.join(dataDir, "checkpoints", "wc");
+      const times = (await readdir(jobDir)).map(Number).filter(Number.isFinite);
+      expect(times).toEqual([3000]);
+      await writeFile(path.join(jobDir, "3000", "1.snap"), Buffer.from([0xc1, 0x00]));
+    }, job, { crashAfter: 4 });
     expect(frames).toEqual(expected);
   });
 });
