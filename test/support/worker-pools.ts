@@ -3,6 +3,17 @@ import { afterEach } from "vitest";
 import { tweets } from "../../examples/lib/corpus.mjs";
 import { WorkerPool, type WorkerPoolOptions } from "../../src/workers/pool/worker-pool.js";
 
+/** A windowed word count: a keyed, stateful job whose every batch emits, for pool-against-in-thread checks. */
+export const windowedWordCount = {
+  batchInterval: "1s",
+  steps: [
+    { op: "flatMap", expr: "text.split(' ')", as: "word" },
+    { op: "keyBy", key: "word" },
+    { op: "window", length: "5s", slide: "1s" },
+    { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "size(word)" } } },
+  ],
+};
+
 /** `count` batches of `perBatch` generated tweets, the same for the same `seed`. */
 export function batchesOf(count: number, perBatch: number, seed: number) {
   const all = tweets(count * perBatch, seed);

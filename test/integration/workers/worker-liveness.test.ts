@@ -9,18 +9,9 @@ import type { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import type { TaskRunner } from "../../../src/engine/task-runner.js";
 import { runJob } from "../../support/job-run.js";
-import { batchesOf, poolsClosedAfterEach } from "../../support/worker-pools.js";
+import { batchesOf, poolsClosedAfterEach, windowedWordCount } from "../../support/worker-pools.js";
 import { startCpuSpinners, type CpuSpinners } from "../../support/cpu-spinners.js";
 
-const windowedWordCount = {
-  batchInterval: "1s",
-  steps: [
-    { op: "flatMap", expr: "text.split(' ')", as: "word" },
-    { op: "keyBy", key: "word" },
-    { op: "window", length: "5s", slide: "1s" },
-    { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "size(word)" } } },
-  ],
-};
 
 const pool = poolsClosedAfterEach();
 
