@@ -65,20 +65,24 @@ export interface TreeShape {
   readonly loopDepth: number;
   /** The most elements of any list or map literal. */
   readonly largestLiteral: number;
+  /** Whether it turns text into a list (`split`), so a string's length may be a comprehension's range. */
+  readonly splitsText: boolean;
 }
 
 /** Checks the parsed tree: its depth and size, its literals, and comprehensions inside comprehensions. */
 export function treeShape(root: Expr): TreeShape {
   let loopDepth = 0;
   let largestLiteral = 0;
-  const problem = walk(root, (loops, literal) => {
+  let splitsText = false;
+  const problem = walk(root, (loops, literal, call) => {
     loopDepth = Math.max(loopDepth, loops);
     largestLiteral = Math.max(largestLiteral, literal);
+    if (call === "split") splitsText = true;
   });
-  return { ...(problem ? { problem } : {}), loopDepth, largestLiteral };
+  return { ...(problem ? { problem } : {}), loopDepth, largestLiteral, splitsText };
 }
 
-function walk(root: Expr, seen: (loops: number, literal: number) => void): LimitProblem | undefined {
+function walk(root: Expr, seen: (loops: number, literal: number, call?: string) => void): LimitProblem | undefined {
   const { maxDepth, maxNodes, maxLiteralElements, maxComprehensionNesting } = EXPRESSION_LIMITS;
   const stack: { e: Expr; depth: number; loops: number }[] = [{ e: root, depth: 1, loops: 0 }];
   let nodes = 0;
@@ -93,6 +97,7 @@ function walk(root: Expr, seen: (loops: number, literal: number) => void): Limit
         push(k.value.operand);
         break;
       case "callExpr":
+        seen(loops, 0, k.value.function);
         push(k.value.target);
         for (const arg of k.value.args) push(arg);
         break;
