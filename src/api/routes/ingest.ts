@@ -33,6 +33,24 @@ export function parseNdjson(text: string): NdjsonBody {
   return body;
 }
 
+/**
+ * The body's size for the bytes quota: its Content-Length, or for a chunked body (which has none) the
+ * size of its events as JSON, so that leaving the header out does not escape the quota.
+ */
+function bodyBytes(contentLength: string | undefined, events: readonly unknown[]): number {
+  const declared = Number(contentLength);
+  if (Number.isSafeInteger(declared) && declared > 0) return declared;
+  let bytes = 0;
+  for (const event of events) {
+    try {
+      bytes += Buffer.byteLength(JSON.stringify(event) ?? "") + 1;
+    } catch {
+      // Too deep to serialize: the event limits refuse it with a 400 before anything is stored.
+    }
+  }
+  return bytes;
+}
+
 /** Names a refused NDJSON event by its line, as a person reading the file would. */
 function withLine(error: unknown, body: NdjsonBody): unknown {
   const details = (error as { details?: { index?: unknown } }).details;
@@ -57,7 +75,7 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     const body = request.body;
     const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
     await quotas.checkIngestTarget(request.tenant, name);
-    quotas.takeIngest(request.tenant, events.length, Number(request.headers["content-length"] ?? 0), reply);
+    quotas.takeIngest(request.tenant, events.length, bodyBytes(request.headers["content-length"], events), reply);
     try {
       const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
       const receipt = await request.tenant.engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });

@@ -3,6 +3,7 @@
  * A request past a quota is 429 QUOTA_EXCEEDED naming the quota, changes nothing, and (for a rate)
  * says when to retry; another tenant is not affected; an open server has no quotas.
  */
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import WebSocket from "ws";
 import { afterEach, describe, expect, it } from "vitest";
@@ -130,11 +131,24 @@ describe("rate quotas", () => {
     expect(rows.at(-1)).toMatchObject({ key: "ann", n: 50 });
   });
 
-  it("bytes a second", async () => {
+  it("bytes a second, also for a chunked body that declares no Content-Length", async () => {
     await start({ bytesPerSecond: 100 });
     const big = Array.from({ length: 20 }, (_, i) => ({ user: `user-${i}`, text: "x".repeat(50) }));
     expect((await call(ACME, "POST", "/v1/streams/clicks/events", big)).status).toBe(202);
     expectQuota(await call(ACME, "POST", "/v1/streams/clicks/events", big), "bytesPerSecond");
+    // Another tenant, its bucket full: a chunked body over it overdraws it, the next is refused.
+    const chunked = () =>
+      new Promise<number>((resolve, reject) => {
+        const request = http.request(`http://${base}/v1/streams/clicks/events`, { method: "POST", headers: { authorization: `Bearer ${GLOBEX}`, "content-type": "application/json", "transfer-encoding": "chunked" } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        request.on("error", reject);
+        request.write(JSON.stringify(big).slice(0, 10));
+        request.end(JSON.stringify(big).slice(10));
+      });
+    expect(await chunked()).toBe(202);
+    expect(await chunked()).toBe(429);
   });
 
   it("requests a second, per tenant; open routes are never limited", async () => {
