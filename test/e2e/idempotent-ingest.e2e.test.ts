@@ -69,7 +69,7 @@ describe("Idempotency-Key", () => {
       sent += events.length;
     }
     expect((await server.request("POST", "/v1/jobs", job)).status).toBe(201);
-    const deadline = Date.now() + 10_000;
+    const deadline = Date.now() + 60_000; // generous: the machine may be busy
     let counted = -1;
     while (Date.now() < deadline) {
       const last = (await server.request<{ last: number }>("GET", "/v1/jobs/count/results?limit=1")).body.last;
@@ -84,9 +84,9 @@ describe("Idempotency-Key", () => {
   });
 });
 
-/** The running count of job `name` once it reaches `atLeast` (or what it has after 10 s). */
+/** The running count of job `name` once it reaches `atLeast` (or what it has after 60 s). */
 async function countOf(name: string, atLeast: number): Promise<number> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 60_000; // generous: the machine may be busy
   let counted = -1;
   while (Date.now() < deadline) {
     const last = (await server.request<{ last: number }>("GET", `/v1/jobs/${name}/results?limit=1`)).body.last;

@@ -71,7 +71,7 @@ describe.skipIf(EXTERNAL_REDIS_URL)("Redis outage", () => {
     const expectedTotal = [...expected.values()].reduce((a, b) => a + b, 0);
     const latest = async () => {
       const page = await s.request<{ last: number }>("GET", "/v1/jobs/totals/results?limit=1");
-      const [frame] = (await s.request<{ frames: { rows: Row[] }[] }>("GET", `/v1/jobs/totals/results?from=${page.body.last}&limit=1`)).body.frames;
+      const [frame] = (await s.request<{ frames: { rows: Row[] }[] }>("GET", `/v1/jobs/totals/results?from=${Math.max(1, page.body.last)}&limit=1`)).body.frames;
       return frame?.rows ?? [];
     };
     const deadline = Date.now() + 30_000;
