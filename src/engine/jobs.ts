@@ -83,6 +83,9 @@ export class Jobs {
    */
   private readonly registrations = new Map<string, Promise<void>>();
 
+  /** Jobs being marked failed now: delete waits for it, so no failure is written after the job is gone. */
+  private readonly failing = new Map<string, Promise<void>>();
+
   /** Per job and input stream, the first offset of each partition it may still need (for trimming). */
   private readonly retainedFrom = new Map<string, Map<string, number[]>>();
 
@@ -169,9 +172,9 @@ export class Jobs {
   async delete(id: string): Promise<void> {
     await this.registered(id);
     await this.record(id);
-    const generator = this.generators.get(id);
-    generator?.pause();
-    await generator?.whenIdle();
+    // At once, whatever the job's batch is doing: a task still running on a worker is abandoned there.
+    await this.generators.get(id)?.abandon();
+    await this.failing.get(id);
     this.generators.delete(id);
     this.retainedFrom.delete(id);
     await this.runner.undeploy(id);
@@ -394,7 +397,13 @@ export class Jobs {
     }
   }
 
-  private async fail(id: string, error: Error): Promise<void> {
+  private fail(id: string, error: Error): Promise<void> {
+    const failing = this.markFailed(id, error).finally(() => this.failing.delete(id));
+    this.failing.set(id, failing);
+    return failing;
+  }
+
+  private async markFailed(id: string, error: Error): Promise<void> {
     const record = await this.store.catalog.getJob(id);
     const failure = record ? failureReason(record.definition, error) : error.message;
     if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure });

@@ -33,8 +33,8 @@ export interface BatchContext {
 export class TaskAbandonedError extends Error {
   override readonly name = "TaskAbandonedError";
 
-  constructor() {
-    super("map task abandoned: its speculative twin finished first");
+  constructor(why = "its speculative twin finished first") {
+    super(`map task abandoned: ${why}`);
   }
 }
 

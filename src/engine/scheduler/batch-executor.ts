@@ -11,6 +11,9 @@ import { FinalStage } from "../stages/final-stage.js";
 import { addRowErrors, type RowErrorReport } from "../stages/row-errors.js";
 import { decodeRows, encodeGroups, encodeRows } from "../stages/shuffle-codec.js";
 import type { MapResult, ReduceTask, TaskRunner } from "../task-runner.js";
+
+/** The part of a TaskRunner a batch uses. */
+export type BatchRunner = Pick<TaskRunner, "map" | "reduce">;
 import type { InputSlot } from "./input-slots.js";
 
 export interface BatchOutcome {
@@ -34,7 +37,7 @@ export class BatchExecutor {
     plan: JobPlan,
     private readonly slots: readonly InputSlot[],
     private readonly partitions: number,
-    private readonly runner: TaskRunner,
+    private readonly runner: BatchRunner,
     private readonly log: StreamLog,
     /** Told of each reduce task as soon as its partition answers it (see job-history.ts). */
     private readonly onReduced: (task: ReduceTask) => void,

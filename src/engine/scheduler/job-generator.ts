@@ -4,14 +4,15 @@
  * only then runs it. Cuts happen on time even when processing lags; batches run strictly in order;
  * each emitted output becomes the next result frame. Every N batches the reduce partitions'
  * state is checkpointed with the job's counters (a job without state checkpoints its counters alone),
- * and what that checkpoint makes unnecessary is trimmed.
+ * and what that checkpoint makes unnecessary is trimmed. A job being deleted is abandoned: it stops
+ * at once, whatever its batch is doing, and writes nothing more to the store.
  */
 import type { BatchDescriptor, BlockRange, ResultFrame, Store } from "../../store/types.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Clock } from "../clock.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
-import { BatchExecutor, type BatchOutcome } from "./batch-executor.js";
+import { BatchExecutor, type BatchOutcome, type BatchRunner } from "./batch-executor.js";
 import { checkpointEveryBatches, isCheckpointBatch } from "./checkpoint-policy.js";
 import type { InputSlot } from "./input-slots.js";
 import { JobHistory } from "./job-history.js";
@@ -54,6 +55,14 @@ export interface JobPosition {
   readonly lastBatchTime: number;
 }
 
+/** A write of a job that was abandoned (deleted) meanwhile: it was not made. */
+export class JobAbandonedError extends Error {
+  override readonly name = "JobAbandonedError";
+  constructor(jobId: string) {
+    super(`job ${jobId} was deleted; nothing more of it is written`);
+  }
+}
+
 /** How long to wait before cutting again when the store could not be reached. */
 const RETRY_MS = 500;
 
@@ -70,6 +79,10 @@ export class JobGenerator {
   private failed = false;
   /** Set by drain(): batches cut but not yet started are left to the replay after a restart. */
   private draining = false;
+  /** Set by abandon(): no store write starts from then on. */
+  private abandoned = false;
+  /** The job's store writes under way (see write()). */
+  private readonly writes = new Set<Promise<unknown>>();
   /** The last batch that ran, and the batch time of the last checkpoint written. */
   private lastRun: BatchDescriptor | undefined;
   private lastCheckpointed = -Infinity;
@@ -85,7 +98,13 @@ export class JobGenerator {
     readonly job: GeneratorJob,
     position: JobPosition,
   ) {
-    this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, deps.runner, deps.store.streams, (task) => this.history.reduced(task));
+    // Once abandoned, the job sends no more tasks: its name may be registered again, and a task of
+    // this registration must never reach the next one's partitions.
+    const tasks: BatchRunner = {
+      map: (task) => (this.abandoned ? Promise.reject(new JobAbandonedError(job.id)) : deps.runner.map(task)),
+      reduce: (task) => (this.abandoned ? Promise.reject(new JobAbandonedError(job.id)) : deps.runner.reduce(task)),
+    };
+    this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, tasks, deps.store.streams, (task) => this.history.reduced(task));
     this.checkpointEvery = checkpointEveryBatches(job.plan.batchInterval, job.plan.slide, deps.checkpointIntervalMs);
     this.cursor = [...position.cursor];
     this.lastSeq = position.lastSeq;
@@ -107,6 +126,17 @@ export class JobGenerator {
     this.running = false;
     this.cancelTimer?.();
     this.cancelTimer = undefined;
+  }
+
+  /**
+   * For delete: stops ticking and lets no store write of the job start from now on, whatever its
+   * batch is doing (a task still running on a worker is left to end; its outcome is dropped). Resolves
+   * once the writes already under way have settled: after that, nothing of the job reaches the store.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.pause();
+    await Promise.allSettled([...this.writes]);
   }
 
   /** Resolves once every batch cut so far has been processed. */
@@ -147,11 +177,21 @@ export class JobGenerator {
     // The last stored frame may have been stored but not yet forwarded when the server stopped.
     const output = this.job.plan.definition.output;
     if (outcome.output && descriptor.batchTime === lastFrameBatchTime && output !== undefined && outcome.output.rows.length > 0) {
-      await this.deps.forward(output, outcome.output.rows, this.outputKey(this.lastSeq));
+      await this.write(() => this.deps.forward(output, outcome.output!.rows, this.outputKey(this.lastSeq)));
     }
     this.cursor = descriptor.ranges.map((r) => r.to);
     this.nextBatchTime = descriptor.batchTime;
     this.lastRun = descriptor;
+  }
+
+  /** Starts a store write of the job unless it was abandoned, counting it among the writes under way. */
+  private write<T>(start: () => Promise<T>): Promise<T> {
+    if (this.abandoned) return Promise.reject(new JobAbandonedError(this.job.id));
+    const writing = start();
+    this.writes.add(writing);
+    const done = () => void this.writes.delete(writing);
+    writing.then(done, done);
+    return writing;
   }
 
   /** Frame `seq` of this registration of the job: a job registered again under its name starts afresh. */
@@ -170,7 +210,7 @@ export class JobGenerator {
    * store answered), so the cut's end offsets include it. A timer that fires early is set again.
    */
   private tick(batchTime: number): void {
-    if (!this.running) return;
+    if (!this.running || this.abandoned) return;
     if (this.deps.clock.now() < batchTime) {
       this.schedule(batchTime);
       return;
@@ -191,7 +231,13 @@ export class JobGenerator {
 
   private async cutAndEnqueue(batchTime: number): Promise<void> {
     // While the store is unreachable this batch time waits, so no batch is skipped.
-    const descriptor = await this.untilStored(() => this.cut(batchTime), () => true);
+    let descriptor: BatchDescriptor;
+    try {
+      descriptor = await this.untilStored(() => this.cut(batchTime), () => !this.abandoned);
+    } catch (error) {
+      if (this.abandoned) return;
+      throw error;
+    }
     this.progress.batchCut();
     this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => void this.unfinished.shift());
   }
@@ -220,21 +266,21 @@ export class JobGenerator {
     const ends = await Promise.all(slots.map((slot) => this.deps.store.streams.endOffset(slot.stream, slot.partition)));
     const ranges: BlockRange[] = ends.map((to, i) => ({ stream: slots[i]!.stream, partition: slots[i]!.partition, from: this.cursor[i]!, to }));
     const descriptor: BatchDescriptor = { jobId: this.job.id, batchTime, ranges };
-    await this.deps.store.batches.record(descriptor);
+    await this.write(() => this.deps.store.batches.record(descriptor));
     this.cursor = ends;
     return descriptor;
   }
 
   private async runBatch(descriptor: BatchDescriptor): Promise<void> {
-    if (this.failed || this.draining) return;
+    if (this.failed || this.draining || this.abandoned) return;
     const started = this.deps.clock.now();
     const { metrics } = this.deps;
     const job = { job: this.job.id };
     try {
       // Only the map phase reads the store, before any state changes, so a batch that hit an outage
       // can run again; once it has run, only storing its frame is retried.
-      const outcome = await this.untilStored(() => this.executor.execute(descriptor), () => !this.failed);
-      if (outcome.output) await this.untilStored(() => this.emit(descriptor, outcome), () => !this.failed);
+      const outcome = await this.untilStored(() => this.executor.execute(descriptor), () => !this.failed && !this.abandoned);
+      if (outcome.output) await this.untilStored(() => this.emit(descriptor, outcome), () => !this.failed && !this.abandoned);
       const processingMs = this.deps.clock.now() - started;
       const schedulingDelayMs = Math.max(0, started - descriptor.batchTime);
       this.progress.batchDone({ ...outcome, batchTime: descriptor.batchTime, processingMs, schedulingDelayMs, lastSeq: this.lastSeq, intervalMs: this.job.plan.batchInterval.ms });
@@ -254,6 +300,7 @@ export class JobGenerator {
         });
       }
     } catch (error) {
+      if (this.abandoned) return; // deleted meanwhile: what the batch came to no longer matters
       this.failed = true;
       this.pause();
       this.deps.onFailure(this.job.id, error instanceof Error ? error : new Error(String(error)));
@@ -263,14 +310,14 @@ export class JobGenerator {
   private async emit(descriptor: BatchDescriptor, outcome: BatchOutcome): Promise<void> {
     const frame: ResultFrame = { seq: this.lastSeq + 1, batchTime: descriptor.batchTime, window: outcome.output!.window, rows: outcome.output!.rows };
     try {
-      await this.deps.store.results.append(this.job.id, frame);
+      await this.write(() => this.deps.store.results.append(this.job.id, frame));
     } catch (error) {
       // An append whose answer was lost may have been stored after all: then it is done.
       const stored = await this.deps.store.results.bounds(this.job.id).catch(() => undefined);
       if (!stored || stored.last < frame.seq) throw error;
     }
     const output = this.job.plan.definition.output;
-    if (output !== undefined && frame.rows.length > 0) await this.deps.forward(output, frame.rows, this.outputKey(frame.seq));
+    if (output !== undefined && frame.rows.length > 0) await this.write(() => this.deps.forward(output, frame.rows, this.outputKey(frame.seq)));
     this.lastSeq = frame.seq;
     this.deps.metrics.resultFrames.inc({ job: this.job.id });
     this.deps.publish(this.job.id, frame);
@@ -291,15 +338,15 @@ export class JobGenerator {
       this.lastCheckpointed = descriptor.batchTime;
       // No state: the checkpoint is its counters alone, and once a batch's frame is stored nothing
       // before it is ever needed again.
-      await store.checkpoints.complete(id, descriptor.batchTime, 0, counters);
+      await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, 0, counters));
       this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
-      await store.batches.trim(id, descriptor.batchTime);
-      await this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to));
+      await this.write(() => store.batches.trim(id, descriptor.batchTime));
+      await this.write(() => this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to)));
       return;
     }
     const snapshots = await Promise.all(Array.from({ length: partitions }, (_, p) => runner.snapshot(id, p)));
-    await Promise.all(snapshots.map((s, p) => store.checkpoints.save(id, descriptor.batchTime, p, s)));
-    await store.checkpoints.complete(id, descriptor.batchTime, partitions, counters);
+    await Promise.all(snapshots.map((s, p) => this.write(() => store.checkpoints.save(id, descriptor.batchTime, p, s))));
+    await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, partitions, counters));
     this.lastCheckpointed = descriptor.batchTime;
     this.history.checkpointed(descriptor.batchTime, snapshots);
     this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
@@ -308,8 +355,8 @@ export class JobGenerator {
     const kept = await store.checkpoints.listComplete(id);
     const oldest = kept.slice(1).at(-1);
     if (oldest === undefined) return;
-    await store.batches.trim(id, oldest);
+    await this.write(() => store.batches.trim(id, oldest));
     const [atOldest] = await store.batches.list(id, oldest - 1, 1);
-    if (atOldest?.batchTime === oldest) await this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to));
+    if (atOldest?.batchTime === oldest) await this.write(() => this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to)));
   }
 }

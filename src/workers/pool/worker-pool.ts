@@ -72,8 +72,8 @@ export class WorkerPool implements TaskRunner {
   private readonly batches = new Map<string, BatchTasks>();
   private nextIndex = 0;
   private readonly mapQueue: QueuedMap[] = [];
-  /** Workers running a map task now. */
-  private readonly mapping = new Set<number>();
+  /** Workers running a map task now, and the task each runs. */
+  private readonly mapping = new Map<number, QueuedMap>();
   private closing = false;
   /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
   private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
@@ -111,12 +111,23 @@ export class WorkerPool implements TaskRunner {
     await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] })).catch(unlessLost)));
   }
 
+  /**
+   * Removes a job at once, whatever its tasks are doing: its map tasks still queued are dropped, those
+   * running stop at their next row (TaskAbandonedError), and its reduce requests not yet sent are
+   * refused. Each worker drops the job's partitions once it is done with the request in hand, which is
+   * not waited for: a worker in the middle of a costly row must not hold up a delete.
+   */
   async undeploy(jobId: string): Promise<void> {
     this.deployments.delete(jobId);
     this.ownership.removeJob(jobId);
     for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
+    for (const item of this.mapQueue.filter((queued) => queued.task.jobId === jobId)) {
+      this.mapQueue.splice(this.mapQueue.indexOf(item), 1);
+      item.reject(new TaskAbandonedError(`job ${jobId} was removed`));
+    }
+    for (const item of this.mapping.values()) if (item.task.jobId === jobId) Atomics.store(new Int32Array(item.abandon), 0, 1);
     const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
-    await Promise.all(handles.map((h) => h.request({ type: "undeploy", jobId }).catch(() => undefined)));
+    for (const handle of handles) void handle.request({ type: "undeploy", jobId }).catch(() => undefined);
   }
 
   map(task: MapTask): Promise<MapResult> {
@@ -254,7 +265,7 @@ export class WorkerPool implements TaskRunner {
         continue;
       }
       this.mapQueue.splice(i, 1);
-      this.mapping.add(worker.index);
+      this.mapping.set(worker.index, item);
       item.onDispatch(worker.index);
       worker.request<MapResult>({ type: "map", task: item.task, abandon: item.abandon }).then(
         (result) => {
@@ -264,7 +275,8 @@ export class WorkerPool implements TaskRunner {
         },
         (error: Error) => {
           this.mapping.delete(worker.index);
-          if (error instanceof WorkerLostError) this.mapQueue.push({ ...item, exclude: undefined }); // run it on whoever is left
+          // Run it on whoever is left, unless its job was removed meanwhile.
+          if (error instanceof WorkerLostError && this.deployments.has(item.task.jobId)) this.mapQueue.push({ ...item, exclude: undefined });
           else item.reject(error);
           this.pump();
         },
@@ -275,8 +287,11 @@ export class WorkerPool implements TaskRunner {
   /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
   private async onOwner<T>(jobId: string, partition: number, kind: string, send: (w: WorkerHandle) => Promise<T>): Promise<T> {
     const k = key(jobId, partition);
+    // Bound to this deployment: a request of a job removed while it waited never reaches a job
+    // registered again under the same name.
+    const deployment = this.deployments.get(jobId);
     for (;;) {
-      if (!this.deployments.has(jobId)) throw new Error(`job ${jobId} is not deployed on the worker pool`);
+      if (!deployment || this.deployments.get(jobId) !== deployment) throw new Error(`job ${jobId} is not deployed on the worker pool`);
       const ready = this.partitionReady.get(k);
       await ready?.catch(() => undefined);
       // Rebuilt or moved again while this waited: wait for that too, so nothing reaches a partition mid-move.
