@@ -1,11 +1,14 @@
 /**
  * The worker thread's entry: it holds, per job, the map stage and the reduce partitions it owns, and
- * answers the pool's requests one at a time. Nothing imports this file; the pool starts it.
+ * answers the pool's requests in the order they come. A map task runs in slices of a few milliseconds
+ * and lets the requests that came meanwhile (other jobs' reduce tasks, snapshots, state lookups) be
+ * answered between them, so one job's costly task does not hold up the partitions of every other job
+ * this worker owns. Nothing imports this file; the pool starts it.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { compileJob, type JobPlan } from "../../engine/query/compile-job.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
-import { MapStage } from "../../engine/stages/map-stage.js";
+import { MapStage, type MapRun } from "../../engine/stages/map-stage.js";
 import { PartitionReducer } from "../../engine/stages/partition-reducer.js";
 import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
@@ -33,10 +36,34 @@ function abandonedBy(flag: SharedArrayBuffer | undefined): (() => boolean) | und
   return () => Atomics.load(view, 0) === 1;
 }
 
+/** How long a map task runs before the worker looks at its other requests. */
+const MAP_SLICE_MS = 5;
+
+/** Runs a map task in slices and answers request `id` once it is done (or has failed). */
+async function answerInSlices(id: number, run: MapRun, busyMs: number): Promise<void> {
+  for (;;) {
+    const started = performance.now();
+    const until = started + MAP_SLICE_MS;
+    try {
+      const done = run.advance(() => performance.now() < until);
+      if (done) return answer({ id, ok: true, value: run.result(), busyMs: busyMs + performance.now() - started });
+    } catch (error) {
+      return answer(failure(id, error, busyMs + performance.now() - started));
+    }
+    busyMs += performance.now() - started;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 function reducer(jobId: string, partition: number): PartitionReducer {
   const found = job(jobId).reducers.get(partition);
   if (!found) throw new Error(`reduce partition ${partition} of job ${jobId} is not owned by this worker`);
   return found;
+}
+
+/** A request answered over several turns of the thread's event loop. */
+class Sliced {
+  constructor(readonly run: MapRun) {}
 }
 
 function handle(request: WorkerRequest): unknown {
@@ -52,7 +79,7 @@ function handle(request: WorkerRequest): unknown {
     case "map":
       // A slowed worker blocks its thread, as a node short of CPU would.
       if (slowMs > 0) Atomics.wait(sleeper, 0, 0, slowMs);
-      return job(request.task.jobId).map.run(request.task, abandonedBy(request.abandon));
+      return new Sliced(job(request.task.jobId).map.start(request.task, abandonedBy(request.abandon)));
     case "reduce":
       return reducer(request.task.jobId, request.task.partition).run(request.task);
     case "rebuild": {
@@ -87,22 +114,32 @@ function handle(request: WorkerRequest): unknown {
 parentPort!.on("message", (request: WorkerRequest) => {
   Atomics.add(progress, PROGRESS_STARTED, 1);
   const started = performance.now();
-  let reply: WorkerReply;
   try {
-    const value = handle(request) as (WorkerReply & { ok: true })["value"];
-    reply = { id: request.id, ok: true, ...(value === undefined ? {} : { value }), busyMs: performance.now() - started };
+    const value = handle(request);
+    if (value instanceof Sliced) {
+      void answerInSlices(request.id, value.run, performance.now() - started);
+      return;
+    }
+    answer({ id: request.id, ok: true, ...(value === undefined ? {} : { value: value as (WorkerReply & { ok: true })["value"] }), busyMs: performance.now() - started });
   } catch (error) {
-    reply = {
-      id: request.id,
-      ok: false,
-      error: error instanceof Error ? error.message : String(error),
-      ...(error instanceof TaskAbandonedError ? { abandoned: true } : {}),
-      busyMs: performance.now() - started,
-    };
+    answer(failure(request.id, error, performance.now() - started));
   }
+});
+
+function failure(id: number, error: unknown, busyMs: number): WorkerReply {
+  return {
+    id,
+    ok: false,
+    error: error instanceof Error ? error.message : String(error),
+    ...(error instanceof TaskAbandonedError ? { abandoned: true } : {}),
+    busyMs,
+  };
+}
+
+function answer(reply: WorkerReply): void {
   Atomics.add(progress, PROGRESS_FINISHED, 1);
   parentPort!.postMessage(reply, reply.ok && reply.value !== undefined ? transferablesOf(reply.value) : []);
-});
+}
 
 /**
  * The buffers of a reply's packed data (map shares or rows, reduce rows, a snapshot), moved to the

@@ -20,19 +20,33 @@ describe("MapStage and an abandoned task", () => {
     expect(() => new MapStage(plan, 2).run(task, () => true)).toThrow(TaskAbandonedError);
   });
 
-  it("looks at the flag every 1,024 events while it runs a block, and stops at the first look that finds it set", () => {
+  it("looks at the flag at most every 256 events while they are fast, and stops at the first look that finds it set", () => {
     let looks = 0;
     const result = new MapStage(plan, 2).run(task, () => {
       looks++;
       return false;
     });
     expect(result.events).toBe(5000);
-    // Before each of the two blocks, at events 1,024 and 2,048 of each block of 2,500, and at the end.
-    expect(looks).toBe(7);
+    // Fast rows: the stride between looks grows to 256, so there are about 5,000 / 256 looks, not 5,000.
+    expect(looks).toBeGreaterThanOrEqual(Math.ceil(5000 / 256));
+    expect(looks).toBeLessThan(100);
     looks = 0;
-    // Set from the third look on: the one at event 2,048 of the first block.
     expect(() => new MapStage(plan, 2).run(task, () => ++looks >= 3)).toThrow(TaskAbandonedError);
     expect(looks).toBe(3);
+  });
+
+  it("looks after every row while rows are slow, so a costly task stops within a row of being abandoned", () => {
+    // Each row costs milliseconds (a nested comprehension over 150 elements).
+    const costly = compileJob({ name: "t", input: "s", steps: [{ op: "filter", where: "size(xs.map(a, xs.map(b, a + b))) > 0" }] });
+    const xs = Array.from({ length: 150 }, (_, i) => i);
+    const rows = 8;
+    let looks = 0;
+    new MapStage(costly, 0).run({ jobId: "t", batchTime: 1000, partition: 0, blocks: [encodeBlock(Array.from({ length: rows }, () => ({ xs })))] }, () => {
+      looks++;
+      return false;
+    });
+    // Before the block, after each row, and at the end.
+    expect(looks).toBe(rows + 2);
   });
 
   it("stops inside a step's loop, within 1024 rows of being abandoned", () => {
