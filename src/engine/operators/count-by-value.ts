@@ -11,6 +11,7 @@ import { keyOfExpression, rowKey, type KeyOf } from "./key-of.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { forField } from "./step-field-error.js";
 import { windowAggregateStage, type WindowSpec } from "./window-aggregate.js";
+import type { WindowEmit } from "./window-changes.js";
 
 const COUNT = { count: { fn: "count" } } as const;
 
@@ -22,8 +23,8 @@ export function countByValueStage(of: string): KeyedStage {
   return aggregateStage(COUNT, { keyed: true, keyOf: valueKey(of, "countByValue") });
 }
 
-export function countByValueAndWindowStage(of: string, spec: WindowSpec): KeyedStage {
-  return windowAggregateStage(spec, COUNT, { keyed: true, keyOf: valueKey(of, "countByValueAndWindow") });
+export function countByValueAndWindowStage(of: string, spec: WindowSpec, emit: WindowEmit = "all"): KeyedStage {
+  return windowAggregateStage(spec, COUNT, { keyed: true, keyOf: valueKey(of, "countByValueAndWindow"), emit });
 }
 
 export function distinctStage(of: string | undefined): KeyedStage {

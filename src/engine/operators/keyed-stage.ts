@@ -36,6 +36,11 @@ export interface KeyedStage {
    * partitions' rows by it; without it, rows come in partition order.
    */
   readonly order?: (a: Row, b: Row) => number;
+  /**
+   * True for a window with `emit: "changes"`: each slide's rows are only what changed, so a slide
+   * where nothing did produces no frame (see final-stage.ts).
+   */
+  readonly emitsChanges?: boolean;
 }
 
 /** Takes a map task's rows one by one; `finish` gives their partial groups. */

@@ -16,14 +16,21 @@
  *
  * With min, max, first, last, collect or approxDistinct in the set, the window is merged afresh from
  * its partials, oldest first, at each slide (so first and last keep their arrival order).
+ *
+ * With `emit: "changes"` a slide emits only the keys that changed and those that left (see
+ * window-changes.ts); a key's aggregate is then looked up alone (merged from its partials when the
+ * set has no inverse), and the whole window is never merged.
  */
 import { rowsOf } from "./aggregate.js";
 import { groupingOf } from "./key-of.js";
 import { AggregateSet, groupsFromSnapshot, groupsToSnapshot, type Entry, type Groups } from "./aggregate-set.js";
 import { globalKey, type KeyOf } from "./key-of.js";
+import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { BatchWindow } from "./batch-window.js";
 import { Sealed } from "./sealed.js";
+import { REMOVED_FIELD, WindowChanges, type CurrentEntry, type TouchedKey, type WindowEmit } from "./window-changes.js";
+import { StepFieldError } from "./step-field-error.js";
 import type { Aggregations } from "../query/job-definition.js";
 import type { Duration } from "../time.js";
 
@@ -40,6 +47,8 @@ export interface WindowOptions {
   readonly keyOf?: KeyOf;
   /** The aggregation set to use; tests pass an instrumented one to count the work per batch. */
   readonly set?: AggregateSet;
+  /** Every slide, every key of the window ("all", the default) or only what changed ("changes"). */
+  readonly emit?: WindowEmit;
 }
 
 interface WindowSnapshot {
@@ -47,54 +56,76 @@ interface WindowSnapshot {
   partials: (Sealed<Entry[]> | Entry[])[];
   times?: number[];
   window: Entry[];
+  /** emit "changes": the keys touched since the last slide (absent in checkpoints of emit "all"). */
+  touched?: TouchedKey[];
 }
 
 export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, options: WindowOptions): KeyedStage {
+  if (options.emit === "changes" && REMOVED_FIELD in aggs) {
+    throw new StepFieldError(`aggs.${REMOVED_FIELD}`, `with emit "changes", "${REMOVED_FIELD}" marks the rows of keys that left the window; give the aggregation another name`);
+  }
   const set = options.set ?? new AggregateSet(aggs, options.keyOf ?? groupingOf(options.keyed));
   return {
     partial: (rows, ctx) => set.group(rows, ctx),
     partialSink: () => set.grouping(),
+    emitsChanges: options.emit === "changes",
     reducer(partition) {
       const partials = new BatchWindow<Groups, Entry[]>(spec.length.ms, spec.batchInterval.ms);
       let window: Groups = new Map();
+      const changes = options.emit === "changes" ? new WindowChanges(set, options.keyed) : undefined;
       const windowGroups = (): Groups => {
         if (set.invertible) return window;
         const merged: Groups = new Map();
         for (const partial of partials.values()) set.mergeInto(merged, partial);
         return merged;
       };
+      /** One key's aggregate over `parts` (oldest first), merged afresh. */
+      const mergedOver = (parts: readonly Groups[], key: Key | undefined): Entry | undefined => {
+        let merged: Entry | undefined;
+        for (const part of parts) {
+          const entry = part.get(key);
+          if (entry) merged = set.mergeEntry(merged, entry);
+        }
+        return merged;
+      };
+      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : mergedOver(partials.values(), key));
       return {
         reduce(batchPartials, ctx) {
           // The partials are this batch's own (fresh from the shuffle): the first one is adopted as the
           // batch's partial and the others are merged into it, in map-partition order.
           const partial: Groups = batchPartials[0] ?? new Map();
           for (const p of batchPartials.slice(1)) set.mergeInto(partial, p);
+          changes?.touch(partial, current);
           if (set.invertible) set.mergeInto(window, partial);
           const leaving = partials.add(ctx.batchTime, partial);
+          if (changes && leaving.length > 0) {
+            // A leaving key not in the new partial still has the window it had before this batch:
+            // the leaving batches, then the ones that stay (the new one, last, excluded).
+            const held = set.invertible ? [] : [...leaving, ...partials.values().slice(0, -1)];
+            const before: CurrentEntry = set.invertible ? current : (key) => mergedOver(held, key);
+            for (const left of leaving) changes.touch(left, before);
+          }
           if (set.invertible) for (const left of leaving) set.subtractFrom(window, left);
           if (ctx.batchTime % spec.slide.ms !== 0) return null;
           ctx.window = { start: ctx.batchTime - spec.length.ms, end: ctx.batchTime };
+          if (changes) return changes.rows(current);
           return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
         },
         state: {
           snapshot: (): WindowSnapshot => {
             const { times, parts } = partials.snapshot((p) => [...p.values()]);
-            return { partials: parts, times, window: groupsToSnapshot(window) };
+            return { partials: parts, times, window: groupsToSnapshot(window), ...(changes ? { touched: changes.snapshot() } : {}) };
           },
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
             // A sealed partial's entries are adopted as they are: partials never change once added.
             partials.restore({ parts: s.partials, ...(s.times ? { times: s.times } : {}) }, (p) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p)));
             window = groupsFromSnapshot(s.window);
+            changes?.restore(s.touched);
           },
           lookup: (key) => {
-            if (set.invertible) return window.has(key) ? set.toRow(window.get(key)!) : undefined;
-            let merged: Entry | undefined;
-            for (const partial of partials.values()) {
-              const entry = partial.get(key);
-              if (entry) merged = set.mergeEntry(merged, entry);
-            }
-            return merged && set.toRow(merged);
+            const entry = current(key);
+            return entry && set.toRow(entry);
           },
           size: () => {
             if (set.invertible) return window.size;
@@ -113,11 +144,11 @@ function adoptGroups(entries: readonly Entry[]): Groups {
 }
 
 /** reduceByWindow: the aggregations over the whole stream (keys ignored) in a window: one row per slide. */
-export function reduceByWindowStage(spec: WindowSpec, aggs: Aggregations): KeyedStage {
-  return windowAggregateStage(spec, aggs, { keyed: false, keyOf: globalKey });
+export function reduceByWindowStage(spec: WindowSpec, aggs: Aggregations, emit: WindowEmit = "all"): KeyedStage {
+  return windowAggregateStage(spec, aggs, { keyed: false, keyOf: globalKey, emit });
 }
 
 /** countByWindow: the number of rows in the window, `{count}`, every slide (0 for an empty window). */
-export function countByWindowStage(spec: WindowSpec): KeyedStage {
-  return reduceByWindowStage(spec, { count: { fn: "count" } });
+export function countByWindowStage(spec: WindowSpec, emit: WindowEmit = "all"): KeyedStage {
+  return reduceByWindowStage(spec, { count: { fn: "count" } }, emit);
 }

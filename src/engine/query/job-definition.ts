@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { COLLECT_LIMIT, DISTINCT_PRECISION } from "../operators/aggregate-set.js";
+import { WINDOW_EMIT_MODES } from "../operators/window-changes.js";
 
 /**
  * A stream or job name: what users write, optionally qualified by its tenant as "<tenant>~<name>"
@@ -34,6 +35,8 @@ const aggregations = z
   .record(fieldName, aggregation)
   .refine((aggs) => Object.keys(aggs).length > 0, "name at least one aggregation, e.g. {\"count\": {\"fn\": \"count\"}}");
 const windowFields = { length: duration, slide: duration.optional() };
+/** How a windowed aggregate emits each slide (not a windowed join's `window`, which has no emit). */
+const windowEmit = { emit: z.enum(WINDOW_EMIT_MODES, { error: `must be one of ${WINDOW_EMIT_MODES.join(", ")}` }).optional() };
 const seed = z.number().int().min(0).max(2 ** 31 - 1);
 
 export const mapStep = z.strictObject({
@@ -49,14 +52,14 @@ export const sampleStep = z.strictObject({
   fraction: z.number().gt(0, "must be more than 0").max(1, "must be at most 1"),
   seed: seed.optional(),
 });
-export const windowStep = z.strictObject({ op: z.literal("window"), ...windowFields });
+export const windowStep = z.strictObject({ op: z.literal("window"), ...windowFields, ...windowEmit });
 export const aggregateStep = z.strictObject({ op: z.literal("aggregate"), aggs: aggregations });
 export const runningAggregateStep = z.strictObject({ op: z.literal("runningAggregate"), aggs: aggregations, ttl: duration.optional() });
 export const countByValueStep = z.strictObject({ op: z.literal("countByValue"), of: expression });
 export const distinctStep = z.strictObject({ op: z.literal("distinct"), of: expression.optional() });
-export const countByWindowStep = z.strictObject({ op: z.literal("countByWindow"), ...windowFields });
-export const reduceByWindowStep = z.strictObject({ op: z.literal("reduceByWindow"), ...windowFields, aggs: aggregations });
-export const countByValueAndWindowStep = z.strictObject({ op: z.literal("countByValueAndWindow"), of: expression, ...windowFields });
+export const countByWindowStep = z.strictObject({ op: z.literal("countByWindow"), ...windowFields, ...windowEmit });
+export const reduceByWindowStep = z.strictObject({ op: z.literal("reduceByWindow"), ...windowFields, ...windowEmit, aggs: aggregations });
+export const countByValueAndWindowStep = z.strictObject({ op: z.literal("countByValueAndWindow"), of: expression, ...windowFields, ...windowEmit });
 export const EMIT_MODES = ["final", "update"] as const;
 export const eventWindowStep = z.strictObject({
   op: z.literal("eventWindow"),

@@ -52,6 +52,8 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
   /** Narrow steps after a union run on every input; before it, on the job's own input only. */
   let afterUnion = false;
   let repartitionAt: number | undefined;
+  /** The op of a window step with emit "changes" (which must be the last step), once seen. */
+  let changesOf: string | undefined;
   for (let i = 0; i < steps.length; i++) {
     const index = i;
     const at = (field: string, step = index) => `steps[${step}]${field === "" ? "" : `.${field}`}`;
@@ -67,6 +69,10 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
     if (!described) continue;
     const { plan, consumes } = described;
     i += consumes;
+    if (changesOf !== undefined) {
+      problems.push({ path: at("op"), message: afterChanges(plan.op, changesOf) });
+      continue;
+    }
     // What a step builds is written in its last step (a window's aggregate), so errors point there.
     const built = tryBuild(plan, (field) => at(field, index + consumes), problems);
     if (plan.keyedAfter !== undefined) keyed = plan.keyedAfter;
@@ -93,6 +99,7 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
         if (narrowPrefix) {
           stages.keyed = plan.build;
           if (plan.slide) stages.slide = plan.slide;
+          if (plan.emitsChanges) changesOf = plan.op;
           narrowPrefix = false;
         } else if (plan.stateful) {
           problems.push({ path: at("op"), message: `${plan.op} keeps state per key, so it must be the first aggregation of a job (before any aggregate, topK or sort)` });
@@ -107,6 +114,16 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
     problems.push({ path: `steps[${repartitionAt}]`, message: "repartition sets how many partitions the job's keyed step (aggregate, window, join, ...) runs in; add one after it, or remove repartition" });
   }
   return stages;
+}
+
+/**
+ * Why no step may follow a window with emit "changes": its rows are the keys that changed and the
+ * removal rows of keys that left, not the window, so a later step would rank, count or filter those.
+ */
+function afterChanges(op: string, windowOp: string): string {
+  const fix = `give the ${windowOp} step emit "all" (the default), or move this step before it`;
+  if (op === "topK") return `topK ranks the whole window each slide, but the ${windowOp} step before it has emit "changes" and sends only the keys that changed; give it emit "all" (the default) to rank with topK`;
+  return `the ${windowOp} step before this one has emit "changes", so it must be the job's last step: its rows are only the keys that changed and the removal rows of keys that left; ${fix}`;
 }
 
 /** A keyed step after the first one runs on the whole batch's rows, as one partition. */

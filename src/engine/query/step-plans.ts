@@ -40,7 +40,14 @@ interface PlanBase {
 export type StepPlan =
   | (PlanBase & { readonly kind: "narrow"; readonly build: () => NarrowOperator })
   | (PlanBase & { readonly kind: "final"; readonly build: () => Operator })
-  | (PlanBase & { readonly kind: "keyed"; readonly build: () => KeyedStage; readonly stateful: boolean; readonly slide?: Duration })
+  | (PlanBase & {
+      readonly kind: "keyed";
+      readonly build: () => KeyedStage;
+      readonly stateful: boolean;
+      readonly slide?: Duration;
+      /** A window with emit "changes": its rows are only what changed, so no step may follow it. */
+      readonly emitsChanges?: boolean;
+    })
   | (PlanBase & { readonly kind: "union" })
   | (PlanBase & { readonly kind: "repartition"; readonly partitions: number });
 
@@ -59,7 +66,7 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
   const { keyed, batch } = ctx;
   const one = (plan: StepPlan | undefined) => (plan ? { plan, consumes: 0 } : undefined);
   const narrow = (field: string, build: () => NarrowOperator, keyedAfter?: boolean): StepPlan => ({ op: step.op, kind: "narrow", field, build, keyedAfter });
-  const keyedPlan = (field: string, build: () => KeyedStage, more: { stateful: boolean; slide?: Duration; keyedAfter?: boolean }): StepPlan => ({
+  const keyedPlan = (field: string, build: () => KeyedStage, more: { stateful: boolean; slide?: Duration; keyedAfter?: boolean; emitsChanges?: boolean }): StepPlan => ({
     op: step.op,
     kind: "keyed",
     field,
@@ -108,7 +115,8 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       const spec = checkWindow(step, batch, report);
       // Without a valid window, the aggregate is still built, to check its expressions.
       if (!spec) return { plan: keyedPlan("aggs", () => aggregateStage(next.aggs, { keyed }), { stateful: true }), consumes: 1 };
-      const plan = keyedPlan("aggs", () => windowAggregateStage(spec, next.aggs, { keyed }), { stateful: true, slide: spec.slide });
+      const emit = step.emit ?? "all";
+      const plan = keyedPlan("aggs", () => windowAggregateStage(spec, next.aggs, { keyed, emit }), { stateful: true, slide: spec.slide, emitsChanges: emit === "changes" });
       return { plan, consumes: 1 };
     }
     case "aggregate":
@@ -128,15 +136,18 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       return one(keyedPlan("of", () => distinctStage(step.of), { stateful: false, keyedAfter: true }));
     case "countByWindow": {
       const spec = checkWindow(step, batch, report);
-      return one(spec && keyedPlan("op", () => countByWindowStage(spec), { stateful: true, slide: spec.slide, keyedAfter: false }));
+      const emit = step.emit ?? "all";
+      return one(spec && keyedPlan("op", () => countByWindowStage(spec, emit), { stateful: true, slide: spec.slide, keyedAfter: false, emitsChanges: emit === "changes" }));
     }
     case "reduceByWindow": {
       const spec = checkWindow(step, batch, report);
-      return one(spec && keyedPlan("aggs", () => reduceByWindowStage(spec, step.aggs), { stateful: true, slide: spec.slide, keyedAfter: false }));
+      const emit = step.emit ?? "all";
+      return one(spec && keyedPlan("aggs", () => reduceByWindowStage(spec, step.aggs, emit), { stateful: true, slide: spec.slide, keyedAfter: false, emitsChanges: emit === "changes" }));
     }
     case "countByValueAndWindow": {
       const spec = checkWindow(step, batch, report);
-      return one(spec && keyedPlan("of", () => countByValueAndWindowStage(step.of, spec), { stateful: true, slide: spec.slide, keyedAfter: true }));
+      const emit = step.emit ?? "all";
+      return one(spec && keyedPlan("of", () => countByValueAndWindowStage(step.of, spec, emit), { stateful: true, slide: spec.slide, keyedAfter: true, emitsChanges: emit === "changes" }));
     }
     case "eventWindow": {
       if (step.time === undefined) {

@@ -10,10 +10,14 @@ import { rowErrorCollector, type RowErrorReport } from "./row-errors.js";
 export class FinalStage {
   private readonly operators: Operator[];
   private readonly order: ((a: Row, b: Row) => number) | undefined;
+  /** A window that emits only its changes: a slide with none makes no frame (an idle job writes nothing). */
+  private readonly changesOnly: boolean;
 
   constructor(plan: JobPlan) {
     this.operators = plan.finalOperators();
-    this.order = plan.keyed()?.order;
+    const keyed = plan.keyed();
+    this.order = keyed?.order;
+    this.changesOnly = keyed?.emitsChanges === true;
   }
 
   /** Null when a step has nothing to emit at this batch time. */
@@ -26,6 +30,6 @@ export class FinalStage {
       if (next === null) return null;
       out = next;
     }
-    return out;
+    return this.changesOnly && out.length === 0 ? null : out;
   }
 }
