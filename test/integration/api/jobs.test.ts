@@ -40,6 +40,8 @@ describe("jobs", () => {
     ["a CEL expression that does not type-check", { steps: [{ op: "filter", where: "1 + 'a'" }] }, /steps\[0\]\.where: .*cannot be applied/],
     ["a window not a multiple of the batch interval", { batchInterval: "2s", steps: [{ op: "window", length: "3s" }, { op: "aggregate", aggs: { c: { fn: "count" } } }] }, /multiple of the batch interval 2s/],
     ["an unknown input stream", { input: "nope" }, /no stream named "nope"/],
+    ["a window with an unknown emit", { steps: [{ op: "keyBy", key: "w" }, { op: "window", length: "3s", emit: "delta" }, { op: "aggregate", aggs: { c: { fn: "count" } } }] }, /steps\[1\]\.emit: must be one of all, changes/],
+    ["topK after a window with emit changes", { steps: [{ op: "countByValueAndWindow", of: "w", length: "3s", emit: "changes" }, { op: "topK", k: 3, by: "count" }] }, /steps\[1\]\.op: topK ranks the whole window/],
   ])("refuses %s with INVALID_JOB, storing and starting nothing", async (_label, change, message) => {
     const res = await http().post("/v1/jobs").send({ ...countJob(), ...change }).expect(400);
     expect(res.body.error.code).toBe("INVALID_JOB");

@@ -13,6 +13,11 @@ const STATEFUL_JOBS: unknown[][] = [
   [{ op: "keyBy", key: "k" }, { op: "window", length: "4s", slide: "2s" }, { op: "aggregate", aggs: { f: { fn: "first", of: "w" }, c: { fn: "collect", of: "v", limit: 3 }, d: { fn: "approxDistinct", of: "w" } } }],
   [{ op: "keyBy", key: "k" }, { op: "runningAggregate", aggs: { n: { fn: "count" }, l: { fn: "last", of: "v" } }, ttl: "2s" }],
   [{ op: "runningAggregate", aggs: { d: { fn: "approxDistinct", of: "k" }, hi: { fn: "max", of: "v" } } }],
+  // emit "changes", cut between two slides too: the keys touched since the last slide are state.
+  [{ op: "keyBy", key: "k" }, { op: "window", length: "4s", slide: "2s", emit: "changes" }, { op: "aggregate", aggs: { n: { fn: "count" }, s: { fn: "sum", of: "v" } } }],
+  [{ op: "keyBy", key: "k" }, { op: "window", length: "3s", slide: "3s", emit: "changes" }, { op: "aggregate", aggs: { hi: { fn: "max", of: "v" }, l: { fn: "last", of: "w" } } }],
+  [{ op: "reduceByWindow", length: "4s", slide: "2s", emit: "changes", aggs: { n: { fn: "count" } } }],
+  [{ op: "countByValueAndWindow", of: "w", length: "4s", slide: "2s", emit: "changes" }],
   [{ op: "countByWindow", length: "3s" }],
   [{ op: "reduceByWindow", length: "2s", aggs: { lo: { fn: "min", of: "v" } } }],
   [{ op: "countByValueAndWindow", of: "w", length: "3s" }],
