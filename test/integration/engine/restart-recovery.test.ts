@@ -40,6 +40,11 @@ const joinJob = {
     { op: "map", project: { key: "key", tweet: "left.text", reply: "right == null ? '' : right.text" } },
   ],
 };
+/** Tweets per user with a 2 s slide and emit "changes": a checkpoint between slides keeps the keys touched since. */
+const changesJob = {
+  ...job,
+  steps: [{ op: "keyBy", key: "user" }, { op: "window", length: "4s", slide: "2s", emit: "changes" }, { op: "aggregate", aggs: { tweets: { fn: "count" }, longest: { fn: "max", of: "size(text)" } } }],
+};
 const corpus = tweets(20 * 50, 9);
 const replies = tweets(20 * 20, 10);
 const batch = (i: number) => corpus.slice(i * 50, (i + 1) * 50);
@@ -142,6 +147,18 @@ describe("restart recovery", () => {
     // The last batch before the stop (11 s), not the last regular checkpoint (9 s).
     expect(checkpointAfterRestart).toEqual({ batchTime: 11000, tookMs: null });
     expect(frames).toEqual(expected);
+  });
+
+  it.each([
+    ["crashed (the checkpoint of 8 s, then 9 s to 11 s replayed)", false],
+    ["stopped between two slides (the checkpoint of 11 s holds the keys touched since 10 s)", true],
+  ])("brings back a window with emit changes exactly when %s", async (_label, stop) => {
+    const expected = await uninterrupted(changesJob);
+    const { frames, checkpointAfterRestart } = await interrupted(undefined, changesJob, { stop });
+    expect(checkpointAfterRestart?.batchTime).toBe(stop ? 11000 : 8000);
+    expect(frames).toEqual(expected);
+    expect(frames.flatMap((f) => f.rows).some((r) => r.removed === true)).toBe(true);
+    expect(frames.length).toBeGreaterThan(5);
   });
 
   it("brings back a windowed join of two streams exactly, and trims both streams", async () => {
