@@ -31,6 +31,8 @@ export interface BenchOptions {
    * full run uses the pool.
    */
   readonly incrementalWindow: { readonly recordsPerBatch: number; readonly measuredBatches: number; readonly longWindowBatches: number; readonly runner: "in-thread" | "pool" };
+  /** emit "all" against "changes": keys in the window, events (changed keys) per slide, slides measured. */
+  readonly windowEmit: import("./window-emit.js").WindowEmitOptions;
   /** Distinct keys held in window state for the memory figure. */
   readonly memoryKeys: number;
   readonly e2e: {
@@ -67,6 +69,7 @@ export function benchOptions(quick: boolean): BenchOptions {
     },
     scaling: { recordsPerBatch: 50_000, windowBatches: quick ? 4 : 10, measuredBatches: quick ? 12 : 25, turnBatches: quick ? 4 : 5, smallBatchesToo: !quick },
     incrementalWindow: { recordsPerBatch: 200, measuredBatches: quick ? 10 : 20, longWindowBatches: 300, runner: quick ? "in-thread" : "pool" },
+    windowEmit: { keys: quick ? 20_000 : 50_000, eventsPerSlide: 100, measuredSlides: quick ? 10 : 20 },
     memoryKeys: quick ? 250_000 : 1_000_000,
     e2e: {
       clients: 4,

@@ -93,6 +93,8 @@ export interface BenchResults {
   /** At batches near capacity (the figure), and on the throughput runs' small batches. */
   scaling: (Partial<ScalingFigures> & { ratio: number | null; workload?: string; smallBatches?: ScalingFigures; machine?: import("./machine-scaling.js").MachineScaling }) & Unmeasured;
   incrementalWindow: { ratio: number | null; medianRatio?: number | null; slideRatio?: number | null; shortCheckpointBatchMs?: number; longCheckpointBatchMs?: number; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
+  /** CPU per slide of a window with emit "all" and with emit "changes" (absent in older results). */
+  windowEmit?: import("./window-emit.js").WindowEmitFigures;
   recovery: {
     workerKillMs: number | null;
     serverRestartMs: number | null;

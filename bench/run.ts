@@ -2,8 +2,13 @@
  * `npm run bench [-- --quick]`: every measurement of issue 6 in one run, in a fixed order, each
  * section bounded and isolated (a section that cannot run leaves null figures and a note). Writes
  * bench/results/latest.json and docs/benchmarks.md; exits 1 when any answer was wrong.
+ *
+ * `npm run bench -- --only=<section>` (its name with dashes for spaces, e.g. window-emit) measures that
+ * one section and merges its figures into the last results, the others kept as they were, with a
+ * note saying so.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { vocabulary } from "./corpus.js";
@@ -24,15 +29,17 @@ import { ServerProcess } from "../test/support/server-process.js";
 import { judgeTargets } from "./targets.js";
 import { measureThroughput, type ThroughputRun } from "./throughput.js";
 import { measureWorkerKill } from "./worker-kill.js";
+import { measureWindowEmit } from "./window-emit.js";
 import { WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const quick = process.argv.includes("--quick");
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const options = benchOptions(quick);
 const started = Date.now();
 const log = (message: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 
 const unmeasured = (): WorkloadFigures => ({ engineRecordsPerSec: null, baselineRecordsPerSec: null, ratioToBaseline: null, rxjsRecordsPerSec: null, ratioToRxjs: null, e2eRecordsPerSec: null });
-const results: BenchResults = {
+const fresh: BenchResults = {
   mode: quick ? "quick" : "full",
   startedAt: new Date(started).toISOString(),
   durationSec: 0,
@@ -59,10 +66,19 @@ const results: BenchResults = {
   failures: [],
   notes: [],
 };
+const results: BenchResults = only === undefined ? fresh : (JSON.parse(await readFile(RESULTS_FILE, "utf8")) as BenchResults);
 const { failures, notes } = results;
+const failuresBefore = failures.length;
+if (only !== undefined) {
+  // A section measured again replaces its earlier note.
+  const again = `"${only}" was measured again`;
+  const kept = notes.filter((n) => !n.startsWith(again));
+  notes.splice(0, notes.length, ...kept, `${again} on ${fresh.startedAt.slice(0, 10)} (${fresh.mode} sizes) with \`npm run bench -- --only=${only}\`, apart from the rest of this run`);
+}
 
 /** Runs one section; an error becomes a note (its figures stay null) and the run goes on. */
 async function section(name: string, body: () => Promise<void>): Promise<void> {
+  if (only !== undefined && name.replaceAll(" ", "-") !== only) return;
   const t = Date.now();
   log(`${name}…`);
   try {
@@ -102,13 +118,17 @@ await section("incremental window", async () => {
   results.incrementalWindow = await measureIncrementalWindow(options, words, failures, notes);
 });
 
+await section("window emit", async () => {
+  results.windowEmit = await measureWindowEmit(options.windowEmit, failures);
+});
+
 await section("memory", async () => {
   results.memory = await measureMemory(options.memoryKeys, failures);
 });
 
 const bodies = makeBodies(options.e2e.bodies, words);
 const serverBuilt = existsSync(path.resolve(import.meta.dirname, "../../dist/main.js"));
-if (!serverBuilt) notes.push("dist/main.js is missing: run `npm run build` (npm run bench does) for the end-to-end figures");
+if (!serverBuilt && only === undefined) notes.push("dist/main.js is missing: run `npm run build` (npm run bench does) for the end-to-end figures");
 
 if (serverBuilt) {
   await section("end to end", async () => {
@@ -155,13 +175,13 @@ if (serverBuilt) {
   });
 }
 
-results.durationSec = Math.round((Date.now() - started) / 1000);
+if (only === undefined) results.durationSec = Math.round((Date.now() - started) / 1000);
 results.targets = judgeTargets(results);
 await writeResults(results);
 log(`wrote ${path.relative(process.cwd(), RESULTS_FILE)} and docs/benchmarks.md in ${results.durationSec} s`);
 for (const t of results.targets) log(`${t.met === null ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.value ?? "—"} (target ${t.target})`);
-if (failures.length > 0) {
-  log(`FAILED: ${failures.length} wrong answer(s):\n  ${failures.join("\n  ")}`);
+if (failures.length > failuresBefore) {
+  log(`FAILED: ${failures.length - failuresBefore} wrong answer(s):\n  ${failures.slice(failuresBefore).join("\n  ")}`);
   process.exit(1);
 }
 process.exit(0);
