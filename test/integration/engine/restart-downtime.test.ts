@@ -5,7 +5,9 @@
  * windowed step is run through a crash and a restart after downtime shorter than the slide, between
  * the slide and the window's length, and longer than the window, on the in-thread runner and on the
  * worker pool (with a worker killed after the restart, so its partitions are rebuilt), and every frame
- * is compared with a recount of the events of the recorded batches its window covers.
+ * is compared with a recount of the events of the recorded batches its window covers. For a window
+ * with emit "changes", the frames so far applied to a map (keys that left removed) must equal that
+ * recount: keys from before the outage leave by time with a removal row.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -28,7 +30,7 @@ const window = { op: "window", length: "3s", slide: "1s" };
 const spec = { length: "3s", slide: "1s" };
 
 /** One job per windowed step, with how to recount a window's rows from the events it covers. */
-const JOBS: { steps: Row[]; twoInputs?: boolean; recount: (events: Row[], others: Row[]) => Row[] }[] = [
+const JOBS: { steps: Row[]; twoInputs?: boolean; changes?: boolean; recount: (events: Row[], others: Row[]) => Row[] }[] = [
   {
     steps: [{ op: "keyBy", key: "user" }, window, { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "n" } } }],
     recount: (events) => byKey(events, (e) => e.user, (rows, key) => ({ key, count: rows.length, total: sum(rows) })),
@@ -38,6 +40,12 @@ const JOBS: { steps: Row[]; twoInputs?: boolean; recount: (events: Row[], others
     recount: (events) => byKey(events, (e) => e.user, (rows, key) => ({ key, top: Math.max(...rows.map((r) => Number(r.n))), low: Math.min(...rows.map((r) => Number(r.n))) })),
   },
   { steps: [{ op: "countByWindow", ...spec }], recount: (events) => [{ count: events.length }] },
+  {
+    changes: true,
+    // 68 keys, about half of them in a window: keys leave the window while others stay or enter.
+    steps: [{ op: "keyBy", key: "word + '-' + string(n)" }, { ...window, emit: "changes" }, { op: "aggregate", aggs: { count: { fn: "count" }, total: { fn: "sum", of: "n" } } }],
+    recount: (events) => byKey(events, (e) => `${String(e.word)}-${String(e.n)}`, (rows, key) => ({ key, count: rows.length, total: sum(rows) })),
+  },
   {
     steps: [{ op: "reduceByWindow", ...spec, aggs: { total: { fn: "sum", of: "n" }, largest: { fn: "max", of: "n" } } }],
     recount: (events) => [{ total: sum(events), largest: events.length === 0 ? null : Math.max(...events.map((r) => Number(r.n))) }],
@@ -175,13 +183,20 @@ function expectRecounted(ledger: Ledger, frames: readonly ResultFrame[][]): void
   for (const [j, job] of JOBS.entries()) {
     const descriptors = [...ledger.descriptors.get(`j${j}`)!.values()];
     expect(frames[j]!.map((f) => f.seq)).toEqual(frames[j]!.map((_, i) => i + 1));
+    /** emit "changes": the window the frames so far describe. */
+    const held = new Map<unknown, Row>();
     for (const frame of frames[j]!) {
       const { start, end } = frame.window!;
       expect([end, end - start, end % SLIDE]).toEqual([frame.batchTime, LENGTH, 0]);
       const covered = descriptors.filter((d) => d.batchTime > start && d.batchTime <= end);
       const events = covered.flatMap((d) => ledger.eventsOf(d, "in"));
       const others = job.twoInputs ? covered.flatMap((d) => ledger.eventsOf(d, "other")) : [];
-      expect(sorted(frame.rows), `job j${j} (${String(job.steps.at(-1)!.op)}), window (${start}, ${end}]`).toEqual(sorted(job.recount(events, others)));
+      for (const row of job.changes ? frame.rows : []) {
+        if (row.removed === true) held.delete(row.key);
+        else held.set(row.key, row);
+      }
+      const rows = job.changes ? [...held.values()] : frame.rows;
+      expect(sorted(rows), `job j${j} (${String(job.steps.at(-1)!.op)}), window (${start}, ${end}]`).toEqual(sorted(job.recount(events, others)));
     }
   }
 }
@@ -196,6 +211,8 @@ describe.each(["in-thread", "pool"] as const)("windows across a restart (%s runn
     expectRecounted(ledger, frames);
     // The restart was really crossed: frames on both sides of it, and (for an outage shorter than the
     // window) a window after the restart that still holds batches from before it.
+    // Keys left the window with a removal row.
+    expect(frames[3]!.some((f) => f.rows.some((r) => r.removed === true))).toBe(true);
     const counts = frames[2]!;
     expect(counts.some((f) => f.batchTime <= crashedAt && f.rows[0]!.count !== 0)).toBe(true);
     expect(counts.some((f) => f.batchTime > restartedAt)).toBe(true);
