@@ -1,4 +1,8 @@
-/** Sizes of every measurement: `--quick` (under 3 minutes on 2 cores) or the full run (under 10). */
+/**
+ * Sizes of every measurement: `--quick` (under 3 minutes on 2 cores) or the full run (under 10); and
+ * which sections run: all, or those named by `--only` (e.g. `--only=nexmark`, `--only=throughput,memory`).
+ */
+import { QUERIES, type QueryName } from "./nexmark/queries.js";
 
 export interface BenchOptions {
   readonly quick: boolean;
@@ -54,9 +58,48 @@ export interface BenchOptions {
   readonly latency: { readonly batchIntervalsMs: readonly number[]; readonly loadFractions: readonly number[]; readonly stepMs: number };
   /** Recovery runs under a load of a fraction of what the engine sustained (see run.ts). */
   readonly recovery: { readonly checkpointIntervalMs: number; readonly afterKillMs: number };
+  /**
+   * Nexmark: `batches` 1 s batches of `eventsPerBatch` generated events (one second of event time
+   * each), the first `warmupBatches` (the 10 s windows filling) not measured; `queries` to run.
+   */
+  readonly nexmark: { readonly seed: number; readonly eventsPerBatch: number; readonly batches: number; readonly warmupBatches: number; readonly queries: readonly QueryName[] };
 }
 
-export function benchOptions(quick: boolean): BenchOptions {
+/** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
+
+/**
+ * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its
+ * name starts with one of them ("throughput" runs "throughput grep", "throughput wordcount", ...).
+ */
+export function onlySections(argv: readonly string[]): string[] | null {
+  const value = flagValue(argv, "--only");
+  if (value === undefined) return null;
+  const names = value.split(",").map((s) => s.trim().replaceAll("-", " ")).filter((s) => s.length > 0);
+  const unknown = names.filter((n) => !SECTIONS.some((s) => s.startsWith(n)));
+  if (names.length === 0 || unknown.length > 0) throw new Error(`--only takes section names separated by commas, from: ${SECTIONS.join(", ")}${unknown.length > 0 ? ` (not a section: ${unknown.join(", ")})` : ""}`);
+  return names;
+}
+
+/** The Nexmark queries named by `--nexmark=q0,q5` (all when the flag is absent). */
+export function nexmarkQueries(argv: readonly string[]): readonly QueryName[] {
+  const value = flagValue(argv, "--nexmark");
+  if (value === undefined) return QUERIES;
+  const names = value.split(",").map((s) => s.trim());
+  const unknown = names.filter((n) => !(QUERIES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw new Error(`--nexmark takes queries separated by commas, from: ${QUERIES.join(", ")} (not a query: ${unknown.join(", ")})`);
+  return names as QueryName[];
+}
+
+function flagValue(argv: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1] ?? "";
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUERIES): BenchOptions {
   return {
     quick,
     vocabularySize: 20_000,
@@ -84,5 +127,6 @@ export function benchOptions(quick: boolean): BenchOptions {
     },
     latency: { batchIntervalsMs: [100, 500, 1000], loadFractions: quick ? [0.5] : [0.25, 0.5, 0.75], stepMs: quick ? 2_500 : 6_000 },
     recovery: { checkpointIntervalMs: quick ? 4_000 : 10_000, afterKillMs: quick ? 2_000 : 4_000 },
+    nexmark: { seed: 1, eventsPerBatch: 10_000, batches: quick ? 20 : 30, warmupBatches: 10, queries },
   };
 }

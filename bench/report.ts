@@ -4,6 +4,10 @@
  */
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
+import type { MachineLoad } from "./machine-load.js";
+import { FLINK_EVENTS_PER_SEC_PER_CORE } from "./nexmark/flink.js";
+import { GENERAL_DIFFERENCES, MISSING_OPERATORS, QUERY_NOTES } from "./nexmark/notes.js";
+import { QUERIES } from "./nexmark/queries.js";
 import type { BenchResults, LatencyPoint, ScalingFigures } from "./results.js";
 import { latencyChart, type ChartSeries } from "./svg-chart.js";
 import type { WindowEmitFigures } from "./window-emit.js";
@@ -62,6 +66,52 @@ function windowEmitRow(f: WindowEmitFigures | undefined): string {
   const how = `a keyed count over a 300 s window sliding every 1 s, filled with ${num(f?.keys)} distinct words, then slides that each bring ${num(f?.eventsPerSlide)} events on words already in it, each followed by an idle slide (no input, no key leaving); median CPU (user + system) per slide from the cut to the job idle again, in-thread runner, frames stored in the in-memory result log`;
   if (!f || f.ratio === null) return `| window emit: CPU per slide, "all" ÷ "changes" | — | ${how}${f?.reason ? `; not measured: ${f.reason}` : ""} |`;
   return `| window emit: CPU per slide, "all" ÷ "changes" | ${num(f.ratio)} | ${how}: ${num(f.allCpuMsPerSlide)} ms vs ${num(f.changesCpuMsPerSlide)} ms, ${num(f.allRowsPerSlide)} vs ${num(f.changesRowsPerSlide)} rows a frame; idle slide: ${num(f.allIdleCpuMsPerSlide)} ms vs ${num(f.changesIdleCpuMsPerSlide)} ms (no frame); the "changes" frames, applied to a map, give every "all" frame |`;
+}
+
+function machineState(load: MachineLoad | undefined): string {
+  if (!load) return "The machine's load was not recorded.";
+  const others = load.otherProcessesCores === null ? `1-minute load average ${load.loadAverage1m} at the end` : `other processes kept ${load.otherProcessesCores} of the ${load.cores} cores busy on average (this run: ${load.ownCores})`;
+  return `While it ran, ${others}: ${load.busy ? "**the machine was busy** with other work (it is shared), so these figures are lower than on an idle machine" : "the machine was otherwise quiet"}.`;
+}
+
+function nexmarkSection(r: BenchResults): string[] {
+  const figures = r.nexmark ?? {};
+  const ran = QUERIES.filter((q) => figures[q] !== undefined);
+  if (ran.length === 0) return [];
+  const setup = (r.setup.nexmark ?? {}) as { measuredAt?: string; events?: number; eventsPerBatch?: number; batches?: number; warmupBatches?: number; partitions?: number; machineLoad?: MachineLoad };
+  const lines: string[] = [];
+  lines.push("## Nexmark");
+  lines.push("");
+  lines.push(`Measured ${setup.measuredAt ? `on ${setup.measuredAt.slice(0, 16).replace("T", " ")} UTC` : ""} by \`npm run bench -- --only=nexmark\` (or as part of the whole run): ${num(setup.events)} generated Nexmark events (${num(setup.eventsPerBatch)} per 1 s batch, ${num(setup.batches)} batches, the first ${num(setup.warmupBatches)} not measured), ${num(setup.partitions)} partitions. ${machineState(setup.machineLoad)}`);
+  lines.push("");
+  lines.push("Each query's Tributary job definitions are in `bench/nexmark/queries.ts` (as a client would POST them); its answer over the whole run is compared row for row (as a multiset) with a plain JavaScript recomputation of the query over the same events (`bench/nexmark/reference.ts`); a difference fails the run.");
+  lines.push("");
+  lines.push("| query | Tributary engine, events/s per core | Flink 1.13, events/s per core (published) | Tributary ÷ Flink | end-to-end over HTTP, events/s per core | answer |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | --- |");
+  for (const q of ran) {
+    const f = figures[q]!;
+    const ratio = f.engineEventsPerSecPerCore === null ? "—" : (f.engineEventsPerSecPerCore / f.flinkEventsPerSecPerCore).toPrecision(3);
+    const answer = f.answers === "checked" ? `checked (${num(f.answerRows)} rows)` : f.answers.startsWith("wrong") ? `**${f.answers}**` : `${f.answers}${f.reason ? `: ${f.reason}` : ""}`;
+    lines.push(`| ${q} | ${rate(f.engineEventsPerSecPerCore)} | ${rate(f.flinkEventsPerSecPerCore ?? FLINK_EVENTS_PER_SEC_PER_CORE[q])} | ${ratio} | ${f.e2eEventsPerSecPerCore === null ? "not measured" : rate(f.e2eEventsPerSecPerCore)} | ${answer} |`);
+  }
+  lines.push("");
+  const e2eReason = ran.map((q) => figures[q]!.e2eReason).find((x) => x !== undefined);
+  if (e2eReason) lines.push(`End-to-end over HTTP: ${e2eReason}. It is null in \`bench/results/latest.json\`.`);
+  lines.push("");
+  lines.push("### How the setup differs from Flink's");
+  lines.push("");
+  for (const d of GENERAL_DIFFERENCES) lines.push(`- ${d}`);
+  lines.push("");
+  lines.push("### The queries, and how each job differs from the reference SQL");
+  lines.push("");
+  for (const q of QUERIES) {
+    const n = QUERY_NOTES[q];
+    lines.push(`- **${q}** — ${n.title}. Job: ${n.job}. Differences: ${n.differences.join("; ")}.`);
+  }
+  lines.push("");
+  lines.push(`Operators the queries needed and Tributary does not have (each query still runs, with the workaround described above): ${MISSING_OPERATORS.join("; ")}.`);
+  lines.push("");
+  return lines;
 }
 
 function markdown(r: BenchResults): string {
@@ -130,6 +180,7 @@ function markdown(r: BenchResults): string {
     if (r.workloads[w].e2eReason) lines.push(`| ${w} | — | — | not measured: ${r.workloads[w].e2eReason} | | | | | |`);
   }
   lines.push("");
+  lines.push(...nexmarkSection(r));
   if (r.failures.length > 0 || r.notes.length > 0) {
     lines.push("## Failures and notes");
     lines.push("");
@@ -139,7 +190,7 @@ function markdown(r: BenchResults): string {
   }
   lines.push("## Running it");
   lines.push("");
-  lines.push("`npm run bench` (full, under 10 minutes) or `npm run bench -- --quick` (smaller sizes, under 3 minutes) builds the server and the harness, runs everything above on this machine, writes `bench/results/latest.json` and `bench/results/latency.svg`, and regenerates this page; `npm run bench -- --only=window-emit` (any section's name, with dashes for spaces) measures that section again and keeps the other figures. It exits non-zero if any answer was wrong. The harness lives in `bench/`, one file per job; the worker pool is created only in `bench/runners.ts`.");
+  lines.push("`npm run bench` (full, under 10 minutes) or `npm run bench -- --quick` (smaller sizes, under 3 minutes) builds the server and the harness, runs everything above on this machine, writes `bench/results/latest.json` and `bench/results/latency.svg`, and regenerates this page. It exits non-zero if any answer was wrong. `npm run bench -- --only=nexmark` (add `--quick` for 20 batches instead of 30, `--nexmark=q5,q7` for some queries) runs only the Nexmark section, in about two minutes (the whole run takes that much longer for it), and puts its figures into the previous results (any section can be named, with dashes for spaces: `throughput`, `window-emit`, `memory`, ...). The harness lives in `bench/`, one file per job; the worker pool is created only in `bench/runners.ts`.");
   lines.push("");
   return lines.join("\n");
 }

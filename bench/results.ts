@@ -1,4 +1,6 @@
 /** The shape of bench/results/latest.json: the fields, and the details behind each. */
+import type { NexmarkFigures } from "./nexmark/measure.js";
+import type { QueryName } from "./nexmark/queries.js";
 import type { WorkloadName } from "./workloads.js";
 
 /** A figure that could not be measured is null, with the reason next to it. */
@@ -106,6 +108,8 @@ export interface BenchResults {
   stragglers: import("./straggler.js").StragglerFigures;
   /** Ingest acknowledged by the server on Redis ÷ on the embedded store, same bodies, same run. */
   ingest: { embeddedRecordsPerSec: number | null; redisRecordsPerSec: number | null; ratio: number | null; reason?: string };
+  /** Nexmark queries: engine events/s per core beside Flink's published figure, and the answer check. */
+  nexmark: Partial<Record<QueryName, NexmarkFigures>>;
   targets: Target[];
   /** Wrong answers found: any makes the run fail. */
   failures: string[];

@@ -1,14 +1,12 @@
 /**
- * `npm run bench [-- --quick]`: every measurement of issue 6 in one run, in a fixed order, each
- * section bounded and isolated (a section that cannot run leaves null figures and a note). Writes
- * bench/results/latest.json and docs/benchmarks.md; exits 1 when any answer was wrong.
- *
- * `npm run bench -- --only=<section>` (its name with dashes for spaces, e.g. window-emit) measures that
- * one section and merges its figures into the last results, the others kept as they were, with a
- * note saying so.
+ * `npm run bench [-- --quick] [-- --only=nexmark] [-- --nexmark=q0,q5]`: every measurement of issue 6
+ * in one run, in a fixed order, each section bounded and isolated (a section that cannot run leaves
+ * null figures and a note). With `--only`, only the named sections run and their figures replace
+ * those of the previous bench/results/latest.json, the others kept. Writes
+ * bench/results/latest.json and docs/benchmarks.md; exits 1 when any answer was wrong. A section's
+ * name may be written with dashes for spaces (`--only=window-emit`).
  */
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { vocabulary } from "./corpus.js";
@@ -19,7 +17,8 @@ import { measureIncrementalWindow } from "./incremental-window.js";
 import { measureIngestStores } from "./ingest-stores.js";
 import { measureLatency } from "./latency.js";
 import { measureMemory } from "./memory.js";
-import { benchOptions } from "./options.js";
+import { measureNexmark } from "./nexmark/measure.js";
+import { benchOptions, nexmarkQueries, onlySections } from "./options.js";
 import { RESULTS_FILE, writeResults } from "./report.js";
 import type { BenchResults, WorkloadFigures } from "./results.js";
 import { measureScaling } from "./scaling.js";
@@ -33,13 +32,14 @@ import { measureWindowEmit } from "./window-emit.js";
 import { WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const quick = process.argv.includes("--quick");
-const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const options = benchOptions(quick);
+const only = onlySections(process.argv);
+const options = benchOptions(quick, nexmarkQueries(process.argv));
+const selected = (name: string) => only === null || only.some((o) => name.startsWith(o));
 const started = Date.now();
 const log = (message: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(0)}s] ${message}\n`);
 
 const unmeasured = (): WorkloadFigures => ({ engineRecordsPerSec: null, baselineRecordsPerSec: null, ratioToBaseline: null, rxjsRecordsPerSec: null, ratioToRxjs: null, e2eRecordsPerSec: null });
-const fresh: BenchResults = {
+const results: BenchResults = {
   mode: quick ? "quick" : "full",
   startedAt: new Date(started).toISOString(),
   durationSec: 0,
@@ -62,23 +62,17 @@ const fresh: BenchResults = {
   memory: { rssBytesPerMillionKeys: null },
   ingest: { embeddedRecordsPerSec: null, redisRecordsPerSec: null, ratio: null },
   stragglers: { normalMsPerBatch: null, slowedMsPerBatch: null, speculatedMsPerBatch: null, ratio: null },
+  nexmark: {},
   targets: [],
   failures: [],
   notes: [],
 };
-const results: BenchResults = only === undefined ? fresh : (JSON.parse(await readFile(RESULTS_FILE, "utf8")) as BenchResults);
-const { failures, notes } = results;
-const failuresBefore = failures.length;
-if (only !== undefined) {
-  // A section measured again replaces its earlier note.
-  const again = `"${only}" was measured again`;
-  const kept = notes.filter((n) => !n.startsWith(again));
-  notes.splice(0, notes.length, ...kept, `${again} on ${fresh.startedAt.slice(0, 10)} (${fresh.mode} sizes) with \`npm run bench -- --only=${only}\`, apart from the rest of this run`);
-}
+const failures: string[] = [];
+const notes: string[] = [];
 
 /** Runs one section; an error becomes a note (its figures stay null) and the run goes on. */
 async function section(name: string, body: () => Promise<void>): Promise<void> {
-  if (only !== undefined && name.replaceAll(" ", "-") !== only) return;
+  if (!selected(name)) return;
   const t = Date.now();
   log(`${name}…`);
   try {
@@ -175,13 +169,57 @@ if (serverBuilt) {
   });
 }
 
-if (only === undefined) results.durationSec = Math.round((Date.now() - started) / 1000);
-results.targets = judgeTargets(results);
-await writeResults(results);
+await section("nexmark", async () => {
+  const run = await measureNexmark(options, failures, log);
+  results.nexmark = run.figures;
+  results.setup.nexmark = run.setup;
+});
+
+const written = only === null ? results : mergedWithPrevious(results, only);
+if (only === null) results.durationSec = Math.round((Date.now() - started) / 1000);
+written.failures.push(...failures);
+written.notes.push(...notes);
+written.targets = judgeTargets(written);
+await writeResults(written);
 log(`wrote ${path.relative(process.cwd(), RESULTS_FILE)} and docs/benchmarks.md in ${results.durationSec} s`);
-for (const t of results.targets) log(`${t.met === null ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.value ?? "—"} (target ${t.target})`);
-if (failures.length > failuresBefore) {
-  log(`FAILED: ${failures.length - failuresBefore} wrong answer(s):\n  ${failures.slice(failuresBefore).join("\n  ")}`);
+for (const t of written.targets) log(`${t.met === null ? "n/a   " : t.met ? "met   " : "MISSED"} ${t.name}: ${t.value ?? "—"} (target ${t.target})`);
+if (failures.length > 0) {
+  log(`FAILED: ${failures.length} wrong answer(s):\n  ${failures.join("\n  ")}`);
   process.exit(1);
 }
 process.exit(0);
+
+/**
+ * A partial run (`--only`): the previous results with the figures of the sections that ran put in;
+ * the previous run's failures and notes stay, but those of re-run Nexmark queries are replaced.
+ */
+function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): BenchResults {
+  if (!existsSync(RESULTS_FILE)) return fresh;
+  const previous = JSON.parse(readFileSync(RESULTS_FILE, "utf8")) as BenchResults;
+  const merged: BenchResults = { ...previous, nexmark: previous.nexmark ?? {}, setup: { ...previous.setup } };
+  const ran = (name: string) => sections.some((o) => name.startsWith(o));
+  if (ran("nexmark")) {
+    // Queries not re-run (see --nexmark) keep their figures, failures and notes.
+    const rerun = Object.keys(fresh.nexmark).map((q) => `nexmark ${q}:`);
+    merged.nexmark = { ...merged.nexmark, ...fresh.nexmark };
+    merged.setup.nexmark = fresh.setup.nexmark;
+    merged.failures = previous.failures.filter((f) => !rerun.some((q) => f.startsWith(q)));
+    merged.notes = previous.notes.filter((n) => !n.startsWith("nexmark could not be measured"));
+  }
+  for (const name of WORKLOADS) if (ran(`throughput ${name}`)) merged.workloads[name] = fresh.workloads[name];
+  if (ran("scaling")) merged.scaling = fresh.scaling;
+  if (ran("stragglers")) merged.stragglers = fresh.stragglers;
+  if (ran("incremental window")) merged.incrementalWindow = fresh.incrementalWindow;
+  if (ran("window emit")) merged.windowEmit = fresh.windowEmit;
+  if (ran("memory")) merged.memory = fresh.memory;
+  if (ran("end to end")) {
+    merged.latency = fresh.latency;
+    for (const name of WORKLOADS) {
+      const { e2eRecordsPerSec, e2eSteps, e2eReason } = fresh.workloads[name];
+      merged.workloads[name] = { ...merged.workloads[name], e2eRecordsPerSec, ...(e2eSteps ? { e2eSteps } : {}), ...(e2eReason ? { e2eReason } : {}) };
+    }
+  }
+  if (ran("recovery")) merged.recovery = fresh.recovery;
+  if (ran("ingest")) merged.ingest = fresh.ingest;
+  return merged;
+}
