@@ -6,7 +6,8 @@
  *   - the process is under pressure: its event loop lags, or its heap or RSS is past a bound
  *     (measured by @fastify/under-pressure); or
  *   - a running job that reads the stream is behind: its oldest batch waiting to run is older than
- *     `maxJobDelayMs`.
+ *     `maxJobDelayMs`, or the events already stored for it would take it longer than that to process
+ *     at the rate its recent batches ran (a burst is refused before it has become a delay).
  * Reads, subscriptions and job control are never shed, so a user can see and act on what is wrong.
  * Everything acknowledged before is still processed: shedding only refuses new events.
  */
@@ -50,7 +51,7 @@ export async function ingestShedding(app: FastifyInstance, options: SheddingOpti
     if (options.maxJobDelayMs <= 0) return;
     const behind = (await engine.readerDelays(stream)).filter((r) => r.delayMs > options.maxJobDelayMs);
     if (behind.length > 0) {
-      const named = behind.map((r) => `${r.jobId} (${Math.round(r.delayMs)} ms behind)`).join(", ");
+      const named = behind.map((r) => `${r.jobId} (${Math.round(r.delayMs)} ms behind, ${r.backlogEvents} events waiting)`).join(", ");
       throw new ApiError("OVERLOADED", `job(s) reading stream "${stream}" are more than ${options.maxJobDelayMs} ms behind: ${named}; none of these events was taken: retry after ${SHED_RETRY_AFTER_SECONDS} s with the same Idempotency-Key`, { behind });
     }
   };

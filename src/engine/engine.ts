@@ -38,8 +38,11 @@ export interface Engine {
   deleteStream(name: string): Promise<void>;
   /** Stores the events durably (one block per partition touched) before resolving. */
   ingest(stream: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestReceipt>;
-  /** How far behind (ms) each running job that reads `stream` is now: the age of its oldest unfinished batch. */
-  readerDelays(stream: string): Promise<{ jobId: string; delayMs: number }[]>;
+  /**
+   * How far behind (ms) each running job that reads `stream` is now (the age of its oldest unfinished
+   * batch) or will be once it has processed the events already stored for it, at its recent rate.
+   */
+  readerDelays(stream: string): Promise<{ jobId: string; delayMs: number; backlogEvents: number }[]>;
 
   registerJob(definition: unknown): Promise<JobView>;
   listJobs(): Promise<JobView[]>;

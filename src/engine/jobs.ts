@@ -33,7 +33,12 @@ export interface JobView {
   readonly createdAt: number;
   readonly failure: string | null;
   readonly definition: Record<string, unknown>;
-  readonly progress: ReturnType<JobGenerator["progress"]["toJSON"]> | null;
+  /**
+   * `delayMs`: how far behind the job is now, the age of its oldest batch due and not yet done (0:
+   * none); `backlogEvents`: events stored into its inputs since this process started that no finished
+   * batch has covered yet.
+   */
+  readonly progress: (ReturnType<JobGenerator["progress"]["toJSON"]> & { readonly delayMs: number; readonly backlogEvents: number }) | null;
 }
 
 /** A live state query's answer: what the partition that owns `key` holds for it. */
@@ -241,9 +246,15 @@ export class Jobs {
     return (await this.store.catalog.listJobs()).filter((j) => jobInputs(j.definition).names.includes(stream)).map((j) => j.id);
   }
 
-  /** How far behind each running job that reads `stream` is now (see JobGenerator.delayMs). */
-  readerDelays(stream: string): { jobId: string; delayMs: number }[] {
-    return [...this.generators.values()].filter((g) => g.job.slots.some((slot) => slot.stream === stream)).map((g) => ({ jobId: g.job.id, delayMs: g.delayMs() }));
+  /**
+   * How far behind each running job that reads `stream` is, or will be once it has worked through the
+   * events already stored for it at its recent rate (JobGenerator.delayMs and expectedDelayMs), and
+   * how many events wait for it.
+   */
+  readerDelays(stream: string): { jobId: string; delayMs: number; backlogEvents: number }[] {
+    return [...this.generators.values()]
+      .filter((g) => g.job.slots.some((slot) => slot.stream === stream))
+      .map((g) => ({ jobId: g.job.id, delayMs: Math.max(g.delayMs(), g.expectedDelayMs()), backlogEvents: g.backlog() }));
   }
 
   async whenIdle(id: string): Promise<void> {
@@ -360,6 +371,7 @@ export class Jobs {
         onFailure: (jobId, error) => void this.fail(jobId, error),
         onRetainedFrom: (jobId, offsets) => this.trimInput(jobId, offsetsByStream(layout.slots, offsets)),
         forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
+        storedEvents: (stream) => this.streams.storedSinceStart(stream),
       },
       { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan },
       position,
@@ -427,6 +439,12 @@ export class Jobs {
     return next;
   }
 
+  /** The job's progress, with how far behind it is now (see JobGenerator.delayMs); null when not running here. */
+  private progressOf(id: string): JobView["progress"] {
+    const generator = this.generators.get(id);
+    return generator ? { ...generator.progress.toJSON(), delayMs: generator.delayMs(), backlogEvents: generator.backlog() } : null;
+  }
+
   private view(record: JobRecord): JobView {
     return {
       id: record.id,
@@ -437,7 +455,7 @@ export class Jobs {
       createdAt: record.createdAt,
       failure: record.failure ?? null,
       definition: record.definition,
-      progress: this.generators.get(record.id)?.progress.toJSON() ?? null,
+      progress: this.progressOf(record.id),
     };
   }
 }

@@ -56,6 +56,8 @@ interface AppendedBlock {
 
 export class Streams {
   private readonly roundRobin = new Map<string, number>();
+  /** Events stored into each stream by this process since it started (see storedSinceStart). */
+  private readonly stored = new Map<string, number>();
 
   constructor(
     private readonly catalog: Catalog,
@@ -64,6 +66,14 @@ export class Streams {
     private readonly metrics: Metrics,
     private readonly defaultPartitions: number,
   ) {}
+
+  /**
+   * How many events this process has stored into `name` since it started: a count that only grows,
+   * from which a job reading the stream works out how many events wait for it (JobGenerator.backlog).
+   */
+  storedSinceStart(name: string): number {
+    return this.stored.get(name) ?? 0;
+  }
 
   async declare(spec: StreamSpec): Promise<StreamDefinition> {
     checkName(spec.name);
@@ -120,7 +130,10 @@ export class Streams {
       await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
     ).flat();
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
-    if (stored > 0) this.metrics.eventsIngested.inc({ stream: name }, stored);
+    if (stored > 0) {
+      this.metrics.eventsIngested.inc({ stream: name }, stored);
+      this.stored.set(name, (this.stored.get(name) ?? 0) + stored);
+    }
     const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
     return { stream: name, accepted: events.length, blocks, replayed: appended.every((b) => b.duplicate), duplicates: events.length - stored };
   }

@@ -34,6 +34,8 @@ export interface GeneratorDeps {
    * again after a crash a no-op, so the downstream job sees each row once.
    */
   readonly forward: (stream: string, rows: readonly Record<string, unknown>[], idempotencyKey: string) => Promise<unknown>;
+  /** How many events this process has stored into `stream` so far (a count that only grows). */
+  readonly storedEvents: (stream: string) => number;
   /** Called after a checkpoint with the offsets the job still needs, so its input can be trimmed. */
   readonly onRetainedFrom: (jobId: string, offsets: readonly number[]) => Promise<void>;
 }
@@ -62,6 +64,14 @@ export class JobAbandonedError extends Error {
     super(`job ${jobId} was deleted; nothing more of it is written`);
   }
 }
+
+/**
+ * How many batch times a job may have due and not yet done. Past it, a tick cuts nothing: what
+ * arrives meanwhile goes into the next batch cut once the job has caught up, so the queue of batches
+ * (and what it holds) stays bounded however long the job is overloaded, and nothing is lost. Load
+ * shedding (SHED_JOB_DELAY_MS) normally refuses new events long before.
+ */
+export const MAX_WAITING_BATCHES = 100;
 
 /** How long to wait before cutting again when the store could not be reached. */
 const RETRY_MS = 500;
@@ -92,6 +102,13 @@ export class JobGenerator {
   private runs: Promise<void> = Promise.resolve();
   /** Batch times that fell due and are not yet done, oldest first (see delayMs). */
   private readonly unfinished: number[] = [];
+  /** For each of them, how many events had been stored into the job's inputs when it fell due. */
+  private readonly storedAtDue: number[] = [];
+  /** Events stored into the inputs up to the last batch done: what is beyond waits (see backlog). */
+  private processedThrough = 0;
+  /** Events a millisecond of batch processing has handled lately (undefined: no batch with events yet). */
+  private eventsPerMs: number | undefined;
+  private readonly inputStreams: readonly string[];
 
   constructor(
     private readonly deps: GeneratorDeps,
@@ -110,6 +127,7 @@ export class JobGenerator {
     this.lastSeq = position.lastSeq;
     this.nextBatchTime = position.lastBatchTime;
     this.progress.resumedAt(position.lastSeq);
+    this.inputStreams = [...new Set(job.slots.map((slot) => slot.stream))];
   }
 
   /** Starts ticking at the first batch time after now (and after the last recorded batch). */
@@ -216,7 +234,12 @@ export class JobGenerator {
       return;
     }
     this.schedule(batchTime + this.job.plan.batchInterval.ms);
+    if (this.unfinished.length >= MAX_WAITING_BATCHES) {
+      this.progress.cutSkipped();
+      return;
+    }
     this.unfinished.push(batchTime);
+    this.storedAtDue.push(this.storedInInputs());
     this.cuts = this.cuts.then(() => this.cutAndEnqueue(batchTime));
   }
 
@@ -229,6 +252,32 @@ export class JobGenerator {
     return oldest === undefined ? 0 : Math.max(0, this.deps.clock.now() - oldest);
   }
 
+  /** Events stored into the job's inputs (by this process) that no finished batch has covered yet. */
+  backlog(): number {
+    return Math.max(0, this.storedInInputs() - this.processedThrough);
+  }
+
+  /**
+   * How long the job would take to work through its backlog at the rate its recent batches ran (0
+   * before it has run a batch with events). Unlike delayMs, it sees a burst as soon as it is stored,
+   * before the batches that hold it have fallen behind: ingest shedding uses both.
+   */
+  expectedDelayMs(): number {
+    return this.eventsPerMs === undefined ? 0 : this.backlog() / this.eventsPerMs;
+  }
+
+  private storedInInputs(): number {
+    let stored = 0;
+    for (const stream of this.inputStreams) stored += this.deps.storedEvents(stream);
+    return stored;
+  }
+
+  /** A batch time is done: what was stored when it fell due is no longer waiting. */
+  private batchTimeDone(): void {
+    this.unfinished.shift();
+    this.processedThrough = Math.max(this.processedThrough, this.storedAtDue.shift() ?? 0);
+  }
+
   private async cutAndEnqueue(batchTime: number): Promise<void> {
     // While the store is unreachable this batch time waits, so no batch is skipped.
     let descriptor: BatchDescriptor;
@@ -239,7 +288,7 @@ export class JobGenerator {
       throw error;
     }
     this.progress.batchCut();
-    this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => void this.unfinished.shift());
+    this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => this.batchTimeDone());
   }
 
   /**
@@ -282,6 +331,10 @@ export class JobGenerator {
       const outcome = await this.untilStored(() => this.executor.execute(descriptor), () => !this.failed && !this.abandoned);
       if (outcome.output) await this.untilStored(() => this.emit(descriptor, outcome), () => !this.failed && !this.abandoned);
       const processingMs = this.deps.clock.now() - started;
+      if (outcome.events > 0 && processingMs > 0) {
+        const rate = outcome.events / processingMs;
+        this.eventsPerMs = this.eventsPerMs === undefined ? rate : 0.7 * this.eventsPerMs + 0.3 * rate;
+      }
       const schedulingDelayMs = Math.max(0, started - descriptor.batchTime);
       this.progress.batchDone({ ...outcome, batchTime: descriptor.batchTime, processingMs, schedulingDelayMs, lastSeq: this.lastSeq, intervalMs: this.job.plan.batchInterval.ms });
       this.lastRun = descriptor;

@@ -32,6 +32,7 @@ export class JobProgress {
   private batches = 0;
   private events = 0;
   private pending = 0;
+  private skippedCuts = 0;
   private stateSize = 0;
   private lastSeq = 0;
   private inputRate = 0;
@@ -53,6 +54,11 @@ export class JobProgress {
 
   batchCut(): void {
     this.pending += 1;
+  }
+
+  /** A batch time at which nothing was cut: the job had MAX_WAITING_BATCHES waiting. */
+  cutSkipped(): void {
+    this.skippedCuts += 1;
   }
 
   recovered(): void {
@@ -102,6 +108,8 @@ export class JobProgress {
       batchesProcessed: this.batches,
       eventsProcessed: this.events,
       pendingBatches: this.pending,
+      /** Batch times not cut because the job was too far behind; their events went into the next batch. */
+      skippedBatchTimes: this.skippedCuts,
       inputRatePerSec: this.inputRate,
       stateSize: this.stateSize,
       lastSeq: this.lastSeq,

@@ -9,6 +9,22 @@ import type { MapResult, MapTask } from "../../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
 
+/** Map tasks that take `msPerEvent` of the manual clock's time for each event they handle. */
+class TimedRunner extends InThreadRunner {
+  constructor(
+    private readonly clock: { advance(ms: number): void },
+    private readonly msPerEvent: number,
+  ) {
+    super();
+  }
+
+  override async map(task: MapTask): Promise<MapResult> {
+    const result = await super.map(task);
+    this.clock.advance(result.events * this.msPerEvent);
+    return result;
+  }
+}
+
 /** Runs map tasks only while its gate is open: a job whose batches cannot finish falls behind. */
 class GatedRunner extends InThreadRunner {
   private opened!: () => void;
@@ -48,8 +64,8 @@ describe("ingest shedding", () => {
     expect(shed.status).toBe(503);
     expect(shed.headers["retry-after"]).toBe("1");
     expect(shed.body.error.code).toBe("OVERLOADED");
-    expect(shed.body.error.message).toMatch(/clicks-total \(4000 ms behind\)/);
-    expect(shed.body.error.details.behind).toEqual([{ jobId: "clicks-total", delayMs: 4000 }]);
+    expect(shed.body.error.message).toMatch(/clicks-total \(4000 ms behind, 2 events waiting\)/);
+    expect(shed.body.error.details.behind).toEqual([{ jobId: "clicks-total", delayMs: 4000, backlogEvents: 2 }]);
     // Other streams, reads and job control are not shed.
     await http.post("/v1/streams/other/events").send([{ a: 1 }]).expect(202);
     await http.get("/v1/jobs/clicks-total").expect(200);
@@ -61,6 +77,31 @@ describe("ingest shedding", () => {
     await t.advance(1000);
     const frames = (await http.get("/v1/jobs/clicks-total/results?from=1&limit=100").expect(200)).body.frames;
     expect(frames.at(-1).rows).toEqual([{ n: 3 }]);
+  });
+
+  it("refuses a burst the reader would take longer than the bound to process, before any batch is late", async () => {
+    const clock = { advance: (ms: number) => t!.clock.advance(ms) };
+    t = await createTestApp({ runner: new TimedRunner(clock, 1), shedding: { maxEventLoopDelayMs: 0, maxJobDelayMs: 3000 } });
+    const http = supertest(t.app.server);
+    await t.app.ready();
+    await http.post("/v1/streams").send({ name: "clicks", partitions: 1 }).expect(201);
+    await http.post("/v1/jobs").send(countJob).expect(201);
+    // A batch of 100 events takes 100 ms: the job handles an event a millisecond.
+    await http.post("/v1/streams/clicks/events").send(Array.from({ length: 100 }, (_, a) => ({ a }))).expect(202);
+    await t.advance(1000);
+    expect((await http.get("/v1/jobs/clicks-total").expect(200)).body.progress.delayMs).toBe(0);
+    // 5,000 events are 5 s of work: more than the 3 s bound, although no batch is late yet.
+    await http.post("/v1/streams/clicks/events").send(Array.from({ length: 5000 }, (_, a) => ({ a }))).expect(202);
+    const shed = await http.post("/v1/streams/clicks/events").send([{ a: 1 }]);
+    expect(shed.status).toBe(503);
+    expect(shed.body.error.details.behind).toEqual([{ jobId: "clicks-total", delayMs: 5000, backlogEvents: 5000 }]);
+    // Once the job has worked through them, ingest is taken again and every acknowledged event counted.
+    await t.advance(1000);
+    expect((await http.get("/v1/jobs/clicks-total").expect(200)).body.progress.backlogEvents).toBe(0);
+    await http.post("/v1/streams/clicks/events").send([{ a: 1 }]).expect(202);
+    await t.advance(1000);
+    const frames = (await http.get("/v1/jobs/clicks-total/results?from=1&limit=100").expect(200)).body.frames;
+    expect(frames.at(-1).rows).toEqual([{ n: 5101 }]);
   });
 
   it("refuses ingest while the event loop lags, with a message that says so, and serves reads", async () => {

@@ -6,6 +6,7 @@ import type { ReduceResult, ReduceTask } from "../../../../src/engine/task-runne
 import { createMetrics } from "../../../../src/metrics/metrics.js";
 import { openMemoryStore } from "../../../../src/store/memory/open-memory-store.js";
 import type { ResultFrame, Store } from "../../../../src/store/types.js";
+import { MAX_WAITING_BATCHES } from "../../../../src/engine/scheduler/job-generator.js";
 import { InThreadRunner } from "../../../../src/workers/in-thread-runner.js";
 
 /**
@@ -98,6 +99,35 @@ describe("JobGenerator", () => {
     const progress = (await engine.getJob("j")).progress!;
     expect(progress.lastBatch!.schedulingDelayMs).toBe(0);
     expect(progress.pendingBatches).toBe(0);
+  });
+
+  it("holds at most MAX_WAITING_BATCHES batches waiting while it is stuck, and counts every event once it catches up", async () => {
+    const { runner, clock, frames, engine, store } = await setup([count]);
+    runner.hold();
+    const ticks = MAX_WAITING_BATCHES + 50;
+    let sent = 0;
+    for (let i = 0; i < ticks; i++) {
+      await engine.ingest("s", [{}, {}]);
+      sent += 2;
+      clock.advance(i === 0 ? 500 : 1000);
+      await new Promise((r) => setImmediate(r));
+    }
+    await engine.ingest("s", [{}]);
+    sent += 1;
+    const stuck = (await engine.getJob("j")).progress!;
+    expect(stuck.pendingBatches).toBeLessThanOrEqual(MAX_WAITING_BATCHES);
+    expect(stuck.skippedBatchTimes).toBe(ticks - MAX_WAITING_BATCHES);
+    expect((await store.batches.list("j", 0, 1000)).length).toBe(MAX_WAITING_BATCHES);
+
+    runner.release();
+    await engine.whenIdle("j");
+    clock.advance(1000); // the next cut takes everything that came while no batch was cut
+    await engine.whenIdle("j");
+    const counted = frames.reduce((n, f) => n + Number(f.rows[0]?.n ?? 0), 0);
+    expect(counted).toBe(sent);
+    const descriptors = await store.batches.list("j", 0, 1000);
+    // The cuts cover the input without a gap or an overlap.
+    for (let i = 1; i < descriptors.length; i++) expect(descriptors[i]!.ranges.map((r) => r.from)).toEqual(descriptors[i - 1]!.ranges.map((r) => r.to));
   });
 
   it("emits a tumbling window only at its end, covering exactly its batches", async () => {
