@@ -7,6 +7,16 @@ import type { TenantQuotas } from "../tenancy/quotas.js";
 const JOB_BODY_LIMIT_BYTES = 1024 * 1024;
 
 export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (app, { quotas }) => {
+  // Pause, resume and delete take no body: an empty one is accepted even when the client labels it
+  // JSON (many clients send that header on every request). A body that is there is parsed as always.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    const text = body.toString();
+    if (text === "") done(null, undefined);
+    else parseJson(request, text, done);
+  });
+
   // A body this large is refused before it is parsed (a definition of any use is far smaller).
   app.post("/v1/jobs", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
     await quotas.checkNewJob(request.tenant);

@@ -55,7 +55,10 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
   app.get("/v1/jobs/:id/results", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const query = parseRequest(resultsQuery, request.query, "query");
-    const page = await request.tenant.engine.results(id, query.from ?? 1, query.limit);
+    const { engine } = request.tenant;
+    // ?last=N: the newest N frames, found from where the log ends now.
+    const from = query.last === undefined ? (query.from ?? 1) : Math.max(1, (await engine.results(id, 1, 1)).last - query.last + 1);
+    const page = await engine.results(id, from, query.last ?? query.limit);
     const lastInPage = page.frames.at(-1)?.seq;
     return { jobId: id, first: page.first, last: page.last, frames: page.frames, next: lastInPage === undefined ? Math.max(1, query.from ?? page.last + 1) : lastInPage + 1 };
   });

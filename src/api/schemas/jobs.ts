@@ -5,10 +5,17 @@ export const jobParams = z.object({ id: z.string() });
 
 const seq = z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be 1 or more");
 
-export const resultsQuery = z.strictObject({
-  from: seq.optional(),
-  limit: z.coerce.number({ error: "must be a whole number" }).int().min(1).max(1000).default(100),
-});
+const PAGE_SIZE = "must be a whole number from 1 to 1000";
+const pageSize = z.coerce.number({ error: PAGE_SIZE }).int(PAGE_SIZE).min(1, PAGE_SIZE).max(1000, PAGE_SIZE);
+
+export const resultsQuery = z
+  .strictObject({
+    from: seq.optional(),
+    /** The newest `last` frames (instead of from/limit). */
+    last: pageSize.optional(),
+    limit: pageSize.default(100),
+  })
+  .refine((q) => q.last === undefined || q.from === undefined, { path: ["last"], message: "cannot be given with from: ask for the newest frames with last=N, or for a page with from=SEQ&limit=N" });
 
 export const liveQuery = z.strictObject({ from: seq.optional(), token: z.string().max(512, "must be at most 512 characters").optional() });
 
@@ -44,5 +51,5 @@ export const stateQuery = z
 
 export const batchesQuery = z.strictObject({
   after: z.coerce.number({ error: "must be a batch time in ms" }).int().default(-1),
-  limit: z.coerce.number({ error: "must be a whole number" }).int().min(1).max(1000).default(100),
+  limit: pageSize.default(100),
 });

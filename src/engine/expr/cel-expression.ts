@@ -228,6 +228,15 @@ export async function prepareExpressions(values: unknown): Promise<void> {
   }
 }
 
+/** What to look at in an expression that does not parse, naming the likeliest slip first. */
+function syntaxHint(source: string): string {
+  // A lone "=" (not part of ==, !=, <=, >=) outside quotes: a comparison written as an assignment.
+  const unquoted = source.replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, "''");
+  if (/(^|[^=!<>])=(?!=)/.test(unquoted)) return "to compare, write ==; a single = is not an operator in CEL";
+  if (/&(?!&)|(^|[^|])\|(?!\|)/.test(unquoted.replace(/&&|\|\|/g, ""))) return "write && and || for and and or";
+  return "check operators, parentheses, commas and quotes";
+}
+
 function check(source: string, declared: ReadonlySet<string> | undefined) {
   if (source.trim() === "") throw new ExpressionError(source, "the expression is empty");
   const tooLarge = textLimitProblem(source);
@@ -240,7 +249,7 @@ function check(source: string, declared: ReadonlySet<string> | undefined) {
     const start = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset ?? 0;
     const near = JSON.stringify(source.slice(start, start + 20));
     throw new ExpressionError(source, `syntax error ${at(source, start)} near ${near}: the expression `
-      + "is malformed from here on (check operators, parentheses, commas and quotes)");
+      + `is malformed from here on (${syntaxHint(source)})`);
   }
   const shape = treeShape(parsed.expr);
   if (shape.problem) throw new ExpressionError(source, `the expression ${shape.problem}`);

@@ -94,7 +94,7 @@ function parseDefinition(input: unknown): JobDefinition {
   }
   const unknownOp = findUnknownOperator(input);
   if (unknownOp) throw invalidJob([unknownOp]);
-  const parsed = jobDefinition.safeParse(input);
+  const parsed = jobDefinition.safeParse(input, { reportInput: true });
   if (!parsed.success) {
     throw invalidJob(parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: explain(issue) })));
   }
@@ -107,7 +107,19 @@ function explain(issue: z.core.$ZodIssue): string {
     return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}; remove ${issue.keys.length > 1 ? "them" : "it"} or check the spelling`;
   }
   if (issue.code === "invalid_type" && issue.input === undefined) return `is required (${issue.expected})`;
+  if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) return `must be ${article(issue.expected)} (got ${jsonType(issue.input)})`;
   return issue.message;
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** The JSON type of a value, as a user who wrote it would name it. */
+function jsonType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return article(typeof value);
 }
 
 /** A clearer message than the schema's for the most common mistake: a misspelt `op`. */

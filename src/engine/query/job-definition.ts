@@ -18,7 +18,10 @@ export const resourceName = z
 
 const expression = z.string().min(1, "must be a CEL expression, e.g. \"size(text) > 0\"");
 const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a field name: a letter or '_' then letters, digits or '_'");
-const duration = z.string().min(1, "must be a duration such as \"500ms\", \"1s\" or \"30s\"");
+const DURATION_HINT = "must be a duration written as text, such as \"500ms\", \"1s\" or \"30s\"";
+const duration = z
+  .string({ error: (issue) => (typeof issue.input === "number" ? `${DURATION_HINT}; for ${issue.input} ms write "${issue.input}ms"` : issue.input === undefined ? undefined : DURATION_HINT) })
+  .min(1, DURATION_HINT);
 
 export const AGGREGATE_FUNCTIONS = ["count", "sum", "min", "max", "avg", "first", "last", "collect", "approxDistinct"] as const;
 export type AggregateFunctionName = (typeof AGGREGATE_FUNCTIONS)[number];
