@@ -56,5 +56,10 @@ export function printNdjson(make, argv = process.argv.slice(2)) {
     return i >= 0 && argv[i + 1] !== undefined ? Number(argv[i + 1]) : fallback;
   };
   const events = make(arg("count", 1000), arg("seed", Date.now() % 100000));
+  // Piped into a reader that stops early (`| head`): end quietly instead of dying with EPIPE.
+  process.stdout.on("error", (error) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
   process.stdout.write(events.map((e) => JSON.stringify(e)).join("\n") + "\n");
 }
