@@ -6,13 +6,13 @@ import type { ResultFrame, Store, StreamDefinition } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
-import { Jobs, type JobModel, type JobStateView, type JobView } from "./jobs.js";
+import { Jobs, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
-export type { JobModel, JobStateView, JobView } from "./jobs.js";
+export type { JobModel, JobStateView, JobValidation, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
 export { MAX_DEFINITION_CHARS } from "./query/compile-job.js";
 export { EngineError } from "./errors.js";
@@ -45,6 +45,10 @@ export interface Engine {
   readerDelays(stream: string): Promise<{ jobId: string; delayMs: number; backlogEvents: number }[]>;
 
   registerJob(definition: unknown): Promise<JobView>;
+  /** A dry run of registerJob: its checks, and where each step would run; nothing is stored. */
+  validateJob(definition: unknown): Promise<JobValidation>;
+  /** Runs a failed job again from its last checkpoint. */
+  restartJob(id: string): Promise<JobView>;
   listJobs(): Promise<JobView[]>;
   getJob(id: string): Promise<JobView>;
   deleteJob(id: string): Promise<void>;
@@ -94,6 +98,8 @@ export function createEngine(options: EngineOptions): Engine {
     readerDelays: async (stream) => jobs.readerDelays(stream),
 
     registerJob: (definition) => jobs.register(definition),
+    validateJob: (definition) => jobs.validate(definition),
+    restartJob: (id) => jobs.restart(id),
     listJobs: () => jobs.list(),
     getJob: (id) => jobs.get(id),
     deleteJob: (id) => jobs.delete(id),

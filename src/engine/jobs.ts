@@ -13,6 +13,7 @@ import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob, definitionSize, MAX_DEFINITION_CHARS, type JobPlan } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
+import type { StepPlacement } from "./query/plan-steps.js";
 import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
 import { JobGenerator, type JobPosition } from "./scheduler/job-generator.js";
@@ -76,6 +77,22 @@ interface JobLayout {
   readonly partitions: number;
 }
 
+/** A dry run's answer (POST /v1/jobs/validate). */
+export interface JobValidation {
+  readonly valid: true;
+  /** The definition as it would be stored, defaults filled in. */
+  readonly definition: Record<string, unknown>;
+  readonly plan: {
+    readonly batchInterval: string;
+    /** How often it would emit: its window's slide, or every batch. */
+    readonly slide: string;
+    readonly inputs: readonly { readonly stream: string; readonly partitions: number }[];
+    /** Partitions of its keyed stage, where per-key state lives (0: it has none). */
+    readonly keyPartitions: number;
+    readonly steps: readonly StepPlacement[];
+  };
+}
+
 export class Jobs {
   private readonly generators = new Map<string, JobGenerator>();
 
@@ -105,18 +122,8 @@ export class Jobs {
   ) {}
 
   async register(definition: unknown): Promise<JobView> {
-    const input = (definition as { input?: unknown } | null)?.input;
-    const problems: Problem[] = [];
-    const stream = typeof input === "string" ? await this.store.catalog.getStream(input) : undefined;
-    const filled = withEventTime(definition, stream, problems);
-    if (problems.length > 0) throw invalidJob(problems);
-    // Its expressions are parsed one at a time, between turns of the event loop, before the compile
-    // (which refuses a definition over its size limit before parsing anything).
-    if (definitionSize(filled) <= MAX_DEFINITION_CHARS) await prepareExpressions((filled as { steps?: unknown } | null)?.steps);
-    const plan = compileJob(filled);
+    const { plan, stored, layout } = await this.prepare(definition);
     const { name: id, startFrom } = plan.definition;
-    const stored = plan.definition as unknown as Record<string, unknown>;
-    const layout = await this.layout(stored, plan);
     // Keyed by input slot (for a one-input job: by partition).
     const startOffsets: Record<number, number> = {};
     for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
@@ -132,6 +139,35 @@ export class Jobs {
       if (this.registrations.get(id) === started) this.registrations.delete(id);
     }
     return this.view(record);
+  }
+
+  /**
+   * A dry run of a registration: every check it makes, and where each step would run; nothing is
+   * stored or started. Throws as register does for a definition it would refuse.
+   */
+  async validate(definition: unknown): Promise<JobValidation> {
+    const { plan, stored, layout } = await this.prepare(definition);
+    const inputs = plan.inputs.map((stream) => ({ stream, partitions: layout.slots.filter((slot) => slot.stream === stream).length }));
+    return {
+      valid: true,
+      definition: stored,
+      plan: { batchInterval: plan.batchInterval.toString(), slide: plan.slide.toString(), inputs, keyPartitions: layout.partitions, steps: plan.placements },
+    };
+  }
+
+  /** The checks of a registration, with event-time defaults filled in: the plan and where it reads. */
+  private async prepare(definition: unknown): Promise<{ plan: JobPlan; stored: Record<string, unknown>; layout: JobLayout }> {
+    const input = (definition as { input?: unknown } | null)?.input;
+    const problems: Problem[] = [];
+    const stream = typeof input === "string" ? await this.store.catalog.getStream(input) : undefined;
+    const filled = withEventTime(definition, stream, problems);
+    if (problems.length > 0) throw invalidJob(problems);
+    // Its expressions are parsed one at a time, between turns of the event loop, before the compile
+    // (which refuses a definition over its size limit before parsing anything).
+    if (definitionSize(filled) <= MAX_DEFINITION_CHARS) await prepareExpressions((filled as { steps?: unknown } | null)?.steps);
+    const plan = compileJob(filled);
+    const stored = plan.definition as unknown as Record<string, unknown>;
+    return { plan, stored, layout: await this.layout(stored, plan) };
   }
 
   /** Deploys and starts a job whose name this node has just claimed; undoes the claim when it cannot. */
@@ -236,9 +272,34 @@ export class Jobs {
   async resume(id: string): Promise<JobView> {
     await this.registered(id);
     const record = await this.record(id);
+    if (record.status === "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" failed (${record.failure ?? "no reason recorded"}); restart it from its last checkpoint with POST /v1/jobs/${id}/restart`);
     if (record.status !== "paused") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a paused job can be resumed`);
     this.generators.get(id)?.start();
     return this.view(await this.setStatus(record, "running"));
+  }
+
+  /**
+   * Runs a failed job again from its last complete checkpoint, replaying the batches recorded since,
+   * as after a restart of the server (a failure that comes from the job's own definition, such as an
+   * expression over its budget, comes back on the same batch: register a corrected job instead).
+   */
+  async restart(id: string): Promise<JobView> {
+    await this.registered(id);
+    const record = await this.record(id);
+    if (record.status !== "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a failed job can be restarted (pause and resume a running one)`);
+    await this.generators.get(id)?.abandon();
+    await this.failing.get(id);
+    this.generators.delete(id);
+    await this.runner.undeploy(id);
+    const running: JobRecord = { id: record.id, definition: record.definition, status: "running", createdAt: record.createdAt, startOffsets: record.startOffsets };
+    await this.store.catalog.putJob(running);
+    try {
+      await this.recover(running);
+    } catch (error) {
+      await this.store.catalog.putJob({ ...running, status: "failed", failure: `could not restart: ${(error as Error).message}` });
+      throw new EngineError("JOB_NOT_RUNNING", `job "${id}" could not be restarted: ${(error as Error).message}`);
+    }
+    return this.view(await this.record(id));
   }
 
   /** Names of jobs that read `stream`. */

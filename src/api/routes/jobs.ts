@@ -25,6 +25,9 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
     return job;
   });
 
+  // A dry run: the checks of a registration and the plan, nothing stored.
+  app.post("/v1/jobs/validate", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request) => request.tenant.engine.validateJob(request.body));
+
   app.get("/v1/jobs", async (request) => ({ jobs: await request.tenant.engine.listJobs() }));
 
   app.get("/v1/jobs/:id", async (request) => {
@@ -41,6 +44,11 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
   app.post("/v1/jobs/:id/pause", async (request) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.pauseJob(id);
+  });
+
+  app.post("/v1/jobs/:id/restart", async (request) => {
+    const { id } = parseRequest(jobParams, request.params, "path");
+    return request.tenant.engine.restartJob(id);
   });
 
   app.post("/v1/jobs/:id/resume", async (request) => {

@@ -68,6 +68,12 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
     readerDelays: (name) => as(async () => (await engine.readerDelays(qualify(name))).map((r) => ({ ...r, jobId: unqualify(r.jobId) }))),
 
     registerJob: (definition) => as(async () => job(await engine.registerJob(renameAll(definition, qualify)))),
+    validateJob: (definition) =>
+      as(async () => {
+        const { definition: stored, plan } = await engine.validateJob(renameAll(definition, qualify));
+        return { valid: true, definition: renameAll(stored, unqualify) as Record<string, unknown>, plan: { ...plan, inputs: plan.inputs.map((i) => ({ ...i, stream: unqualify(i.stream) })) } };
+      }),
+    restartJob: (id) => as(async () => job(await engine.restartJob(qualify(id)))),
     listJobs: () => as(async () => (await engine.listJobs()).filter((j) => owns(j.id)).map(job)),
     getJob: (id) => as(async () => job(await engine.getJob(qualify(id)))),
     deleteJob: (id) => as(() => engine.deleteJob(qualify(id))),

@@ -9,7 +9,7 @@ import type { KeyedStage } from "../operators/keyed-stage.js";
 import type { NarrowOperator, Operator } from "../operators/operator.js";
 import { Duration } from "../time.js";
 import { jobDefinition, OPERATOR_NAMES, type JobDefinition } from "./job-definition.js";
-import { planSteps } from "./plan-steps.js";
+import { planSteps, type StepPlacement } from "./plan-steps.js";
 
 /**
  * A checked job, cut into the stages a batch runs in:
@@ -39,6 +39,8 @@ export interface JobPlan {
   /** Applied to each reduce partition's rows before they are shipped (a pushed-down topK). */
   reduceOperators(): Operator[];
   finalOperators(): Operator[];
+  /** Where each step runs (see plan-steps.ts). */
+  readonly placements: readonly StepPlacement[];
 }
 
 const MIN_BATCH_INTERVAL = Duration.ofMs(50);
@@ -84,6 +86,7 @@ export function compileJob(input: unknown): JobPlan {
     keyed: () => stages.keyed?.(),
     reduceOperators: () => stages.reduce.map((build) => build()),
     finalOperators: () => stages.final.map((build) => build()),
+    placements: stages.placements,
   };
 }
 

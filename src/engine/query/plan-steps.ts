@@ -24,6 +24,20 @@ import { planOtherInputs } from "./plan-inputs.js";
 
 type Builder = () => Operator;
 
+/** Where one step of the definition runs (for a dry run's answer; see POST /v1/jobs/validate). */
+export interface StepPlacement {
+  /** The step, as the definition numbers it (a window and its aggregate are one step, at the window). */
+  readonly step: number;
+  readonly op: string;
+  /**
+   * map: per row, on each input partition; keyed: the job's keyed stage, per key partition; final: on
+   * the whole batch's rows; plan: shapes the job (union, repartition) and runs nowhere by itself.
+   */
+  readonly stage: "map" | "keyed" | "final" | "plan";
+  /** Whether it keeps state from batch to batch (checkpointed, and queryable per key). */
+  readonly keepsState: boolean;
+}
+
 export interface StageBuilders {
   /** The slide of the keyed stage's window, when it has one. */
   slide?: Duration;
@@ -41,10 +55,14 @@ export interface StageBuilders {
    */
   reduce: Builder[];
   final: Builder[];
+  /** Where each step runs, in definition order. */
+  placements: StepPlacement[];
 }
 
 export function planSteps(steps: readonly Step[], batch: Duration, problems: Problem[]): StageBuilders {
-  const stages: StageBuilders = { map: [[]], otherInputs: [], keyed: undefined, reduce: [], final: [] };
+  const stages: StageBuilders = { map: [[]], otherInputs: [], keyed: undefined, reduce: [], final: [], placements: [] };
+  const place = (op: string, stage: StepPlacement["stage"], keepsState = false) => stages.placements.push({ step: index, op, stage, keepsState });
+  let index = 0;
   /** Narrow steps go to the map stage until the first step that needs the whole batch. */
   let narrowPrefix = true;
   /** Whether rows carry a `key` here (a keyBy, not undone by a flatMap or a project without key). */
@@ -55,7 +73,7 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
   /** The op of a window step with emit "changes" (which must be the last step), once seen. */
   let changesOf: string | undefined;
   for (let i = 0; i < steps.length; i++) {
-    const index = i;
+    index = i;
     const at = (field: string, step = index) => `steps[${step}]${field === "" ? "" : `.${field}`}`;
     const step = steps[index]!;
     if (step.op === "union" || step.op === "join" || step.op === "cogroup") {
@@ -79,23 +97,28 @@ export function planSteps(steps: readonly Step[], batch: Duration, problems: Pro
     if (!built) continue;
     switch (plan.kind) {
       case "union":
+        place(plan.op, "plan");
         break;
       case "repartition":
+        place(plan.op, "plan");
         if (!narrowPrefix) problems.push({ path: at("op"), message: "repartition must come before the job's keyed step (aggregate, window, join, ...), whose partitions it sets" });
         stages.reducePartitions = plan.partitions;
         repartitionAt = index;
         break;
       case "narrow":
+        place(plan.op, narrowPrefix ? "map" : "final");
         if (!narrowPrefix) stages.final.push(plan.build);
         else if (afterUnion) for (const inputSteps of stages.map) inputSteps.push(plan.build);
         else stages.map[0]!.push(plan.build);
         break;
       case "final":
+        place(plan.op, "final");
         if (plan.op === "topK" && stages.keyed && stages.final.length === 0) stages.reduce.push(plan.build);
         narrowPrefix = false;
         stages.final.push(plan.build);
         break;
       case "keyed":
+        place(plan.op, narrowPrefix ? "keyed" : "final", narrowPrefix && plan.stateful);
         if (narrowPrefix) {
           stages.keyed = plan.build;
           if (plan.slide) stages.slide = plan.slide;

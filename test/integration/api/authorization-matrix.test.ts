@@ -85,9 +85,12 @@ const ROWS: readonly Row[] = [
   { route: "POST /v1/streams/:name/events", need: "writer", ok: 202, send: (c) => call("POST", "/v1/streams/clicks/events", c, { user: "ann" }) },
   { route: "GET /v1/jobs", need: "reader", ok: 200, send: (c) => call("GET", "/v1/jobs", c) },
   { route: "POST /v1/jobs", need: "admin", ok: 201, send: (c) => call("POST", "/v1/jobs", c, countJob(`new${++fresh}`)) },
+  { route: "POST /v1/jobs/validate", need: "admin", ok: 200, send: (c) => call("POST", "/v1/jobs/validate", c, countJob("dry")) },
   { route: "GET /v1/jobs/:id", need: "reader", ok: 200, send: (c) => call("GET", "/v1/jobs/counts", c) },
   { route: "DELETE /v1/jobs/:id", need: "admin", ok: 204, send: async (c) => call("DELETE", `/v1/jobs/${await freshJob()}`, c) },
   { route: "POST /v1/jobs/:id/pause", need: "admin", ok: 200, send: async (c) => call("POST", `/v1/jobs/${await freshJob()}/pause`, c) },
+  // A running job cannot be restarted: past the access check, the answer is 409.
+  { route: "POST /v1/jobs/:id/restart", need: "admin", ok: 409, send: (c) => call("POST", "/v1/jobs/counts/restart", c) },
   { route: "POST /v1/jobs/:id/resume", need: "admin", ok: 200, send: async (c) => call("POST", `/v1/jobs/${await freshJob(true)}/resume`, c) },
   { route: "GET /v1/jobs/:id/results", need: "reader", ok: 200, send: (c) => call("GET", "/v1/jobs/counts/results", c) },
   { route: "GET /v1/jobs/:id/model", need: "reader", ok: 200, send: (c) => call("GET", "/v1/jobs/model/model", c) },
