@@ -9,6 +9,11 @@
  *              partitions agree on W without talking to each other. W moves at the END of a batch:
  *              events are judged late against W0, the watermark the previous batch left.
  *
+ *   idle       with `idleTimeout`: once no event has come for that long (in batch time, so a replay
+ *              decides the same), event time is taken to keep pace with processing time: W advances
+ *              by the batch time since the last event, so an idle input's last windows close (as
+ *              Flink's withIdleness lets an idle source's windows close).
+ *
  *   late       fixed windows: an event whose every window has ended (last window end <= W0); an event
  *              some of whose windows are still open goes into those only (a closed window never
  *              changes). sessions: an event with time < W0. Late events are dropped and counted.
@@ -49,6 +54,8 @@ export interface EventWindowSpec {
   readonly aggs: Aggregations;
   /** Whether rows are grouped by their `key` (after keyBy), or all in one group. */
   readonly keyed: boolean;
+  /** Without events for this long, the watermark advances with batch time (see "idle" above). */
+  readonly idleTimeout?: Duration;
 }
 
 /** One part of a key's share: [start, end, aggregate]. */
@@ -63,6 +70,9 @@ interface HeldWindow {
 
 interface Snapshot {
   maxEventTime: number;
+  /** The batch time of the last batch with events, and the largest event time then (idleTimeout). */
+  lastEventBatch?: number;
+  maxAtLastEvent?: number;
   windows: [Key | undefined, [number, number, Entry][]][];
 }
 
@@ -115,6 +125,8 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
 
     reducer() {
       let maxEventTime = -Infinity;
+      let lastEventBatch: number | undefined;
+      let maxAtLastEvent = -Infinity;
       let windows = new Map<Key | undefined, HeldWindow[]>();
       const watermark = () => maxEventTime - lateness;
 
@@ -179,7 +191,13 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
               if (held.length === 0) windows.delete(key);
             }
           }
-          if (ctx.batchMaxEventTime !== undefined) maxEventTime = Math.max(maxEventTime, ctx.batchMaxEventTime);
+          if (ctx.batchMaxEventTime !== undefined) {
+            maxEventTime = Math.max(maxEventTime, ctx.batchMaxEventTime);
+            lastEventBatch = ctx.batchTime;
+            maxAtLastEvent = maxEventTime;
+          } else if (spec.idleTimeout && lastEventBatch !== undefined && ctx.batchTime - lastEventBatch >= spec.idleTimeout.ms) {
+            maxEventTime = Math.max(maxEventTime, maxAtLastEvent + (ctx.batchTime - lastEventBatch));
+          }
           const w1 = watermark();
           const out: HeldWindow[] = spec.emit === "update" ? [...changed] : [];
           for (const [key, held] of windows) {
@@ -195,11 +213,14 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
         state: {
           snapshot: (): Snapshot => ({
             maxEventTime,
+            ...(lastEventBatch === undefined ? {} : { lastEventBatch, maxAtLastEvent }),
             windows: [...windows].map(([key, held]) => [key, held.map((h): [number, number, Entry] => [h.start, h.end, copyEntry(h.entry)])]),
           }),
           restore: (snapshot) => {
             const s = snapshot as Snapshot;
             maxEventTime = s.maxEventTime;
+            lastEventBatch = s.lastEventBatch;
+            maxAtLastEvent = s.maxAtLastEvent ?? -Infinity;
             windows = new Map(s.windows.map(([key, held]) => [key, held.map(([start, end, entry]) => ({ start, end, entry: copyEntry(entry) }))]));
           },
           /** The key's windows still open, as the rows they would emit now. */

@@ -75,6 +75,8 @@ export const eventWindowStep = z.strictObject({
   slide: duration.optional(),
   gap: duration.optional(),
   lateness: duration.optional(),
+  /** After this long (processing time) without events, the watermark advances with processing time. */
+  idleTimeout: duration.optional(),
   emit: z.enum(EMIT_MODES, { error: `must be one of ${EMIT_MODES.join(", ")}` }).optional(),
   aggs: aggregations,
 });

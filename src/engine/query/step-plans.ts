@@ -156,8 +156,9 @@ export function describeStep(steps: readonly Step[], i: number, ctx: PlanContext
       }
       const time = step.time;
       const checked = checkEventWindow(step, report);
-      if (!checked) return undefined;
-      const spec = { time, aggs: step.aggs, emit: step.emit ?? "final", keyed, ...checked };
+      const idleTimeout = step.idleTimeout === undefined ? undefined : checkIdleTime(step.idleTimeout, "idleTimeout", batch, report);
+      if (!checked || (step.idleTimeout !== undefined && !idleTimeout)) return undefined;
+      const spec = { time, aggs: step.aggs, emit: step.emit ?? "final", keyed, ...checked, ...(idleTimeout ? { idleTimeout } : {}) };
       return one(keyedPlan("aggs", () => eventWindowStage(spec), { stateful: true }));
     }
     case "mapWithState": {

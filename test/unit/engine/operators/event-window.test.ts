@@ -361,3 +361,51 @@ describe("eventWindow: row order across reduce partitions", () => {
     expect(runJob(steps, [events], { partitions: 4 })[0]!.rows).toEqual([{ who: "alice" }, { who: "bob" }, { who: "carol" }, { who: "dave" }]);
   });
 });
+
+describe("eventWindow with idleTimeout", () => {
+  it("closes an idle input's last window once no event has come for idleTimeout, and not before", () => {
+    // Batches are 1 s apart (batch times 1000, 2000, ...); events carry their own times.
+    const job = eventJob(keyed({ length: "10s", idleTimeout: "3s" }));
+    expect(job.run([ev("a", 100_000), ev("a", 101_000), ev("b", 103_000)]).rows).toBeNull();
+    // Two quiet batches: still within the idle timeout, the window [100 s, 110 s) stays open.
+    expect(job.run([]).rows).toBeNull();
+    expect(job.run([]).rows).toBeNull();
+    // Idle for 3 s of batch time: event time keeps pace with it from the last event (103 s), so the
+    // watermark reaches 106 s, 107 s, ... and the window closes once it reaches 110 s.
+    const closing: (Row[] | null)[] = [];
+    for (let i = 0; i < 6; i++) closing.push(job.run([]).rows);
+    expect(closing.filter((rows) => rows !== null)).toEqual([
+      [
+        { key: "a", windowStart: 100_000, windowEnd: 110_000, n: 2, s: 2 },
+        { key: "b", windowStart: 100_000, windowEnd: 110_000, n: 1, s: 1 },
+      ],
+    ]);
+    // Without idleTimeout the same input never closes its window.
+    const still = eventJob(keyed({ length: "10s" }));
+    still.run([ev("a", 100_000), ev("a", 101_000), ev("b", 103_000)]);
+    for (let i = 0; i < 20; i++) expect(still.run([]).rows).toBeNull();
+  });
+
+  it("decides the same after a restore from a snapshot taken while idle", () => {
+    const events = [ev("a", 100_000), ev("b", 104_000)];
+    const straight = eventJob(keyed({ length: "10s", idleTimeout: "2s" }));
+    const restored = eventJob(keyed({ length: "10s", idleTimeout: "2s" }));
+    const a: (Row[] | null)[] = [straight.run(events).rows];
+    const b: (Row[] | null)[] = [restored.run(events).rows];
+    for (let i = 0; i < 3; i++) {
+      a.push(straight.run([]).rows);
+      b.push(restored.run([]).rows);
+    }
+    restored.restore(restored.snapshot(), 4);
+    for (let i = 0; i < 10; i++) {
+      a.push(straight.run([]).rows);
+      b.push(restored.run([]).rows);
+    }
+    expect(b).toEqual(a);
+    expect(a.filter((rows) => rows !== null)).toHaveLength(1);
+  });
+
+  it("refuses an idleTimeout shorter than the batch interval, naming it", () => {
+    expect(() => compileJob({ name: "t", input: "s", batchInterval: "1s", steps: keyed({ length: "10s", idleTimeout: "500ms" }) })).toThrow(/steps\[1\]\.idleTimeout: idleTimeout 500ms must be at least the batch interval 1s/);
+  });
+});
