@@ -217,3 +217,59 @@ describe("restart recovery", () => {
     expect(frames).toEqual(expected);
   });
 });
+
+describe("many jobs after a restart", () => {
+  /** The in-thread runner, whose deploys wait until `together` of them are under way at once. */
+  class TogetherRunner extends InThreadRunner {
+    inFlight = 0;
+    most = 0;
+    private release: () => void = () => undefined;
+    private readonly gate: Promise<void>;
+    constructor(private readonly together: number) {
+      super();
+      this.gate = new Promise((resolve) => (this.release = resolve));
+    }
+    override async deploy(deployment: Parameters<InThreadRunner["deploy"]>[0]): Promise<void> {
+      this.inFlight += 1;
+      this.most = Math.max(this.most, this.inFlight);
+      if (this.inFlight >= this.together) this.release();
+      await this.gate;
+      this.inFlight -= 1;
+      return super.deploy(deployment);
+    }
+  }
+
+  it("recover side by side, and each counts every event once", async () => {
+    const dataDir = await tempDir();
+    const clock = new ManualClock(500);
+    const first = await open(dataDir, clock);
+    await declareStreams(first.engine);
+    const names = Array.from({ length: 12 }, (_, i) => `wc${i}`);
+    for (const name of names) await first.engine.registerJob({ ...job, name });
+    for (let i = 0; i < 3; i++) {
+      await first.engine.ingest("tweets", batch(i));
+      clock.advance(1000);
+      for (const name of names) await first.engine.whenIdle(name);
+    }
+    await first.store.close(); // a crash: the engine is dropped without stopping
+
+    // Recovery deploys several jobs at once: one at a time, the gate (4 under way) would never open.
+    const runner = new TogetherRunner(4);
+    const second = await open(dataDir, clock, runner);
+    expect(runner.most).toBeGreaterThanOrEqual(4);
+    await second.engine.ingest("tweets", batch(3));
+    clock.advance(1000);
+    const expected = new Map<string, number>();
+    for (const t of corpus.slice(0, 4 * 50)) for (const w of String(t.text).split(" ")) if (w) expected.set(w, (expected.get(w) ?? 0) + 1);
+    // The 4 s window now holds the four batches, two of them sent before the crash.
+    for (const name of names) {
+      await second.engine.whenIdle(name);
+      expect((await second.engine.getJob(name)).status).toBe("running");
+      const { last } = await second.engine.results(name, 1, 1);
+      const [frame] = (await second.engine.results(name, last, 1)).frames;
+      expect(new Map(frame!.rows.map((r) => [String(r.key), Number(r.count)]))).toEqual(expected);
+    }
+    await second.engine.stop();
+    await second.store.close();
+  });
+});
