@@ -5,38 +5,24 @@
  * to it keeps counting, and a job registered again under the same name starts afresh.
  */
 import supertest from "supertest";
-import { afterEach, expect, it } from "vitest";
-import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
-import { createTestApp, type TestApp } from "../../support/test-app.js";
+import { expect, it } from "vitest";
+import { costlyJob, costlyRows, countJob, poolAppsClosedAfterEach } from "../../support/costly-jobs.js";
 
-let t: TestApp | undefined;
-let pool: WorkerPool | undefined;
-
-afterEach(async () => {
-  await t?.close();
-  await pool?.close();
-  t = undefined;
-  pool = undefined;
-});
+const startApp = poolAppsClosedAfterEach();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const countJob = { name: "healthy", input: "clicks", steps: [{ op: "keyBy", key: "user" }, { op: "runningAggregate", aggs: { n: { fn: "count" } } }] };
-// Tens of milliseconds a row, well within the per-row budget, over 500 rows: a task of many seconds.
-const slowJob = { name: "slow", input: "lists", steps: [{ op: "filter", where: "size(xs.map(a, xs.map(b, a + b))) > 0" }, { op: "aggregate", aggs: { n: { fn: "count" } } }] };
+// 500 costly rows: a task of many seconds.
 const SLOW_ROWS = 500;
 
 it("deletes a job at once while its task is running on a worker, and writes nothing of it afterwards", async () => {
-  pool = await WorkerPool.start({ workers: 2, standbyWorkers: 0 });
-  t = await createTestApp({ runner: pool });
-  await t.app.ready();
+  const { t, pool } = await startApp();
   const http = supertest(t.app.server);
   await http.post("/v1/streams").send({ name: "clicks" }).expect(201);
   await http.post("/v1/streams").send({ name: "lists", partitions: 1 }).expect(201);
-  await http.post("/v1/jobs").send(slowJob).expect(201);
+  await http.post("/v1/jobs").send(costlyJob).expect(201);
   const workersBefore = pool.liveWorkers();
 
-  const xs = Array.from({ length: 100 }, (_, i) => i % 10);
-  await http.post("/v1/streams/lists/events").send(Array.from({ length: SLOW_ROWS }, () => ({ xs }))).expect(202);
+  await http.post("/v1/streams/lists/events").send(costlyRows(SLOW_ROWS)).expect(202);
   t.clock.advance(1000);
   // Evidence that the slow job's task is running: it is the only job, and a worker has a request in hand.
   const p = pool;
@@ -61,7 +47,7 @@ it("deletes a job at once while its task is running on a worker, and writes noth
 
   // Other jobs run; a job registered again under the name starts afresh.
   await http.post("/v1/jobs").send(countJob).expect(201);
-  await http.post("/v1/jobs").send({ ...slowJob, steps: [{ op: "aggregate", aggs: { n: { fn: "count" } } }] }).expect(201);
+  await http.post("/v1/jobs").send({ ...costlyJob, steps: [{ op: "aggregate", aggs: { n: { fn: "count" } } }] }).expect(201);
   await http.post("/v1/streams/lists/events").send([{ xs: [] }, { xs: [] }]).expect(202);
   await http.post("/v1/streams/clicks/events").send([{ user: "ann" }]).expect(202);
   await t.advance(1000);

@@ -4,41 +4,25 @@
  * job's batch is done while the costly task is still running.
  */
 import supertest from "supertest";
-import { afterEach, expect, it } from "vitest";
-import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
-import { createTestApp, type TestApp } from "../../support/test-app.js";
+import { expect, it } from "vitest";
+import { costlyJob, costlyRows, countJob, poolAppsClosedAfterEach } from "../../support/costly-jobs.js";
 
-let t: TestApp | undefined;
-let pool: WorkerPool | undefined;
-
-afterEach(async () => {
-  await t?.close();
-  await pool?.close();
-  t = undefined;
-  pool = undefined;
-});
-
-// Tens of milliseconds a row, well within the per-row budget, over 5,000 rows: a task of minutes, far
-// longer than the healthy job's batch however busy the machine.
-const slowJob = { name: "slow", input: "lists", steps: [{ op: "filter", where: "size(xs.map(a, xs.map(b, a + b))) > 0" }, { op: "aggregate", aggs: { n: { fn: "count" } } }] };
-const countJob = { name: "healthy", input: "clicks", steps: [{ op: "keyBy", key: "user" }, { op: "runningAggregate", aggs: { n: { fn: "count" } } }] };
+const startApp = poolAppsClosedAfterEach();
 
 it("answers another job's reduce tasks while a costly map task runs on the same worker", async () => {
-  pool = await WorkerPool.start({ workers: 2, standbyWorkers: 0 });
-  t = await createTestApp({ runner: pool });
-  await t.app.ready();
+  const { t, pool } = await startApp();
   const http = supertest(t.app.server);
   await http.post("/v1/streams").send({ name: "clicks", partitions: 2 }).expect(201);
   await http.post("/v1/streams").send({ name: "lists", partitions: 1 }).expect(201);
   await http.post("/v1/jobs").send(countJob).expect(201);
-  await http.post("/v1/jobs").send(slowJob).expect(201);
+  await http.post("/v1/jobs").send(costlyJob).expect(201);
   // The healthy job's two reduce partitions live on both workers: one of them runs the costly task.
   const p = pool;
   const owners = [p.ownerOf("healthy", 0), p.ownerOf("healthy", 1)].sort();
   expect(owners).toEqual([...p.liveWorkers()].sort());
 
-  const xs = Array.from({ length: 100 }, (_, i) => i % 10);
-  await http.post("/v1/streams/lists/events").send(Array.from({ length: 5000 }, () => ({ xs }))).expect(202);
+  // 5,000 costly rows: a task of minutes, far longer than the healthy job's batch however busy the machine.
+  await http.post("/v1/streams/lists/events").send(costlyRows(5000)).expect(202);
   await http.post("/v1/streams/clicks/events").send(["ann", "bob", "cy", "dee", "ed", "flo"].map((user) => ({ user }))).expect(202);
   t.clock.advance(1000);
 
