@@ -1,6 +1,18 @@
 /** Environment -> typed configuration. Every default runs on one machine with nothing but Node. */
-import { availableParallelism } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
+import { getHeapStatistics } from "node:v8";
 import { z } from "zod";
+
+/**
+ * Memory past which ingest is shed by default, so that what is accepted can never run the process out
+ * of memory: 80 % of the memory it may use (its cgroup's limit in a container, else the machine's),
+ * and 85 % of the JavaScript heap's limit.
+ */
+export function defaultMemoryBounds(): { rssBytes: number; heapUsedBytes: number } {
+  const constrained = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  const memory = constrained !== undefined && constrained > 0 && constrained < totalmem() ? constrained : totalmem();
+  return { rssBytes: Math.floor(memory * 0.8), heapUsedBytes: Math.floor(getHeapStatistics().heap_size_limit * 0.85) };
+}
 
 const bytes = z.coerce.number().int().positive();
 
@@ -51,10 +63,10 @@ const schema = z.object({
   METRICS_REQUIRE_KEY: z.enum(["true", "false"]).default("false"),
   /** Ingest is shed (503 OVERLOADED) while the event loop lags more than this (ms; 0: never). */
   SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
-  /** ... while the heap in use is past this many bytes (0: never). */
-  SHED_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
-  /** ... while resident memory is past this many bytes (0: never). */
-  SHED_RSS_BYTES: z.coerce.number().int().min(0).default(0),
+  /** ... while the heap in use is past this many bytes (0: never; default: see defaultMemoryBounds). */
+  SHED_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(() => defaultMemoryBounds().heapUsedBytes),
+  /** ... while resident memory is past this many bytes (0: never; default: see defaultMemoryBounds). */
+  SHED_RSS_BYTES: z.coerce.number().int().min(0).default(() => defaultMemoryBounds().rssBytes),
   /** Ingest into a stream is shed while a job reading it is further behind than this (ms; 0: never). */
   SHED_JOB_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
 });
