@@ -63,10 +63,12 @@ export interface BenchOptions {
    * each), the first `warmupBatches` (the 10 s windows filling) not measured; `queries` to run.
    */
   readonly nexmark: { readonly seed: number; readonly eventsPerBatch: number; readonly batches: number; readonly warmupBatches: number; readonly queries: readonly QueryName[] };
+  /** Many windowed wordcount jobs on one stream at a fixed rate, and 20 jobs at 100 ms batches (see many-jobs.ts). */
+  readonly manyJobs: import("./many-jobs.js").ManyJobsOptions;
 }
 
 /** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
-export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
 
 /**
  * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its
@@ -128,5 +130,13 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
     latency: { batchIntervalsMs: [100, 500, 1000], loadFractions: quick ? [0.5] : [0.25, 0.5, 0.75], stepMs: quick ? 2_500 : 6_000 },
     recovery: { checkpointIntervalMs: quick ? 4_000 : 10_000, afterKillMs: quick ? 2_000 : 4_000 },
     nexmark: { seed: 1, eventsPerBatch: 10_000, batches: quick ? 20 : 30, warmupBatches: 10, queries },
+    manyJobs: {
+      jobCounts: quick ? [1, 50] : [1, 10, 50, 200],
+      emits: ["all", "changes"],
+      recordsPerSec: 1_100,
+      warmupMs: quick ? 3_000 : 5_000,
+      measureMs: quick ? 8_000 : 12_000,
+      fastBatches: { jobs: 20, batchIntervalMs: 100, warmupMs: quick ? 3_000 : 5_000, measureMs: quick ? 8_000 : 12_000 },
+    },
   };
 }

@@ -5,6 +5,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { MachineLoad } from "./machine-load.js";
+import { manyJobsSection } from "./many-jobs-report.js";
 import { FLINK_EVENTS_PER_SEC_PER_CORE } from "./nexmark/flink.js";
 import { GENERAL_DIFFERENCES, MISSING_OPERATORS, QUERY_NOTES } from "./nexmark/notes.js";
 import { QUERIES } from "./nexmark/queries.js";
@@ -167,6 +168,7 @@ function markdown(r: BenchResults): string {
   lines.push(`| ingest with Redis ÷ embedded store | ${num(r.ingest?.ratio)} | the real server, once on each store, offered far more NDJSON (bodies of 1,000 events, 4 clients) than it can take: ${rate(r.ingest?.redisRecordsPerSec)} vs ${rate(r.ingest?.embeddedRecordsPerSec)} records/s acknowledged (Redis: a redis-server of the run's own, appendonly, fsync every second) |`);
   lines.push(`| peak RSS per million keys in window state | ${r.memory.rssBytesPerMillionKeys === null ? "—" : `${Math.round(r.memory.rssBytesPerMillionKeys / 1_048_576)} MiB`} | a fresh process puts ${num(r.memory.keys)} distinct words into a topk job's 30 s window (in-thread runner, in-memory store); peak RSS minus RSS before the first event, per 10⁶ keys${r.memory.reason ? `; not measured: ${r.memory.reason}` : ""} |`);
   lines.push("");
+  lines.push(...manyJobsSection(r.manyJobs, r.fastBatches));
   lines.push("## End-to-end ramps");
   lines.push("");
   lines.push("A fresh stream and job per step; events pushed as NDJSON bodies of 1,000 by concurrent keep-alive clients at an offered rate; the job's `progress` polled over HTTP. A step is sustainable when at least 90% of the offered rate was acknowledged, no batch took longer than the batch interval to process, and the scheduling delay (or the backlog of pending batches) did not grow between the two halves of the step nor reach half an interval. Each step starts a fresh job, so a 30 s window is not yet full during a step: the windowed end-to-end figures are for a filling window, while the in-process engine figures above are for a full one. The answer after the last acknowledged event is checked against the baseline's count of exactly the acknowledged events.");

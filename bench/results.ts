@@ -108,6 +108,10 @@ export interface BenchResults {
   stragglers: import("./straggler.js").StragglerFigures;
   /** Ingest acknowledged by the server on Redis ÷ on the embedded store, same bodies, same run. */
   ingest: { embeddedRecordsPerSec: number | null; redisRecordsPerSec: number | null; ratio: number | null; reason?: string };
+  /** N windowed wordcount jobs on one stream at a fixed rate, emit "all" and "changes" (absent in older results). */
+  manyJobs?: import("./many-jobs.js").ManyJobsRow[];
+  /** 20 jobs at 100 ms batches (absent in older results). */
+  fastBatches?: import("./many-jobs.js").FastBatchesFigures;
   /** Nexmark queries: engine events/s per core beside Flink's published figure, and the answer check. */
   nexmark: Partial<Record<QueryName, NexmarkFigures>>;
   targets: Target[];

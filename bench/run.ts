@@ -16,6 +16,7 @@ import { collectGarbage } from "./gc.js";
 import { measureIncrementalWindow } from "./incremental-window.js";
 import { measureIngestStores } from "./ingest-stores.js";
 import { measureLatency } from "./latency.js";
+import { measureFastBatches, measureManyJobs } from "./many-jobs.js";
 import { measureMemory } from "./memory.js";
 import { measureNexmark } from "./nexmark/measure.js";
 import { benchOptions, nexmarkQueries, onlySections } from "./options.js";
@@ -116,6 +117,14 @@ await section("window emit", async () => {
   results.windowEmit = await measureWindowEmit(options.windowEmit, failures);
 });
 
+await section("many jobs", async () => {
+  results.manyJobs = await measureManyJobs(options.manyJobs, words, log);
+});
+
+await section("fast batches", async () => {
+  results.fastBatches = await measureFastBatches(options.manyJobs, words, log);
+});
+
 await section("memory", async () => {
   results.memory = await measureMemory(options.memoryKeys, failures);
 });
@@ -212,6 +221,8 @@ function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): B
   if (ran("incremental window")) merged.incrementalWindow = fresh.incrementalWindow;
   if (ran("window emit")) merged.windowEmit = fresh.windowEmit;
   if (ran("memory")) merged.memory = fresh.memory;
+  if (ran("many jobs")) merged.manyJobs = fresh.manyJobs;
+  if (ran("fast batches")) merged.fastBatches = fresh.fastBatches;
   if (ran("end to end")) {
     merged.latency = fresh.latency;
     for (const name of WORKLOADS) {
