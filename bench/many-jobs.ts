@@ -32,6 +32,8 @@ export interface ManyJobsOptions {
   readonly recordsPerSec: number;
   readonly warmupMs: number;
   readonly measureMs: number;
+  /** Also this many jobs with no input at all (emit "changes"): what a batch costs when it has nothing to do; 0: not run. */
+  readonly idleJobs: number;
   readonly fastBatches: { readonly jobs: number; readonly batchIntervalMs: number; readonly warmupMs: number; readonly measureMs: number };
 }
 
@@ -39,6 +41,8 @@ export interface ManyJobsRow extends StepFigures {
   readonly jobs: number;
   readonly emit: Emit;
   readonly batchIntervalMs: number;
+  /** Input rate of the stream (0: the jobs' batches are all empty). */
+  readonly recordsPerSec: number;
   /** Cores the process used on average in the measured part (all threads). */
   readonly cores: number;
   /** Share of the measured part the main thread's event loop was busy. */
@@ -114,6 +118,7 @@ export async function runStep(plan: StepPlan, records: readonly Row[]): Promise<
         if (due > Date.now()) await sleep(due - Date.now());
         if (!loading) return;
         const n = recordsDue(plan.recordsPerSec, INGEST_EVERY_MS, i);
+        if (n === 0) continue;
         const events: Row[] = [];
         for (let k = 0; k < n; k++) events.push(records[(next + k) % records.length]!);
         next += n;
@@ -147,6 +152,7 @@ export async function runStep(plan: StepPlan, records: readonly Row[]): Promise<
       jobs: plan.jobs,
       emit: plan.emit,
       batchIntervalMs: plan.batchIntervalMs,
+      recordsPerSec: plan.recordsPerSec,
       ...figures,
       cores: Math.round(((cpu.user + cpu.system) / 1000 / plan.measureMs) * 100) / 100,
       mainThreadBusy: Math.round(elu.utilization * 100) / 100,
@@ -167,11 +173,11 @@ export async function runStep(plan: StepPlan, records: readonly Row[]): Promise<
 
 /** Ten seconds of records, cycled through by every step. */
 function recordsOf(vocabulary: readonly string[], recordsPerSec: number): Row[] {
-  return textSource({ batches: 1, recordsPerBatch: recordsPerSec * 10, vocabulary, seed: 23 }).batch(1).events;
+  return textSource({ batches: 1, recordsPerBatch: Math.max(1, recordsPerSec) * 10, vocabulary, seed: 23 }).batch(1).events;
 }
 
 function unmeasuredRow(plan: StepPlan, reason: string): ManyJobsRow {
-  return { jobs: plan.jobs, emit: plan.emit, batchIntervalMs: plan.batchIntervalMs, cpuMicrosPerEventPerJob: null, p99SchedulingDelayMs: null, batches: 0, jobsBehind: 0, cores: 0, mainThreadBusy: 0, peakRssMiB: 0, load: loadSince(sampleLoad()), reason };
+  return { jobs: plan.jobs, emit: plan.emit, batchIntervalMs: plan.batchIntervalMs, recordsPerSec: plan.recordsPerSec, cpuMicrosPerEventPerJob: null, p99SchedulingDelayMs: null, batches: 0, jobsBehind: 0, cores: 0, mainThreadBusy: 0, peakRssMiB: 0, load: loadSince(sampleLoad()), reason };
 }
 
 async function runSteps(plans: readonly StepPlan[], vocabulary: readonly string[], log: (m: string) => void): Promise<ManyJobsRow[]> {
@@ -180,7 +186,7 @@ async function runSteps(plans: readonly StepPlan[], vocabulary: readonly string[
     const records = recordsOf(vocabulary, plan.recordsPerSec);
     try {
       const row = await runStep(plan, records);
-      log(`${plan.jobs} job(s), emit ${plan.emit}, ${plan.batchIntervalMs} ms batches: ${row.cpuMicrosPerEventPerJob} µs/event/job, p99 delay ${row.p99SchedulingDelayMs} ms, ${row.cores} cores, main thread ${row.mainThreadBusy}, others ${row.load.otherProcessesCores} cores`);
+      log(`${plan.jobs} job(s), emit ${plan.emit}, ${plan.batchIntervalMs} ms batches, ${plan.recordsPerSec} records/s: ${row.cpuMicrosPerEventPerJob} µs/event/job, p99 delay ${row.p99SchedulingDelayMs} ms, ${row.cores} cores, main thread ${row.mainThreadBusy}, others ${row.load.otherProcessesCores} cores`);
       rows.push(row);
     } catch (error) {
       if (!(error instanceof RunnerUnavailableError)) throw error;
@@ -191,7 +197,9 @@ async function runSteps(plans: readonly StepPlan[], vocabulary: readonly string[
 }
 
 export async function measureManyJobs(options: ManyJobsOptions, vocabulary: readonly string[], log: (m: string) => void): Promise<ManyJobsRow[]> {
-  const plans = options.emits.flatMap((emit) => options.jobCounts.map((jobs): StepPlan => ({ jobs, emit, batchIntervalMs: SLIDE_MS, recordsPerSec: options.recordsPerSec, warmupMs: options.warmupMs, measureMs: options.measureMs })));
+  const step = (jobs: number, emit: Emit, recordsPerSec: number): StepPlan => ({ jobs, emit, batchIntervalMs: SLIDE_MS, recordsPerSec, warmupMs: options.warmupMs, measureMs: options.measureMs });
+  const plans = options.emits.flatMap((emit) => options.jobCounts.map((jobs) => step(jobs, emit, options.recordsPerSec)));
+  if (options.idleJobs > 0) plans.push(step(options.idleJobs, "changes", 0));
   return runSteps(plans, vocabulary, log);
 }
 

@@ -136,6 +136,7 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
       recordsPerSec: 1_100,
       warmupMs: quick ? 3_000 : 5_000,
       measureMs: quick ? 8_000 : 12_000,
+      idleJobs: quick ? 0 : 200,
       fastBatches: { jobs: 20, batchIntervalMs: 100, warmupMs: quick ? 3_000 : 5_000, measureMs: quick ? 8_000 : 12_000 },
     },
   };

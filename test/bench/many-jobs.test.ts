@@ -33,10 +33,11 @@ describe("many jobs figures", () => {
 
   it("writes a row per step in the report", () => {
     const load = { otherProcessesCores: 0.5, ownCores: 1, cores: 2, loadAverage1m: 2, busy: true };
-    const row = { jobs: 50, emit: "changes" as const, batchIntervalMs: 1000, cpuMicrosPerEventPerJob: 12.5, p99SchedulingDelayMs: 80, batches: 600, jobsBehind: 0, cores: 1.2, mainThreadBusy: 0.3, peakRssMiB: 400, load };
+    const row = { jobs: 50, emit: "changes" as const, batchIntervalMs: 1000, recordsPerSec: 1_100, cpuMicrosPerEventPerJob: 12.5, p99SchedulingDelayMs: 80, batches: 600, jobsBehind: 0, cores: 1.2, mainThreadBusy: 0.3, peakRssMiB: 400, load };
     const lines = manyJobsSection([row], { p99SchedulingDelayMs: 40, runs: [{ ...row, jobs: 20, batchIntervalMs: 100, emit: "all" }] });
-    expect(lines.filter((l) => l.startsWith("| 50 | 1000 ms | changes | 12.5 µs | 80 ms |"))).toHaveLength(1);
-    expect(lines.filter((l) => l.startsWith("| 20 | 100 ms | all |"))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith("| 50 | 1,100 | 1000 ms | changes | 12.5 µs | 80 ms |"))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith("| 20 | 1,100 | 100 ms | all |"))).toHaveLength(1);
+    expect(manyJobsSection([{ ...row, jobs: 200, recordsPerSec: 0, cpuMicrosPerEventPerJob: null }], undefined).filter((l) => l.startsWith("| 200 | none | 1000 ms | changes | — |"))).toHaveLength(1);
     expect(manyJobsSection(undefined, undefined)).toEqual([]);
   });
 });
