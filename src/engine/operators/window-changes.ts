@@ -56,11 +56,14 @@ export class WindowChanges {
     if (this.touched.size === 0) return [];
     const out: Row[] = [];
     for (const [key, before] of this.touched) {
+      const entry = current(key);
+      // The same aggregates make the same row: nothing to build or compare.
+      if (before !== null && entry !== undefined && sameNumbers(before, entry)) continue;
       const was = this.rowOf(before ?? undefined);
-      const now = this.rowOf(current(key));
+      const now = this.rowOf(entry);
       if (now === undefined) {
         if (was !== undefined) out.push({ key, [REMOVED_FIELD]: true });
-      } else if (was === undefined || !isDeepStrictEqual(was, now)) {
+      } else if (was === undefined || !sameRow(was, now)) {
         out.push(now);
       }
     }
@@ -81,4 +84,25 @@ export class WindowChanges {
     if (entry) return this.set.toRow(entry);
     return this.keyed ? undefined : this.set.toRow(this.set.newEntry(undefined));
   }
+}
+
+/** Whether two entries of a numbers-only set hold the same rows and slots (then their rows are equal). */
+function sameNumbers(a: Entry, b: Entry): boolean {
+  if (a.vals !== undefined || b.vals !== undefined || a.rows !== b.rows || a.acc.length !== b.acc.length) return false;
+  for (let i = 0; i < a.acc.length; i++) if (!Object.is(a.acc[i], b.acc[i])) return false;
+  return true;
+}
+
+/** isDeepStrictEqual for two rows, field by field, deep only for fields that hold objects. */
+function sameRow(a: Row, b: Row): boolean {
+  const fields = Object.keys(a);
+  if (fields.length !== Object.keys(b).length) return false;
+  for (const field of fields) {
+    if (!Object.hasOwn(b, field)) return false;
+    const x = a[field];
+    const y = b[field];
+    if (Object.is(x, y)) continue;
+    if (typeof x !== "object" || x === null || typeof y !== "object" || y === null || !isDeepStrictEqual(x, y)) return false;
+  }
+  return true;
 }

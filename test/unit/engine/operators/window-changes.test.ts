@@ -172,3 +172,27 @@ describe("an idle window", () => {
     for (const ops of allIdle) expect(ops).toBeGreaterThanOrEqual(KEYS);
   });
 });
+
+describe("a slide whose touched keys did not change", () => {
+  it("builds no row for them: a batch that enters with the keys and counts of the one leaving costs no row", () => {
+    const KEYS = 100;
+    const aggs: Aggregations = { n: { fn: "count" } };
+    const set = new CountingAggregateSet(aggs);
+    const second = Duration.ofMs(1000);
+    const stage = windowAggregateStage({ length: second.times(2), slide: second, batchInterval: second }, aggs, { keyed: true, set, emit: "changes" });
+    const reducer = stage.reducer(0);
+    const rowsBuilt: number[] = [];
+    const frames: (Row[] | null)[] = [];
+    for (let b = 1; b <= 4; b++) {
+      const ctx: BatchContext = { batchTime: b * 1000, onRowError: (e) => { throw e; } };
+      // The same keys every batch: from batch 3 on, the entering batch replaces the leaving one exactly.
+      const partial = stage.partial(Array.from({ length: KEYS }, (_, i) => ({ key: `k${i}` })), ctx);
+      set.keyOps = 0;
+      frames.push(reducer.reduce([partial], ctx));
+      rowsBuilt.push(set.keyOps);
+    }
+    expect(frames.slice(2)).toEqual([[], []]);
+    // Merging the entering batch into the window and subtracting the leaving one: 2 per key, no row.
+    expect(rowsBuilt.slice(2)).toEqual([2 * KEYS, 2 * KEYS]);
+  });
+});
