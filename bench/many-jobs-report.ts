@@ -9,9 +9,25 @@ function row(r: ManyJobsRow): string {
   return `| ${r.jobs} | ${r.recordsPerSec === 0 ? "none" : r.recordsPerSec.toLocaleString("en-US")} | ${r.batchIntervalMs} ms | ${r.emit} | ${num(r.cpuMicrosPerEventPerJob, " µs")} | ${num(r.p99SchedulingDelayMs, " ms")} | ${num(r.cores)} | ${num(r.mainThreadBusy)} | ${others} | ${num(r.peakRssMiB, " MiB")} | ${figures} |`;
 }
 
-export function manyJobsSection(manyJobs: readonly ManyJobsRow[] | undefined, fastBatches: FastBatchesFigures | undefined): string[] {
+/**
+ * For each emit mode, from the row with the most jobs that all kept up: how many such jobs `cores`
+ * cores could carry at that row's CPU per event per job, if they did nothing else.
+ */
+export function capacityLines(manyJobs: readonly ManyJobsRow[], cores: number): string[] {
+  const lines: string[] = [];
+  for (const emit of ["all", "changes"] as const) {
+    const kept = manyJobs.filter((r) => r.emit === emit && r.recordsPerSec > 0 && r.jobsBehind === 0 && r.cpuMicrosPerEventPerJob !== null).sort((a, b) => b.jobs - a.jobs)[0];
+    if (!kept) continue;
+    const jobs = Math.floor((cores * 1e6) / (kept.recordsPerSec * kept.cpuMicrosPerEventPerJob!));
+    lines.push(`- emit \`${emit}\`: at ${kept.cpuMicrosPerEventPerJob} µs per event per job (the ${kept.jobs}-job row, all on schedule), ${cores} cores carry at most about ${jobs} such jobs at ${kept.recordsPerSec.toLocaleString("en-US")} records/s, doing nothing else.`);
+  }
+  return lines;
+}
+
+export function manyJobsSection(manyJobs: readonly ManyJobsRow[] | undefined, fastBatches: FastBatchesFigures | undefined, cores = 2): string[] {
   const rows = [...(manyJobs ?? []), ...(fastBatches?.runs ?? [])];
   if (rows.length === 0) return [];
+  const capacity = capacityLines(manyJobs ?? [], cores);
   return [
     "## Many jobs, fast batches",
     "",
@@ -21,5 +37,6 @@ export function manyJobsSection(manyJobs: readonly ManyJobsRow[] | undefined, fa
     "| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map(row),
     "",
+    ...(capacity.length > 0 ? ["What the CPU per event per job means for capacity:", "", ...capacity, ""] : []),
   ];
 }

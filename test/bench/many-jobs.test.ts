@@ -1,7 +1,7 @@
 /** The many-jobs section's figures from what a step saw, and the even spreading of its load. */
 import { describe, expect, it } from "vitest";
 import { recordsDue, stepFigures } from "../../bench/many-jobs-figures.js";
-import { manyJobsSection } from "../../bench/many-jobs-report.js";
+import { capacityLines, manyJobsSection } from "../../bench/many-jobs-report.js";
 
 describe("many jobs figures", () => {
   it("divides the process's CPU by the events and the jobs", () => {
@@ -39,5 +39,17 @@ describe("many jobs figures", () => {
     expect(lines.filter((l) => l.startsWith("| 20 | 1,100 | 100 ms | all |"))).toHaveLength(1);
     expect(manyJobsSection([{ ...row, jobs: 200, recordsPerSec: 0, cpuMicrosPerEventPerJob: null }], undefined).filter((l) => l.startsWith("| 200 | none | 1000 ms | changes | — |"))).toHaveLength(1);
     expect(manyJobsSection(undefined, undefined)).toEqual([]);
+  });
+
+  it("says how many jobs the cores carry at the cost of the largest row that kept up", () => {
+    const load = { otherProcessesCores: 0.5, ownCores: 1, cores: 2, loadAverage1m: 2, busy: true };
+    const base = { emit: "changes" as const, batchIntervalMs: 1000, recordsPerSec: 1_000, p99SchedulingDelayMs: 10, batches: 10, cores: 1, mainThreadBusy: 0.3, peakRssMiB: 400, load };
+    const lines = capacityLines([
+      { ...base, jobs: 1, cpuMicrosPerEventPerJob: 80, jobsBehind: 0 },
+      { ...base, jobs: 10, cpuMicrosPerEventPerJob: 50, jobsBehind: 0 },
+      { ...base, jobs: 50, cpuMicrosPerEventPerJob: 10, jobsBehind: 50 },
+    ], 2);
+    // 2 cores = 2,000,000 µs/s; one job takes 1,000 events/s × 50 µs.
+    expect(lines).toEqual(["- emit `changes`: at 50 µs per event per job (the 10-job row, all on schedule), 2 cores carry at most about 40 such jobs at 1,000 records/s, doing nothing else."]);
   });
 });
