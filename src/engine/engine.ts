@@ -84,6 +84,10 @@ export function createEngine(options: EngineOptions): Engine {
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
   const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000);
   const existingJob = (id: string) => jobs.get(id);
+  metrics.observe(async () => {
+    const [figures, known] = await Promise.all([jobs.figures(), streams.list()]);
+    return { jobs: figures, streams: known.map((s) => s.name) };
+  });
 
   return {
     declareStream: (spec) => streams.declare(spec),
@@ -116,12 +120,12 @@ export function createEngine(options: EngineOptions): Engine {
     async subscribe(jobId, from, subscriber) {
       await existingJob(jobId);
       const subscription = await subscriptions.subscribe(jobId, from, subscriber);
-      metrics.subscribers.set({ job: jobId }, subscriptions.count(jobId));
+      metrics.subscribers.set({ job_name: jobId }, subscriptions.count(jobId));
       return {
         ...subscription,
         close() {
           subscription.close();
-          metrics.subscribers.set({ job: jobId }, subscriptions.count(jobId));
+          metrics.subscribers.set({ job_name: jobId }, subscriptions.count(jobId));
         },
       };
     },

@@ -4,7 +4,7 @@
  * recorded batch descriptors, so its state is exactly what it was.
  */
 import type { JobCounters, JobRecord, Store } from "../store/types.js";
-import type { Metrics } from "../metrics/metrics.js";
+import type { JobFigures, Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError, invalidJob, type Problem } from "./errors.js";
 import type { Key } from "./operators/key-by.js";
@@ -23,6 +23,7 @@ import { parseRowBudgetMessage, ROW_BUDGET_MS } from "./expr/row-budget.js";
 import { expressionPath } from "./query/expression-path.js";
 import { prepareExpressions } from "./expr/cel-expression.js";
 import type { TaskRunner } from "./task-runner.js";
+import { jobFigures } from "./job-figures.js";
 
 export interface JobView {
   readonly id: string;
@@ -326,6 +327,13 @@ export class Jobs {
     return [...this.generators.values()]
       .filter((g) => g.job.slots.some((slot) => slot.stream === stream))
       .map((g) => ({ jobId: g.job.id, delayMs: Math.max(g.delayMs(), g.expectedDelayMs()), backlogEvents: g.backlog() }));
+  }
+
+  /** Every catalogued job's figures, for a metrics scrape. */
+  async figures(): Promise<JobFigures[]> {
+    const records = await this.store.catalog.listJobs();
+    const sources = { log: this.store.streams, blockEvents: this.streams.blockEvents, now: this.clock.now(), subscribers: (id: string) => this.subscriptions.count(id) };
+    return Promise.all(records.map((record) => jobFigures(record, this.generators.get(record.id), sources)));
   }
 
   async whenIdle(id: string): Promise<void> {

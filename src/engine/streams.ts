@@ -14,6 +14,7 @@ import { checkEventLimits } from "./event-limits.js";
 import type { Row } from "./operators/operator.js";
 import { hashPartition } from "./partitioning.js";
 import { resourceName } from "./query/job-definition.js";
+import { BlockEventCounts } from "./block-event-counts.js";
 
 /** What a user may say when declaring a stream; the rest has defaults. */
 export interface StreamSpec {
@@ -58,6 +59,8 @@ export class Streams {
   private readonly roundRobin = new Map<string, number>();
   /** Events stored into each stream by this process since it started (see storedSinceStart). */
   private readonly stored = new Map<string, number>();
+  /** Events per stored block, for jobs' lag (see lagEvents). */
+  readonly blockEvents = new BlockEventCounts();
 
   constructor(
     private readonly catalog: Catalog,
@@ -107,6 +110,7 @@ export class Streams {
     await this.log.drop(name);
     await this.catalog.deleteStream(name);
     this.roundRobin.delete(name);
+    this.blockEvents.forget(name);
   }
 
   /**
@@ -129,6 +133,7 @@ export class Streams {
     const appended = (
       await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
     ).flat();
+    for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count);
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
     if (stored > 0) {
       this.metrics.eventsIngested.inc({ stream: name }, stored);

@@ -1,23 +1,47 @@
 /**
  * Every Prometheus metric Tributary exports, defined in one place on one registry. Names follow
- * Prometheus conventions (`_total` counters, `_seconds` units); labels are bounded (job, stream names).
+ * Prometheus conventions (`_total` counters, `_seconds` units). Labels are bounded: `job_name` (Flink's
+ * name for it, so it never collides with Prometheus's own `job` target label and needs no scrape
+ * config), `stream`, and small closed sets (outcome, status, reason, worker).
+ *
+ * Figures that describe where a job stands now (batches waiting, delay, lag, checkpoint age, status,
+ * subscribers) are read from the engine at each scrape (see refresh()); the same refresh starts every
+ * counter of a known job or stream at 0 and removes the series of jobs and streams that no longer exist.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { applySnapshot, type MetricsSnapshot } from "./snapshot.js";
+import { WORKER_DEATH_REASONS } from "./label-values.js";
+
+export type { JobFigures, MetricsSnapshot } from "./snapshot.js";
+
+export { CHECKPOINT_OUTCOMES, INGEST_OUTCOMES, JOB_STATUSES, WORKER_DEATH_REASONS, workerDeathReason } from "./label-values.js";
+
+type J = "job_name";
 
 export interface Metrics {
   readonly registry: Registry;
   readonly eventsIngested: Counter<"stream">;
   readonly ingestRequests: Counter<"stream" | "outcome">;
-  readonly batchesProcessed: Counter<"job">;
-  readonly batchEvents: Counter<"job">;
-  readonly batchProcessingSeconds: Histogram<"job">;
-  readonly schedulingDelaySeconds: Gauge<"job">;
-  readonly rowErrors: Counter<"job">;
-  readonly lateEvents: Counter<"job">;
-  readonly resultFrames: Counter<"job">;
-  readonly stateKeys: Gauge<"job">;
-  readonly subscribers: Gauge<"job">;
-  readonly slowSubscribersDropped: Counter<"job">;
+  readonly batchesProcessed: Counter<J>;
+  readonly batchesFailed: Counter<J>;
+  readonly batchEvents: Counter<J>;
+  readonly batchProcessingSeconds: Histogram<J>;
+  readonly schedulingDelaySeconds: Histogram<J>;
+  readonly totalDelaySeconds: Histogram<J>;
+  readonly batchesWaiting: Gauge<J>;
+  readonly jobDelaySeconds: Gauge<J>;
+  readonly lagEvents: Gauge<J | "stream">;
+  readonly checkpointSeconds: Histogram<J>;
+  readonly checkpoints: Counter<J | "outcome">;
+  readonly lastCheckpointAgeSeconds: Gauge<J>;
+  readonly jobStatus: Gauge<J | "status">;
+  readonly rowErrors: Counter<J>;
+  readonly lateEvents: Counter<J>;
+  readonly resultFrames: Counter<J>;
+  readonly outputRows: Counter<J>;
+  readonly stateKeys: Gauge<J>;
+  readonly subscribers: Gauge<J>;
+  readonly slowSubscribersDropped: Counter<J>;
   readonly httpRequestSeconds: Histogram<"method" | "route" | "status">;
   readonly workerBusySeconds: Counter<"worker">;
   readonly workerTasks: Counter<"worker" | "kind">;
@@ -26,33 +50,56 @@ export interface Metrics {
   readonly workerRestarts: Counter<"reason">;
   readonly recoverySeconds: Histogram;
   readonly workersLive: Gauge;
+  /** Sets where the engine's jobs and streams stand now is read from at each scrape. */
+  observe(source: () => Promise<MetricsSnapshot>): void;
+  /** Reads the engine's jobs and streams into the registry; call before exposing it. */
+  refresh(): Promise<void>;
 }
+
+const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** A fresh registry with every metric, so tests and servers in one process never share counters. */
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "tributary_" });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "tributary_" });
+    // Gauges named `_total` break Prometheus's naming rules (promtool check metrics); each is the
+    // sum of its by-type twin (tributary_nodejs_active_handles and so on), so nothing is lost.
+    for (const kind of ["handles", "requests", "resources"]) registry.removeSingleMetric(`tributary_nodejs_active_${kind}_total`);
+  }
   const registers = [registry];
-  return {
+  const job = ["job_name"] as const;
+  let source: (() => Promise<MetricsSnapshot>) | undefined;
+  const metrics: Metrics = {
     registry,
     eventsIngested: new Counter({ name: "tributary_events_ingested_total", help: "Events accepted and stored, by stream", labelNames: ["stream"], registers }),
     ingestRequests: new Counter({ name: "tributary_ingest_requests_total", help: "Ingest requests by outcome (accepted, rejected, unavailable)", labelNames: ["stream", "outcome"], registers }),
-    batchesProcessed: new Counter({ name: "tributary_batches_total", help: "Batches processed, by job", labelNames: ["job"], registers }),
-    batchEvents: new Counter({ name: "tributary_batch_events_total", help: "Input events processed by batches, by job", labelNames: ["job"], registers }),
+    batchesProcessed: new Counter({ name: "tributary_batches_total", help: "Batches processed, by job", labelNames: job, registers }),
+    batchesFailed: new Counter({ name: "tributary_batches_failed_total", help: "Batches that failed (the job then stops as failed), by job", labelNames: job, registers }),
+    batchEvents: new Counter({ name: "tributary_batch_events_total", help: "Input events processed by batches, by job", labelNames: job, registers }),
     batchProcessingSeconds: new Histogram({
       name: "tributary_batch_processing_seconds",
       help: "Time to process one batch, from the start of its tasks to its result frame",
-      labelNames: ["job"],
+      labelNames: job,
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    schedulingDelaySeconds: new Gauge({ name: "tributary_scheduling_delay_seconds", help: "How late the last batch started after its batch time", labelNames: ["job"], registers }),
-    rowErrors: new Counter({ name: "tributary_row_errors_total", help: "Rows dropped because a user expression failed on them", labelNames: ["job"], registers }),
-    lateEvents: new Counter({ name: "tributary_late_events_total", help: "Events an event-time window dropped because every window they belong to had closed (later than the allowed lateness)", labelNames: ["job"], registers }),
-    resultFrames: new Counter({ name: "tributary_result_frames_total", help: "Result frames produced, by job", labelNames: ["job"], registers }),
-    stateKeys: new Gauge({ name: "tributary_state_keys", help: "Keys held in a job's state", labelNames: ["job"], registers }),
-    subscribers: new Gauge({ name: "tributary_subscribers", help: "Live result subscribers, by job", labelNames: ["job"], registers }),
-    slowSubscribersDropped: new Counter({ name: "tributary_slow_subscribers_dropped_total", help: "Subscribers disconnected because they fell too far behind", labelNames: ["job"], registers }),
+    schedulingDelaySeconds: new Histogram({ name: "tributary_scheduling_delay_seconds", help: "How late each batch started after its batch time", labelNames: job, buckets: DELAY_BUCKETS, registers }),
+    totalDelaySeconds: new Histogram({ name: "tributary_total_delay_seconds", help: "Scheduling delay plus processing time of each batch: from its batch time to its result", labelNames: job, buckets: DELAY_BUCKETS, registers }),
+    batchesWaiting: new Gauge({ name: "tributary_batches_waiting", help: "Batches cut and waiting to run behind the one running, by job", labelNames: job, registers }),
+    jobDelaySeconds: new Gauge({ name: "tributary_job_delay_seconds", help: "Age of the job's oldest batch that is due and not yet done (0 when none is): how far behind it is now", labelNames: job, registers }),
+    lagEvents: new Gauge({ name: "tributary_job_lag_events", help: "Events stored in an input stream and not yet in a cut batch of the job, by job and input stream", labelNames: ["job_name", "stream"], registers }),
+    checkpointSeconds: new Histogram({ name: "tributary_checkpoint_seconds", help: "Time to write one complete checkpoint, by job", labelNames: job, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers }),
+    checkpoints: new Counter({ name: "tributary_checkpoints_total", help: "Checkpoints attempted, by job and outcome (completed, failed)", labelNames: ["job_name", "outcome"], registers }),
+    lastCheckpointAgeSeconds: new Gauge({ name: "tributary_last_checkpoint_age_seconds", help: "Time since the batch of the job's last complete checkpoint (since the job was created when it has none)", labelNames: job, registers }),
+    jobStatus: new Gauge({ name: "tributary_job_status", help: "1 for the job's status, 0 for the others (running, paused, stopped, failed)", labelNames: ["job_name", "status"], registers }),
+    rowErrors: new Counter({ name: "tributary_row_errors_total", help: "Rows dropped because a user expression failed on them", labelNames: job, registers }),
+    lateEvents: new Counter({ name: "tributary_late_events_total", help: "Events an event-time window dropped because every window they belong to had closed (later than the allowed lateness)", labelNames: job, registers }),
+    resultFrames: new Counter({ name: "tributary_result_frames_total", help: "Result frames produced, by job", labelNames: job, registers }),
+    outputRows: new Counter({ name: "tributary_output_rows_total", help: "Rows in the result frames produced, by job", labelNames: job, registers }),
+    stateKeys: new Gauge({ name: "tributary_state_keys", help: "Keys held in a job's state", labelNames: job, registers }),
+    subscribers: new Gauge({ name: "tributary_subscribers", help: "Live result subscribers, by job", labelNames: job, registers }),
+    slowSubscribersDropped: new Counter({ name: "tributary_slow_subscribers_dropped_total", help: "Subscribers disconnected because they fell too far behind", labelNames: job, registers }),
     httpRequestSeconds: new Histogram({
       name: "tributary_http_request_seconds",
       help: "HTTP request duration by route and status",
@@ -72,5 +119,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
     workersLive: new Gauge({ name: "tributary_workers_live", help: "Worker threads alive now", registers }),
+    observe(next) {
+      source = next;
+    },
+    async refresh() {
+      if (source) await applySnapshot(metrics, await source());
+    },
   };
+  for (const reason of WORKER_DEATH_REASONS) metrics.workerRestarts.inc({ reason }, 0);
+  for (const outcome of ["won", "lost"]) metrics.speculativeTasks.inc({ outcome }, 0);
+  metrics.mapTasksAbandoned.inc(0);
+  return metrics;
 }

@@ -18,7 +18,7 @@ afterAll(() => server?.dispose());
 
 async function subscribers(): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
-  return Number(/^tributary_subscribers\{job="count"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+  return Number(/^tributary_subscribers\{job_name="count"\} (\d+)$/m.exec(text)?.[1] ?? 0);
 }
 
 async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

@@ -23,10 +23,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store } = {}): Promise<TestApp> {
+export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store; defaultMetrics?: boolean } = {}): Promise<TestApp> {
   const store = options.store ?? openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
-  const metrics = createMetrics({ defaultMetrics: false });
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
   // Shedding is off unless a test asks for it (see server-process.ts).
   const app = await buildApp({ shedding: { maxEventLoopDelayMs: 0, maxJobDelayMs: 0 }, ...options, engine, metrics });

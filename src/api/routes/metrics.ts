@@ -15,6 +15,8 @@ export interface MetricsRouteOptions {
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, scoped }) => {
   app.get("/metrics", async (request, reply) => {
     reply.type(metrics.registry.contentType);
+    // With the store unreachable the figures of "now" cannot be read; the rest is still worth a scrape.
+    await metrics.refresh().catch((error: Error) => request.log.warn({ err: error }, "job and stream figures not refreshed for this scrape"));
     const text = await metrics.registry.metrics();
     return scoped(request) ? tenantExposition(text, request.tenant.names) : text;
   });

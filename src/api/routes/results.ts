@@ -92,7 +92,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     const deliver = (frame: ResultFrame) => {
       if (closed) return;
       if (channel.pending() > live.maxSubscriberBufferBytes) {
-        metrics.slowSubscribersDropped.inc({ job: tenant.names.qualify(id) });
+        metrics.slowSubscribersDropped.inc({ job_name: tenant.names.qualify(id) });
         return closeWith(SLOW_SUBSCRIBER_CLOSE, resumeReason("subscriber fell behind", lastSeq + 1));
       }
       lastSeq = frame.seq;

@@ -1,11 +1,11 @@
 /**
  * A tenant's share of the Prometheus exposition: series labelled with a stream or job (`stream`,
- * `job`) are kept only when they are the tenant's, and show its names as it knows them; series with
+ * `job_name`) are kept only when they are the tenant's, and show its names as it knows them; series with
  * neither label (the process, the HTTP server, the worker pool) are kept as they are.
  */
 import type { TenantNames } from "./tenant-engine.js";
 
-const NAME_LABEL = /\b(stream|job)="((?:[^"\\]|\\.)*)"/g;
+const NAME_LABEL = /\b(stream|job_name)="((?:[^"\\]|\\.)*)"/g;
 
 export function tenantExposition(text: string, names: TenantNames): string {
   const kept: string[] = [];

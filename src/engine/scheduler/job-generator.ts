@@ -179,7 +179,10 @@ export class JobGenerator {
     if (this.failed || !this.lastRun || this.lastRun.batchTime <= this.lastCheckpointed) return;
     // Best effort (the store may be down, a worker lost): without it, a restart replays from the
     // previous checkpoint, slower and never wrong.
-    await this.checkpoint(this.lastRun).catch((error: Error) => this.progress.stalled(`shutdown checkpoint skipped: ${error.message}`));
+    await this.checkpoint(this.lastRun).catch((error: Error) => {
+      this.deps.metrics.checkpoints.inc({ job_name: this.job.id, outcome: "failed" });
+      this.progress.stalled(`shutdown checkpoint skipped: ${error.message}`);
+    });
   }
 
   /**
@@ -247,6 +250,11 @@ export class JobGenerator {
    * How far behind the job is now: the age of its oldest batch that is due and not yet done (waiting
    * to be cut, cut and waiting to run, or running); 0 when none is.
    */
+  /** Per input slot, the next block to cut (everything before it is in a cut batch). */
+  cutUpTo(): readonly number[] {
+    return this.cursor;
+  }
+
   delayMs(): number {
     const oldest = this.unfinished[0];
     return oldest === undefined ? 0 : Math.max(0, this.deps.clock.now() - oldest);
@@ -324,7 +332,7 @@ export class JobGenerator {
     if (this.failed || this.draining || this.abandoned) return;
     const started = this.deps.clock.now();
     const { metrics } = this.deps;
-    const job = { job: this.job.id };
+    const job = { job_name: this.job.id };
     try {
       // Only the map phase reads the store, before any state changes, so a batch that hit an outage
       // can run again; once it has run, only storing its frame is retried.
@@ -341,19 +349,22 @@ export class JobGenerator {
       metrics.batchesProcessed.inc(job);
       metrics.batchEvents.inc(job, outcome.events);
       metrics.batchProcessingSeconds.observe(job, processingMs / 1000);
-      metrics.schedulingDelaySeconds.set(job, schedulingDelayMs / 1000);
+      metrics.schedulingDelaySeconds.observe(job, schedulingDelayMs / 1000);
+      metrics.totalDelaySeconds.observe(job, (schedulingDelayMs + processingMs) / 1000);
       metrics.stateKeys.set(job, outcome.stateSize);
       if (outcome.rowErrors.count > 0) metrics.rowErrors.inc(job, outcome.rowErrors.count);
       if (outcome.lateEvents > 0) metrics.lateEvents.inc(job, outcome.lateEvents);
       if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
         // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
         await this.checkpoint(descriptor).catch((error: Error) => {
+          metrics.checkpoints.inc({ ...job, outcome: "failed" });
           if (error.name !== "StoreUnavailableError") throw error;
           this.progress.stalled(`checkpoint skipped: ${error.message}`);
         });
       }
     } catch (error) {
       if (this.abandoned) return; // deleted meanwhile: what the batch came to no longer matters
+      metrics.batchesFailed.inc(job);
       this.failed = true;
       this.pause();
       this.deps.onFailure(this.job.id, error instanceof Error ? error : new Error(String(error)));
@@ -372,7 +383,8 @@ export class JobGenerator {
     const output = this.job.plan.definition.output;
     if (output !== undefined && frame.rows.length > 0) await this.write(() => this.deps.forward(output, frame.rows, this.outputKey(frame.seq)));
     this.lastSeq = frame.seq;
-    this.deps.metrics.resultFrames.inc({ job: this.job.id });
+    this.deps.metrics.resultFrames.inc({ job_name: this.job.id });
+    this.deps.metrics.outputRows.inc({ job_name: this.job.id }, frame.rows.length);
     this.deps.publish(this.job.id, frame);
   }
 
@@ -392,7 +404,7 @@ export class JobGenerator {
       // No state: the checkpoint is its counters alone, and once a batch's frame is stored nothing
       // before it is ever needed again.
       await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, 0, counters));
-      this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+      this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
       await this.write(() => store.batches.trim(id, descriptor.batchTime));
       await this.write(() => this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to)));
       return;
@@ -402,7 +414,7 @@ export class JobGenerator {
     await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, partitions, counters));
     this.lastCheckpointed = descriptor.batchTime;
     this.history.checkpointed(descriptor.batchTime, snapshots);
-    this.progress.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+    this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
     // The checkpoints before the newest are what recovery falls back to when the newest cannot be
     // read; while the newest is the only one, the fallback is the job's start: nothing is trimmed yet.
     const kept = await store.checkpoints.listComplete(id);
@@ -411,5 +423,12 @@ export class JobGenerator {
     await this.write(() => store.batches.trim(id, oldest));
     const [atOldest] = await store.batches.list(id, oldest - 1, 1);
     if (atOldest?.batchTime === oldest) await this.write(() => this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to)));
+  }
+
+  private checkpointed(batchTime: number, tookMs: number): void {
+    this.progress.checkpointed(batchTime, tookMs);
+    const job = { job_name: this.job.id };
+    this.deps.metrics.checkpoints.inc({ ...job, outcome: "completed" });
+    this.deps.metrics.checkpointSeconds.observe(job, tookMs / 1000);
   }
 }

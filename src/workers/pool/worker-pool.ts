@@ -9,7 +9,7 @@
  * machine short of CPU) is never taken for a dead one, and a worker's death never reaches the job: what
  * it was running runs again on the others.
  */
-import type { Metrics } from "../../metrics/metrics.js";
+import { workerDeathReason, type Metrics } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
@@ -449,7 +449,7 @@ export class WorkerPool implements TaskRunner {
 
   private onDeath(dead: WorkerHandle, reason: string): void {
     if (this.closing) return;
-    this.options.metrics?.workerRestarts.inc({ reason: reason.split(":")[0]! });
+    this.options.metrics?.workerRestarts.inc({ reason: workerDeathReason(reason) });
     if (this.standby?.handle === dead) {
       this.standby = undefined;
       this.spawnStandby();

@@ -160,7 +160,7 @@ describe("a subscriber that stops reading", () => {
       if ((await t.metrics.slowSubscribersDropped.get()).values.length > 0) break;
     }
     const dropped = await t.metrics.registry.getSingleMetricAsString("tributary_slow_subscribers_dropped_total");
-    expect(dropped).toMatch(/tributary_slow_subscribers_dropped_total\{job="totals"\} 1/);
+    expect(dropped).toMatch(/tributary_slow_subscribers_dropped_total\{job_name="totals"\} 1/);
     (client.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     await client.until(() => client.closed !== undefined, 10_000, "close");
     expect(client.closed!.code).toBe(4008);

@@ -1,0 +1,13 @@
+/** The closed sets of label values Tributary uses, so every series can start at 0. */
+
+/** Statuses a job can be in; `tributary_job_status` has one series per status, 1 for the job's own. */
+export const JOB_STATUSES = ["running", "paused", "stopped", "failed"] as const;
+export const CHECKPOINT_OUTCOMES = ["completed", "failed"] as const;
+export const INGEST_OUTCOMES = ["accepted", "rejected", "unavailable"] as const;
+/** Why a worker thread was replaced (see workerDeathReason). */
+export const WORKER_DEATH_REASONS = ["exited", "uncaught error", "terminated"] as const;
+
+/** The bounded `reason` label of a worker's death: "exited with code 3" is "exited". */
+export function workerDeathReason(reason: string): string {
+  return reason.startsWith("exited") ? "exited" : reason.split(":")[0]!;
+}
