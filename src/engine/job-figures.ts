@@ -24,6 +24,8 @@ export async function jobFigures(record: JobRecord, generator: JobGenerator | un
     // Batches cut and not done, less the one running (the next starts as soon as one ends).
     batchesWaiting: Math.max(0, progress.pendingBatches - 1),
     delaySeconds: generator.delayMs() / 1000,
+    batchIntervalSeconds: generator.job.plan.batchInterval.ms / 1000,
+    stalled: progress.stalled !== null,
     lag: await lagOf(generator, sources),
     lastCheckpointAgeSeconds: Math.max(0, sources.now - (progress.lastCheckpoint?.batchTime ?? record.createdAt)) / 1000,
   };

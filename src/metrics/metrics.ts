@@ -30,6 +30,8 @@ export interface Metrics {
   readonly totalDelaySeconds: Histogram<J>;
   readonly batchesWaiting: Gauge<J>;
   readonly jobDelaySeconds: Gauge<J>;
+  readonly batchIntervalSeconds: Gauge<J>;
+  readonly jobStalled: Gauge<J>;
   readonly lagEvents: Gauge<J | "stream">;
   readonly checkpointSeconds: Histogram<J>;
   readonly checkpoints: Counter<J | "outcome">;
@@ -88,6 +90,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     totalDelaySeconds: new Histogram({ name: "tributary_total_delay_seconds", help: "Scheduling delay plus processing time of each batch: from its batch time to its result", labelNames: job, buckets: DELAY_BUCKETS, registers }),
     batchesWaiting: new Gauge({ name: "tributary_batches_waiting", help: "Batches cut and waiting to run behind the one running, by job", labelNames: job, registers }),
     jobDelaySeconds: new Gauge({ name: "tributary_job_delay_seconds", help: "Age of the job's oldest batch that is due and not yet done (0 when none is): how far behind it is now", labelNames: job, registers }),
+    batchIntervalSeconds: new Gauge({ name: "tributary_batch_interval_seconds", help: "The job's batch interval: a batch processed slower than this makes the job fall behind", labelNames: job, registers }),
+    jobStalled: new Gauge({ name: "tributary_job_stalled", help: "1 while the job waits out a store it cannot reach (or skipped its last checkpoint for that reason), else 0", labelNames: job, registers }),
     lagEvents: new Gauge({ name: "tributary_job_lag_events", help: "Events stored in an input stream and not yet in a cut batch of the job, by job and input stream", labelNames: ["job_name", "stream"], registers }),
     checkpointSeconds: new Histogram({ name: "tributary_checkpoint_seconds", help: "Time to write one complete checkpoint, by job", labelNames: job, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers }),
     checkpoints: new Counter({ name: "tributary_checkpoints_total", help: "Checkpoints attempted, by job and outcome (completed, failed)", labelNames: ["job_name", "outcome"], registers }),

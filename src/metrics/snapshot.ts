@@ -13,6 +13,9 @@ export interface JobFigures {
   readonly status: (typeof JOB_STATUSES)[number];
   readonly batchesWaiting?: number;
   readonly delaySeconds?: number;
+  readonly batchIntervalSeconds?: number;
+  /** Whether the job waits out a store it cannot reach. */
+  readonly stalled?: boolean;
   /** Events not yet in a cut batch, per input stream. */
   readonly lag?: ReadonlyMap<string, number>;
   readonly lastCheckpointAgeSeconds?: number;
@@ -37,7 +40,7 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   const observed = await Promise.all(histograms.map((histogram) => removeUnknown(histogram, "job_name", jobs)));
   for (const metric of [metrics.eventsIngested, metrics.ingestRequests]) await removeUnknown(metric, "stream", streams);
 
-  const nowGauges = [metrics.batchesWaiting, metrics.jobDelaySeconds, metrics.lagEvents, metrics.lastCheckpointAgeSeconds, metrics.jobStatus, metrics.subscribers];
+  const nowGauges = [metrics.batchesWaiting, metrics.jobDelaySeconds, metrics.batchIntervalSeconds, metrics.jobStalled, metrics.lagEvents, metrics.lastCheckpointAgeSeconds, metrics.jobStatus, metrics.subscribers];
   for (const gauge of nowGauges) gauge.reset();
   for (const job of snapshot.jobs) {
     const job_name = job.name;
@@ -48,6 +51,8 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
     metrics.subscribers.set({ job_name }, job.subscribers);
     if (job.batchesWaiting !== undefined) metrics.batchesWaiting.set({ job_name }, job.batchesWaiting);
     if (job.delaySeconds !== undefined) metrics.jobDelaySeconds.set({ job_name }, job.delaySeconds);
+    if (job.batchIntervalSeconds !== undefined) metrics.batchIntervalSeconds.set({ job_name }, job.batchIntervalSeconds);
+    if (job.stalled !== undefined) metrics.jobStalled.set({ job_name }, job.stalled ? 1 : 0);
     if (job.lastCheckpointAgeSeconds !== undefined) metrics.lastCheckpointAgeSeconds.set({ job_name }, job.lastCheckpointAgeSeconds);
     for (const [stream, events] of job.lag ?? []) metrics.lagEvents.set({ job_name, stream }, events);
   }

@@ -67,6 +67,8 @@ describe("GET /metrics", () => {
     expect(value(text, `tributary_total_delay_seconds_count{job_name="views"}`)).toBe(1);
     expect(value(text, `tributary_batches_waiting{job_name="views"}`)).toBe(0);
     expect(value(text, `tributary_job_delay_seconds{job_name="views"}`)).toBe(0);
+    expect(value(text, `tributary_batch_interval_seconds{job_name="views"}`)).toBe(1);
+    expect(value(text, `tributary_job_stalled{job_name="views"}`)).toBe(0);
     expect(value(text, `tributary_state_keys{job_name="views"}`)).toBe(3);
 
     for (let i = 0; i < 10; i++) await t.advance(1000);
