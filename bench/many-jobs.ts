@@ -93,14 +93,14 @@ export async function runStep(plan: StepPlan, records: readonly Row[]): Promise<
   const metrics = createMetrics({ defaultMetrics: false });
   const bench = await createRunner("pool", store, { workers: 2, metrics });
   const engine = createEngine({ store, runner: bench.runner, clock: new SystemClock(), metrics, defaultPartitions: PARTITIONS });
-  // Every batch sets the job's scheduling delay gauge as it starts: each setting is one sample.
+  // Every batch observes its scheduling delay in the job's histogram: each observation is one sample.
   const delays: number[] = [];
   let measuring = false;
-  const gauge = metrics.schedulingDelaySeconds;
-  const set = gauge.set.bind(gauge) as (labels: { job: string }, value: number) => void;
-  (gauge as { set: unknown }).set = (labels: { job: string }, value: number) => {
+  const histogram = metrics.schedulingDelaySeconds;
+  const observe = histogram.observe.bind(histogram) as (labels: { job_name: string }, value: number) => void;
+  (histogram as { observe: unknown }).observe = (labels: { job_name: string }, value: number) => {
     if (measuring) delays.push(value * 1000);
-    set(labels, value);
+    observe(labels, value);
   };
   let loading = true;
   let ingested = 0;
