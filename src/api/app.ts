@@ -14,7 +14,8 @@ import { DEFAULT_QUOTAS, exceeded, TenantQuotas, type QuotaLimits } from "./tena
 import { installTenants } from "./tenancy/tenants.js";
 import { frameworkErrors, installErrorHandler } from "./error-handler.js";
 import { closeLiveConnections, LiveChannels } from "./live-channels.js";
-import { loggerOptions } from "./log-fields.js";
+import { loggerOptions, type AppLogger } from "./log-fields.js";
+import { installRequestLog, requestLogOptions } from "./request-log.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -32,7 +33,8 @@ export interface AppOptions {
   /** Largest WebSocket message accepted from a client, in bytes. */
   readonly maxClientMessageBytes?: number;
   readonly live?: Partial<LiveOptions>;
-  readonly logger?: boolean | { level: string };
+  /** Off, a level, or the server's logger (createLogger), shared with the engine. */
+  readonly logger?: AppLogger;
   /** API keys and live tokens; without, the server is open (every request is the "default" tenant's admin). */
   readonly access?: AccessOptions;
   /** Quotas per tenant, in force when keys are configured (default: DEFAULT_QUOTAS). */
@@ -44,12 +46,13 @@ export interface AppOptions {
 const NO_KEYS = ApiKeys.parse(undefined, undefined);
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024, frameworkErrors });
+  const app = Fastify({ ...loggerOptions(options.logger), ...requestLogOptions(), bodyLimit: options.bodyLimit ?? 10 * 1024 * 1024, frameworkErrors });
   const { engine, metrics } = options;
   const live: LiveOptions = { maxSubscriberBufferBytes: 8 * 1024 * 1024, heartbeatMs: 15_000, pingMs: 30_000, ...options.live };
   const channels = new LiveChannels();
 
   installErrorHandler(app);
+  installRequestLog(app);
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     metrics.httpRequestSeconds.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);

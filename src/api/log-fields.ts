@@ -3,7 +3,8 @@
  * status. Never a query string (it may hold a live token), a header (Authorization holds a key), a body,
  * or the client's address.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyRequest } from "fastify";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export const logSerializers = {
   req(request: FastifyRequest) {
@@ -14,7 +15,17 @@ export const logSerializers = {
   },
 };
 
-export function loggerOptions(logger: boolean | { level: string } | undefined) {
-  if (!logger) return false;
-  return { ...(logger === true ? {} : logger), serializers: logSerializers };
+/** The server's one logger: the API's, handed to the engine and the worker pool too (main.ts). */
+export function createLogger(options: { level: string; stream?: DestinationStream }): Logger {
+  return pino({ level: options.level, serializers: logSerializers }, options.stream);
+}
+
+/** What buildApp takes: off, a level for a logger of its own, or a logger made by createLogger. */
+export type AppLogger = boolean | { level: string } | FastifyBaseLogger;
+
+/** Fastify's logger options for an AppLogger. */
+export function loggerOptions(logger: AppLogger | undefined): { logger: boolean | object } | { loggerInstance: FastifyBaseLogger } {
+  if (!logger) return { logger: false };
+  if (typeof logger === "object" && "child" in logger) return { loggerInstance: logger };
+  return { logger: { ...(logger === true ? {} : logger), serializers: logSerializers } };
 }
