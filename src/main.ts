@@ -5,6 +5,7 @@
  * SHUTDOWN_TIMEOUT_MS, past which the server says what it was waiting on and exits 1.
  */
 import { buildApp } from "./api/app.js";
+import { createLogger } from "./api/log-fields.js";
 import { KeyRing } from "./api/auth/key-ring.js";
 import { LiveTokens } from "./api/auth/live-tokens.js";
 import { loadConfig, type Config } from "./config.js";
@@ -38,8 +39,10 @@ function gcMode(): string {
 async function main(): Promise<void> {
   const config = loadConfig();
   const metrics = createMetrics();
-  const store = await openStore(config, (message) => console.warn(JSON.stringify({ level: 40, msg: message })));
-  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS });
+  // One logger for the API, the engine (job events, store reachability) and the worker pool.
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const store = await openStore(config, (message) => logger.warn(message));
+  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS, log: logger });
   const engine = createEngine({
     store,
     runner,
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     metrics,
     defaultPartitions: config.DEFAULT_PARTITIONS,
     checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
+    log: logger,
   });
   const keyRing = new KeyRing(config.API_KEYS, config.API_KEYS_FILE);
   const app = await buildApp({
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     maxClientMessageBytes: config.MAX_CLIENT_MESSAGE_BYTES,
     live: { maxSubscriberBufferBytes: config.MAX_SUBSCRIBER_BUFFER_BYTES, heartbeatMs: config.HEARTBEAT_MS, pingMs: config.WS_PING_MS },
-    logger: { level: config.LOG_LEVEL },
+    logger,
     shedding: {
       maxEventLoopDelayMs: config.SHED_EVENT_LOOP_DELAY_MS,
       maxHeapUsedBytes: config.SHED_HEAP_USED_BYTES,

@@ -12,7 +12,7 @@
  * Everything acknowledged before is still processed: shedding only refuses new events.
  */
 import underPressure from "@fastify/under-pressure";
-import type { FastifyInstance } from "fastify";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import type { Engine } from "../engine/engine.js";
 import { ApiError } from "./errors.js";
 
@@ -31,6 +31,28 @@ export const DEFAULT_SHEDDING: SheddingOptions = { maxEventLoopDelayMs: 1000, ma
 
 /** Seconds a shed client is told to wait. */
 export const SHED_RETRY_AFTER_SECONDS = 1;
+
+/** Under overload, at most one warning a second, with how many requests were shed since the last. */
+const SHED_LOG_INTERVAL_MS = 1000;
+
+/**
+ * Says that ingest is being shed, and why, without adding a line per refused request to a server
+ * that is already short of time.
+ */
+export class ShedLog {
+  private lastLineAt = -Infinity;
+  private unlogged = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  shed(log: FastifyBaseLogger, fields: { stream: string; tenant: string; cause: string }): void {
+    this.unlogged += 1;
+    if (this.now() - this.lastLineAt < SHED_LOG_INTERVAL_MS) return;
+    log.warn({ ...fields, shedRequests: this.unlogged }, "ingest shed (503)");
+    this.lastLineAt = this.now();
+    this.unlogged = 0;
+  }
+}
 
 /** Registers the process measurements; returns the check the ingest route runs before storing. */
 export async function ingestShedding(app: FastifyInstance, options: SheddingOptions): Promise<(engine: Engine, stream: string) => Promise<void>> {

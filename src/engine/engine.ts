@@ -19,6 +19,9 @@ export { EngineError } from "./errors.js";
 export { renameAll } from "./query/job-inputs.js";
 export { TENANT_SEPARATOR } from "./query/job-definition.js";
 import type { TaskRunner } from "./task-runner.js";
+import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
+import { StoreReachability } from "./store-reachability.js";
+export type { OperatorLog } from "./operator-log.js";
 
 export interface EngineOptions {
   readonly store: Store;
@@ -29,6 +32,8 @@ export interface EngineOptions {
   readonly defaultPartitions?: number;
   /** Minimum time between a job's checkpoints, rounded up to whole slides (default 10 s). */
   readonly checkpointIntervalMs?: number;
+  /** Where job events (registered, failed, recovered, ...) and the store's reachability are told (default: nowhere). */
+  readonly log?: OperatorLog;
 }
 
 export interface Engine {
@@ -82,7 +87,9 @@ export function createEngine(options: EngineOptions): Engine {
   const { store, runner, clock, metrics } = options;
   const subscriptions = new Subscriptions(store.results);
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000);
+  const log = options.log ?? SILENT_LOG;
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log);
+  const reachability = new StoreReachability(() => store.ping(), clock, log, store.kind);
   const existingJob = (id: string) => jobs.get(id);
   metrics.observe(async () => {
     const [figures, known] = await Promise.all([jobs.figures(), streams.list()]);
@@ -135,15 +142,14 @@ export function createEngine(options: EngineOptions): Engine {
     },
 
     whenIdle: (jobId) => jobs.whenIdle(jobId),
-    async ready() {
-      try {
-        await store.ping();
-        return true;
-      } catch {
-        return false;
-      }
+    ready: () => reachability.check(),
+    async start() {
+      reachability.start();
+      await jobs.recoverAll();
     },
-    start: () => jobs.recoverAll(),
-    stop: () => jobs.closeAll(),
+    async stop() {
+      reachability.stop();
+      await jobs.closeAll();
+    },
   };
 }

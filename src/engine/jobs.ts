@@ -24,6 +24,7 @@ import { expressionPath } from "./query/expression-path.js";
 import { prepareExpressions } from "./expr/cel-expression.js";
 import type { TaskRunner } from "./task-runner.js";
 import { jobFigures } from "./job-figures.js";
+import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
 
 export interface JobView {
   readonly id: string;
@@ -123,6 +124,7 @@ export class Jobs {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly checkpointIntervalMs: number,
+    private readonly log: OperatorLog = SILENT_LOG,
   ) {}
 
   async register(definition: unknown): Promise<JobView> {
@@ -142,6 +144,7 @@ export class Jobs {
     } finally {
       if (this.registrations.get(id) === started) this.registrations.delete(id);
     }
+    this.log.info({ job: id, inputs: jobInputs(stored).names, partitions: layout.partitions, startFrom }, "job registered");
     return this.view(record);
   }
 
@@ -204,7 +207,9 @@ export class Jobs {
         try {
           await this.recover(record);
         } catch (error) {
-          await this.store.catalog.putJob({ ...record, status: "failed", failure: `could not recover: ${(error as Error).message}` });
+          const failure = `could not recover: ${(error as Error).message}`;
+          await this.store.catalog.putJob({ ...record, status: "failed", failure });
+          this.log.warn({ job: record.id, cause: failure }, "job failed");
         }
       }
     };
@@ -233,6 +238,7 @@ export class Jobs {
     await Promise.all([this.store.batches.drop(id), this.store.results.drop(id), this.store.checkpoints.drop(id)]);
     await this.store.catalog.deleteJob(id);
     this.subscriptions.end(id, "job deleted");
+    this.log.info({ job: id }, "job deleted");
   }
 
   /** The current weights of a job's online logistic-regression model. */
@@ -277,7 +283,9 @@ export class Jobs {
     const record = await this.record(id);
     if (record.status !== "running") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a running job can be paused`);
     this.generators.get(id)?.pause();
-    return this.view(await this.setStatus(record, "paused"));
+    const paused = await this.setStatus(record, "paused");
+    this.log.info({ job: id }, "job paused");
+    return this.view(paused);
   }
 
   async resume(id: string): Promise<JobView> {
@@ -286,7 +294,9 @@ export class Jobs {
     if (record.status === "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" failed (${record.failure ?? "no reason recorded"}); restart it from its last checkpoint with POST /v1/jobs/${id}/restart`);
     if (record.status !== "paused") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a paused job can be resumed`);
     this.generators.get(id)?.start();
-    return this.view(await this.setStatus(record, "running"));
+    const resumed = await this.setStatus(record, "running");
+    this.log.info({ job: id }, "job resumed");
+    return this.view(resumed);
   }
 
   /**
@@ -373,6 +383,8 @@ export class Jobs {
     const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
     let generator: JobGenerator | undefined;
     let after = -Infinity;
+    let fromCheckpoint: number | null = null;
+    let replayed = 0;
     for (const checkpoint of [...(await this.store.checkpoints.listComplete(record.id)), undefined]) {
       const [atCheckpoint] = checkpoint === undefined ? [] : await this.store.batches.list(record.id, checkpoint - 1, 1);
       const position = atCheckpoint
@@ -384,6 +396,7 @@ export class Jobs {
       const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await this.restoreCheckpoint(record.id, checkpoint, layout.partitions);
       if (restored) {
         after = checkpoint ?? -Infinity;
+        fromCheckpoint = checkpoint ?? null;
         if (restored.counters) generator.progress.restored(restored.counters);
         if (checkpoint !== undefined) {
           generator.progress.checkpointed(checkpoint, null);
@@ -399,9 +412,11 @@ export class Jobs {
       const page = await this.store.batches.list(record.id, after, REPLAY_PAGE);
       if (page.length === 0) break;
       for (const descriptor of page) await generator!.replay(descriptor, lastFrame?.batchTime ?? -Infinity);
+      replayed += page.length;
       after = page[page.length - 1]!.batchTime;
     }
     if (record.status === "running") generator!.start();
+    this.log.info({ job: record.id, status: record.status, checkpoint: fromCheckpoint, batchesReplayed: replayed }, "job recovered");
   }
 
   /**
@@ -497,7 +512,10 @@ export class Jobs {
   private async markFailed(id: string, error: Error): Promise<void> {
     const record = await this.store.catalog.getJob(id);
     const failure = record ? failureReason(record.definition, error) : error.message;
-    if (record) await this.store.catalog.putJob({ ...record, status: "failed", failure });
+    if (record) {
+      await this.store.catalog.putJob({ ...record, status: "failed", failure });
+      this.log.warn({ job: id, cause: failure }, "job failed");
+    }
     this.subscriptions.end(id, `job failed: ${failure}`);
   }
 

@@ -15,7 +15,8 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await ServerProcess.start({ WORKERS: "1", STANDBY_WORKERS: "0", CHECKPOINT_INTERVAL_MS: "500", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), LOG_LEVEL: "info" });
+  // At debug, a request is logged as it arrives ("incoming request"), before its body is complete.
+  server = await ServerProcess.start({ WORKERS: "1", STANDBY_WORKERS: "0", CHECKPOINT_INTERVAL_MS: "500", SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS), LOG_LEVEL: "debug" });
 });
 afterAll(() => server?.dispose());
 
@@ -146,7 +147,7 @@ describe("SIGTERM", () => {
 
 describe("a shutdown that cannot finish", () => {
   it("logs the step it waited on and exits 1 after SHUTDOWN_TIMEOUT_MS", async () => {
-    const stuck = await ServerProcess.start({ WORKERS: "0", SHUTDOWN_TIMEOUT_MS: "1500", LOG_LEVEL: "info" });
+    const stuck = await ServerProcess.start({ WORKERS: "0", SHUTDOWN_TIMEOUT_MS: "1500", LOG_LEVEL: "debug" });
     try {
       // A request whose body never finishes arriving stays in flight, so the HTTP server cannot close.
       const request = http.request(`${stuck.url}/v1/streams/clicks/events`, { method: "POST", headers: { "content-type": "application/json", "content-length": "1000" } });

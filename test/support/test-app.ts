@@ -27,7 +27,9 @@ export async function createTestApp(options: Partial<AppOptions> & { start?: num
   const store = options.store ?? openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
-  const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2 });
+  // A logger the test made (createLogger) hears the engine's job and store events too.
+  const log = typeof options.logger === "object" && "child" in options.logger ? options.logger : undefined;
+  const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2, log });
   // Shedding is off unless a test asks for it (see server-process.ts).
   const app = await buildApp({ shedding: { maxEventLoopDelayMs: 0, maxJobDelayMs: 0 }, ...options, engine, metrics });
   await engine.start();

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { ApiError } from "../errors.js";
-import { ingestShedding, type SheddingOptions } from "../ingest-shedding.js";
+import { ingestShedding, ShedLog, type SheddingOptions } from "../ingest-shedding.js";
 import { parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
@@ -61,6 +61,7 @@ function withLine(error: unknown, body: NdjsonBody): unknown {
 
 export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; quotas: TenantQuotas; shedding: SheddingOptions }> = async (app, { engine, metrics, quotas, shedding }) => {
   const shedIfOverloaded = await ingestShedding(app, shedding);
+  const shedLog = new ShedLog();
   app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
     try {
       done(null, parseNdjson(body as string));
@@ -71,7 +72,10 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
 
   app.post("/v1/streams/:name/events", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
-    await shedIfOverloaded(request.tenant.engine, name);
+    await shedIfOverloaded(request.tenant.engine, name).catch((error: Error) => {
+      if (error instanceof ApiError && error.code === "OVERLOADED") shedLog.shed(request.log, { stream: name, tenant: request.tenant.names.tenant, cause: error.message });
+      throw error;
+    });
     const body = request.body;
     const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
     await quotas.checkIngestTarget(request.tenant, name);

@@ -4,7 +4,7 @@
  * frames and heartbeats. A subscriber that falls too far behind, or is still connected when the
  * server shuts down, is disconnected with a message that says how to resume without loss.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { Subscription } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
@@ -72,7 +72,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
   };
 
   /** Subscribes a channel: hello first, then history and live frames in seq order, heartbeats between. */
-  const serve = async (channel: Channel, tenant: Tenant, id: string, from: number | undefined) => {
+  const serve = async (channel: Channel, tenant: Tenant, id: string, from: number | undefined, log: FastifyBaseLogger) => {
     let closed = false;
     let subscription: Subscription | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
@@ -93,6 +93,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       if (closed) return;
       if (channel.pending() > live.maxSubscriberBufferBytes) {
         metrics.slowSubscribersDropped.inc({ job_name: tenant.names.qualify(id) });
+        log.warn({ job: tenant.names.qualify(id), reason: "fell behind", pendingBytes: channel.pending(), maxSubscriberBufferBytes: live.maxSubscriberBufferBytes, nextSeq: lastSeq + 1 }, "subscriber dropped");
         return closeWith(SLOW_SUBSCRIBER_CLOSE, resumeReason("subscriber fell behind", lastSeq + 1));
       }
       lastSeq = frame.seq;
@@ -153,12 +154,13 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
         tenant,
         id,
         from,
+        request.log,
       );
       request.raw.on("close", stop);
     },
     wsHandler: async (socket: WebSocket, request: FastifyRequest) => {
       const { id, from, tenant } = await checkLiveRequest(request);
-      watchPeer(socket, live.pingMs, () => request.log.info({ job: id }, "live subscriber stopped answering pings; dropped"));
+      watchPeer(socket, live.pingMs, () => request.log.warn({ job: tenant.names.qualify(id), reason: "stopped answering pings" }, "subscriber dropped"));
       const stop = await serve(
         {
           send: (m) => socket.send(JSON.stringify(m)),
@@ -168,6 +170,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
         tenant,
         id,
         from,
+        request.log,
       );
       socket.on("close", stop);
     },

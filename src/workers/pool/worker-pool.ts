@@ -12,6 +12,7 @@
 import { workerDeathReason, type Metrics } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
+import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
 import { PartitionOwnership } from "./partition-ownership.js";
 import type { InjectedFault } from "./protocol.js";
@@ -31,6 +32,8 @@ export interface WorkerPoolOptions {
    * default 1): a dead worker's place is taken at once, without waiting for a thread to boot.
    */
   readonly standbyWorkers?: number;
+  /** Where a worker's death and its replacement are told (default: nowhere). */
+  readonly log?: OperatorLog;
 }
 
 const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
@@ -451,6 +454,7 @@ export class WorkerPool implements TaskRunner {
     if (this.closing) return;
     this.options.metrics?.workerRestarts.inc({ reason: workerDeathReason(reason) });
     if (this.standby?.handle === dead) {
+      this.options.log?.warn({ worker: dead.index, reason, standby: true }, "worker died; booting another standby");
       this.standby = undefined;
       this.spawnStandby();
       return;
@@ -466,18 +470,22 @@ export class WorkerPool implements TaskRunner {
     const owners = [...this.liveWorkers()];
     const replacement = owners.length > 0 ? undefined : this.spawn();
     const moves = this.ownership.reassign(dead.index, replacement === undefined ? owners : [replacement]);
+    this.options.log?.warn({ worker: dead.index, reason, partitionsLost: moves.length }, "worker died");
     const rebuilt = moves.map(({ jobId, partition, owner }) => {
       const deployment = this.deployments.get(jobId);
       return deployment ? this.build(jobId, partition, owner, () => deployment.history.since(partition)) : Promise.resolve();
     });
-    void Promise.allSettled(rebuilt).then(() => {
-      this.options.metrics?.recoverySeconds.observe((performance.now() - started) / 1000);
+    void Promise.allSettled(rebuilt).then((outcomes) => {
+      const recoveryMs = performance.now() - started;
+      this.options.metrics?.recoverySeconds.observe(recoveryMs / 1000);
       this.recoveries -= 1;
       this.rebalance();
-      if (this.closing || replacement !== undefined) return;
-      if (promoted === undefined) this.spawn();
+      if (this.closing) return;
+      const booted = replacement === undefined && promoted === undefined ? this.spawn() : undefined;
+      const partitionsRebuilt = outcomes.filter((o) => o.status === "fulfilled").length;
+      this.options.log?.info({ worker: dead.index, replacedBy: promoted ?? replacement ?? booted, partitionsRebuilt, recoveryMs: Math.round(recoveryMs) }, "worker replaced");
       // The next standby boots a little later, off the batches that catch up right after a recovery.
-      else setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
+      if (promoted !== undefined) setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
     });
   }
 
