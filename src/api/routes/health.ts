@@ -2,11 +2,16 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import { errorBody } from "../errors.js";
+import { noQuery } from "../schemas/parse.js";
 
 export const healthRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, { engine }) => {
-  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/healthz", async (request) => {
+    noQuery(request.query);
+    return { status: "ok" };
+  });
 
-  app.get("/readyz", async (_request, reply) => {
+  app.get("/readyz", async (request, reply) => {
+    noQuery(request.query);
     if (await engine.ready()) return { status: "ready" };
     reply.status(503).header("retry-after", "1");
     return errorBody("STORE_UNAVAILABLE", "not ready: the store cannot take writes; check the data directory or Redis");

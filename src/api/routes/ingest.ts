@@ -7,7 +7,7 @@ import type { Engine } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import { ApiError } from "../errors.js";
 import { ingestShedding, ShedLog, type SheddingOptions } from "../ingest-shedding.js";
-import { parseRequest } from "../schemas/parse.js";
+import { noQuery, parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
 
@@ -72,6 +72,7 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
 
   app.post("/v1/streams/:name/events", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
+    noQuery(request.query);
     await shedIfOverloaded(request.tenant.engine, name).catch((error: Error) => {
       if (error instanceof ApiError && error.code === "OVERLOADED") shedLog.shed(request.log, { stream: name, tenant: request.tenant.names.tenant, cause: error.message });
       throw error;

@@ -1,7 +1,7 @@
 /** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
 import type { FastifyPluginAsync } from "fastify";
 import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
-import { parseRequest } from "../schemas/parse.js";
+import { noQuery, parseRequest } from "../schemas/parse.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
 
 const JOB_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -19,6 +19,7 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
 
   // A body this large is refused before it is parsed (a definition of any use is far smaller).
   app.post("/v1/jobs", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
+    noQuery(request.query);
     await quotas.checkNewJob(request.tenant);
     const job = await request.tenant.engine.registerJob(request.body);
     reply.status(201).header("location", `/v1/jobs/${job.id}`);
@@ -26,37 +27,49 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
   });
 
   // A dry run: the checks of a registration and the plan, nothing stored.
-  app.post("/v1/jobs/validate", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request) => request.tenant.engine.validateJob(request.body));
+  app.post("/v1/jobs/validate", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request) => {
+    noQuery(request.query);
+    return request.tenant.engine.validateJob(request.body);
+  });
 
-  app.get("/v1/jobs", async (request) => ({ jobs: await request.tenant.engine.listJobs() }));
+  app.get("/v1/jobs", async (request) => {
+    noQuery(request.query);
+    return { jobs: await request.tenant.engine.listJobs() };
+  });
 
   app.get("/v1/jobs/:id", async (request) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.getJob(id);
   });
 
   app.delete("/v1/jobs/:id", async (request, reply) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     await request.tenant.engine.deleteJob(id);
     return reply.status(204).send();
   });
 
   app.post("/v1/jobs/:id/pause", async (request) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.pauseJob(id);
   });
 
   app.post("/v1/jobs/:id/restart", async (request) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.restartJob(id);
   });
 
   app.post("/v1/jobs/:id/resume", async (request) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.resumeJob(id);
   });
 
   app.get("/v1/jobs/:id/model", async (request) => {
+    noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
     return request.tenant.engine.jobModel(id);
   });

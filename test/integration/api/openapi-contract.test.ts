@@ -4,6 +4,7 @@
  * fails here with a message that says which side to update.
  */
 import { readdir, readFile } from "node:fs/promises";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FastifyInstance, HTTPMethods } from "fastify";
@@ -119,6 +120,67 @@ describe("openapi.yaml", () => {
       const declared = params.filter((p) => p.in === "path").map((p) => p.name as string).sort();
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
       expect(declared, `${where}: path parameters`).toEqual(inPath);
+    }
+  });
+});
+
+/** A JSON pointer segment. */
+const pointer = (parts: readonly string[]) => parts.map((p) => p.replace(/~/g, "~0").replace(/\//g, "~1")).join("/");
+
+/** Every example in the spec with where its schema is: media types, parameters and component schemas. */
+function examplesWithSchemas(): { where: string; schemaAt: string; value: unknown }[] {
+  const found: { where: string; schemaAt: string; value: unknown }[] = [];
+  const visit = (node: unknown, at: string[]): void => {
+    if (!node || typeof node !== "object") return;
+    const obj = node as Json;
+    const isMedia = at.at(-2) === "content";
+    const isParameter = obj.in !== undefined && obj.name !== undefined && obj.schema !== undefined;
+    if ((isMedia || isParameter) && obj.schema !== undefined) {
+      const schemaAt = `#/${pointer([...at, "schema"])}`;
+      if (obj.example !== undefined) found.push({ where: `${at.join(" ")} example`, schemaAt, value: obj.example });
+      for (const [name, example] of Object.entries((obj.examples ?? {}) as Json)) found.push({ where: `${at.join(" ")} examples.${name}`, schemaAt, value: deref(example).value });
+    }
+    for (const [key, child] of Object.entries(obj)) if (key !== "example" && key !== "examples") visit(child, [...at, key]);
+  };
+  visit(spec.paths, ["paths"]);
+  visit(spec.components.responses, ["components", "responses"]);
+  visit(spec.components.parameters, ["components", "parameters"]);
+  for (const [name, schema] of Object.entries(spec.components.schemas as Json)) {
+    const schemaAt = `#/${pointer(["components", "schemas", name])}`;
+    if (schema.example !== undefined) found.push({ where: `${name} example`, schemaAt, value: schema.example });
+    for (const [i, value] of ((schema.examples ?? []) as unknown[]).entries()) found.push({ where: `${name} examples[${i}]`, schemaAt, value });
+  }
+  return found;
+}
+
+describe("examples in openapi.yaml", () => {
+  it("every example validates against its schema", () => {
+    // OpenAPI 3.1 schemas are JSON Schema 2020-12; its own keywords (discriminator, example) are not checked here.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    ajv.addSchema({ ...spec, $id: "openapi" });
+    const examples = examplesWithSchemas();
+    expect(examples.length).toBeGreaterThan(50);
+    const invalid = examples.flatMap(({ where, schemaAt, value }) => {
+      const validate = ajv.getSchema(`openapi${schemaAt}`);
+      if (!validate) return [`${where}: no schema at ${schemaAt}`];
+      return validate(value) ? [] : [`${where}: ${ajv.errorsText(validate.errors)}`];
+    });
+    expect(invalid).toEqual([]);
+  });
+});
+
+describe("query strings", () => {
+  it("every route but /metrics refuses an unknown query parameter with 400 INVALID_REQUEST naming it, as the spec says", async () => {
+    expect(spec.info.description).toMatch(/an unknown query parameter is `400 INVALID_REQUEST` \(on every route but `\/metrics`\)/);
+    const v1 = operations().filter((o) => o.path !== "/metrics");
+    expect(v1.length).toBeGreaterThan(10);
+    for (const { method, path, op } of v1) {
+      expect(Object.keys(op.responses ?? {}), `${method} ${path} documents its 400`).toContain("400");
+      const url = `${path.replace(/\{[^}]+\}/g, "x")}?bogus=1`;
+      const res = await app.inject({ method: method as HTTPMethods, url, headers: { accept: "text/event-stream" } });
+      expect(res.statusCode, `${method} ${url}: ${res.body}`).toBe(400);
+      expect(res.json().error.code, `${method} ${url}`).toBe("INVALID_REQUEST");
+      expect(res.json().error.message, `${method} ${url}`).toMatch(/bogus/);
     }
   });
 });
