@@ -17,6 +17,7 @@ import { closeLiveConnections, LiveChannels } from "./live-channels.js";
 import { loggerOptions, type AppLogger } from "./log-fields.js";
 import { installRequestLog, requestLogOptions } from "./request-log.js";
 import { DEFAULT_SHEDDING, type SheddingOptions } from "./ingest-shedding.js";
+import { contractRoutes } from "./routes/contract.js";
 import { healthRoutes } from "./routes/health.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -83,6 +84,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       exceeded("requestsPerSecond", context.max, `a tenant may make ${context.max} requests a second; retry after ${Math.ceil(context.ttl / 1000)} s`, Math.max(1, Math.ceil(context.ttl / 1000))),
   });
   await app.register(healthRoutes, { engine });
+  await app.register(contractRoutes);
   await app.register(metricsRoutes, { metrics, scoped: () => access.metricsRequireKey && access.keys().enabled });
   await app.register(streamRoutes, { quotas });
   await app.register(ingestRoutes, { engine, metrics, quotas, shedding: { ...DEFAULT_SHEDDING, ...options.shedding } });

@@ -28,3 +28,8 @@ export function routesFromTree(tree: string): Route[] {
   }
   return routes;
 }
+
+/** The browsable reference (/docs): Swagger UI's page and assets, not part of the API it shows. */
+export function isReferencePage(url: string): boolean {
+  return url === "/docs" || url.startsWith("/docs/");
+}

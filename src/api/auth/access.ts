@@ -7,7 +7,8 @@
  *   writer  what a reader may, and ingest events
  *   admin   everything: declare and delete streams, register, pause, resume and delete jobs
  *
- * /healthz and /readyz are always open, /metrics unless METRICS_REQUIRE_KEY. Without keys the server
+ * /healthz and /readyz are always open, and so is the contract (/openapi.json, /openapi.yaml, /docs);
+ * /metrics unless METRICS_REQUIRE_KEY. Without keys the server
  * is open (local development) and says so at start-up. 401 says how to authenticate; 403 names the
  * role the route needs.
  */
@@ -39,6 +40,7 @@ export interface AccessOptions {
 /** What a route needs. Unknown routes need a key too, so an open 404 tells nobody what exists. */
 export function needOf(method: string, route: string | undefined, metricsRequireKey: boolean): Need {
   if (route === "/healthz" || route === "/readyz") return "open";
+  if (route === "/openapi.json" || route === "/openapi.yaml" || route === "/docs" || route?.startsWith("/docs/")) return "open";
   if (route === "/metrics") return metricsRequireKey ? "reader" : "open";
   if (method === "GET" || method === "HEAD") return "reader";
   if (route === "/v1/streams/:name/events") return "writer";
