@@ -1,13 +1,17 @@
 # Tributary: multi-stage build, runs as a non-root user, with a health check.
-FROM node:20-bookworm-slim AS build
+# Node 24 LTS: fastify's cookie@2 (and @redocly/cli, used to lint openapi.yaml) need Node 22 or later.
+# test/e2e/container-recipe.e2e.test.ts runs this file's COPY, RUN and CMD lines in a temporary
+# directory, so keep them plain: one command per RUN, no shell tricks across lines.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
+RUN npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080 DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
