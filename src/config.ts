@@ -73,6 +73,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Every environment variable Tributary reads (the README's "Operate" table lists each). */
+export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof Config)[];
+
 /** Reads the configuration; a bad value stops start-up with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== "")));

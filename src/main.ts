@@ -30,7 +30,7 @@ async function openStore(config: Config, warn: (message: string) => void): Promi
 /**
  * The worker pool keeps every core busy, so V8's garbage-collector helper threads (parallel scavenge,
  * concurrent marking) only take CPU from the worker threads; `npm start` and the Docker image run node
- * with --single-threaded-gc, so that each isolate collects on its own thread (README, "Running it").
+ * with --single-threaded-gc, so that each isolate collects on its own thread (README, "Garbage collection").
  */
 function gcMode(): string {
   return process.execArgv.includes("--single-threaded-gc") ? "single-threaded" : "V8 default (helper threads; start node with --single-threaded-gc)";

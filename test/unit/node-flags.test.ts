@@ -1,5 +1,5 @@
 /**
- * The server runs with --single-threaded-gc wherever it is started (README, "Running it"): `npm start`,
+ * The server runs with --single-threaded-gc wherever it is started (README, "Garbage collection"): `npm start`,
  * the Docker image, and the server the tests and the benchmark start. A start command that loses the
  * flag fails here.
  */
