@@ -18,10 +18,11 @@ export class SpecResponses {
   constructor(specPath: string) {
     this.spec = parse(readFileSync(specPath, "utf8")) as Json;
     this.ajv.addSchema({ ...this.spec, $id: "openapi" });
-    this.paths = Object.keys(this.spec.paths as Json).map((template) => ({
-      template,
-      pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`),
-    }));
+    // A literal path wins over a template that also matches it (/v1/jobs/validate, not /v1/jobs/{id}).
+    const params = (template: string) => (template.match(/\{/g) ?? []).length;
+    this.paths = Object.keys(this.spec.paths as Json)
+      .sort((a, b) => params(a) - params(b))
+      .map((template) => ({ template, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, "[^/]+")}$`) }));
   }
 
   /** Every operation of the spec, as "METHOD /path/{param}". */

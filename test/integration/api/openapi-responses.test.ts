@@ -53,6 +53,8 @@ describe("every answer matches openapi.yaml", () => {
     await call("POST", "/v1/streams/clicks/events", "not json", { "content-type": "application/json" });
     await call("POST", "/v1/streams/clicks/events", "<event/>", { "content-type": "application/xml" });
 
+    await call("POST", "/v1/jobs/validate", countJob);
+    await call("POST", "/v1/jobs/validate", { name: "bad", input: "clicks", steps: [{ op: "fliter" }] });
     await call("POST", "/v1/jobs", countJob);
     await call("POST", "/v1/jobs", modelJob);
     await call("POST", "/v1/jobs", countJob); // exists
@@ -76,6 +78,7 @@ describe("every answer matches openapi.yaml", () => {
     await call("POST", "/v1/jobs/counts/pause");
     await call("POST", "/v1/jobs/counts/pause"); // not running
     await call("POST", "/v1/jobs/counts/resume");
+    await call("POST", "/v1/jobs/counts/restart"); // not failed
     await call("DELETE", "/v1/streams/clicks"); // read by jobs
     await call("DELETE", "/v1/jobs/counts");
     await call("DELETE", "/v1/jobs/model");
