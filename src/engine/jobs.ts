@@ -13,6 +13,7 @@ import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob, definitionSize, MAX_DEFINITION_CHARS, type JobPlan } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
+import { InputRetention, readersOf } from "./input-retention.js";
 import type { StepPlacement } from "./query/plan-steps.js";
 import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
@@ -113,8 +114,8 @@ export class Jobs {
   /** Jobs being marked failed now: delete waits for it, so no failure is written after the job is gone. */
   private readonly failing = new Map<string, Promise<void>>();
 
-  /** Per job and input stream, the first offset of each partition it may still need (for trimming). */
-  private readonly retainedFrom = new Map<string, Map<string, number[]>>();
+  /** What each job may still need of its inputs, and trimming below it. */
+  private readonly retention: InputRetention;
 
   constructor(
     private readonly store: Store,
@@ -125,7 +126,9 @@ export class Jobs {
     private readonly metrics: Metrics,
     private readonly checkpointIntervalMs: number,
     private readonly log: OperatorLog = SILENT_LOG,
-  ) {}
+  ) {
+    this.retention = new InputRetention(store);
+  }
 
   async register(definition: unknown): Promise<JobView> {
     const { plan, stored, layout } = await this.prepare(definition);
@@ -183,7 +186,7 @@ export class Jobs {
     try {
       const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
       await this.deploy(record, layout, generator);
-      this.retainedFrom.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
+      this.retention.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
       generator.start();
     } catch (error) {
       this.generators.delete(id);
@@ -233,7 +236,7 @@ export class Jobs {
     await this.generators.get(id)?.abandon();
     await this.failing.get(id);
     this.generators.delete(id);
-    this.retainedFrom.delete(id);
+    this.retention.forget(id);
     await this.runner.undeploy(id);
     await Promise.all([this.store.batches.drop(id), this.store.results.drop(id), this.store.checkpoints.drop(id)]);
     await this.store.catalog.deleteJob(id);
@@ -324,8 +327,8 @@ export class Jobs {
   }
 
   /** Names of jobs that read `stream`. */
-  async readersOf(stream: string): Promise<string[]> {
-    return (await this.store.catalog.listJobs()).filter((j) => jobInputs(j.definition).names.includes(stream)).map((j) => j.id);
+  readersOf(stream: string): Promise<string[]> {
+    return readersOf(this.store.catalog, stream);
   }
 
   /**
@@ -403,7 +406,7 @@ export class Jobs {
           // A partition lost before the next checkpoint is rebuilt from this one.
           generator.history.checkpointed(checkpoint, restored.snapshots);
         }
-        this.retainedFrom.set(record.id, offsetsByStream(layout.slots, position.cursor));
+        this.retention.set(record.id, offsetsByStream(layout.slots, position.cursor));
         break;
       }
       await this.runner.undeploy(record.id);
@@ -463,7 +466,7 @@ export class Jobs {
         checkpointIntervalMs: this.checkpointIntervalMs,
         publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
         onFailure: (jobId, error) => void this.fail(jobId, error),
-        onRetainedFrom: (jobId, offsets) => this.trimInput(jobId, offsetsByStream(layout.slots, offsets)),
+        onRetainedFrom: (jobId, offsets) => this.retention.checkpointed(jobId, offsetsByStream(layout.slots, offsets)),
         forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
         storedEvents: (stream) => this.streams.storedSinceStart(stream),
       },
@@ -476,31 +479,6 @@ export class Jobs {
 
   private deploy(record: JobRecord, layout: JobLayout, generator: JobGenerator): Promise<void> {
     return this.runner.deploy({ jobId: record.id, definition: record.definition, partitions: layout.partitions, history: generator.history });
-  }
-
-  /**
-   * Trims each input stream's blocks below what every job reading it may still need. Best effort:
-   * when the store cannot do it now, the next checkpoint does.
-   */
-  private async trimInput(jobId: string, needs: Map<string, number[]>): Promise<void> {
-    this.retainedFrom.set(jobId, needs);
-    for (const input of needs.keys()) {
-      await this.trimBelowReaders(input).catch((error: Error) => {
-        if (error.name !== "StoreUnavailableError") throw error;
-      });
-    }
-  }
-
-  private async trimBelowReaders(input: string): Promise<void> {
-    const readers = await this.readersOf(input);
-    const needs = readers.map((id) => this.retainedFrom.get(id)?.get(input));
-    if (needs.some((n) => n === undefined)) return; // a reader not yet known: keep everything
-    const stream = await this.store.catalog.getStream(input);
-    if (!stream) return;
-    for (let p = 0; p < stream.partitions; p++) {
-      const keepFrom = Math.min(...needs.map((n) => n![p] ?? 0));
-      await this.store.streams.trim(input, p, keepFrom);
-    }
   }
 
   private fail(id: string, error: Error): Promise<void> {
