@@ -18,15 +18,23 @@ export type WorkerRequest =
   | { readonly id: number; readonly type: "restore"; readonly jobId: string; readonly partition: number; readonly snapshot: Uint8Array }
   | { readonly id: number; readonly type: "lookup"; readonly jobId: string; readonly partition: number; readonly key: Key | undefined }
   | { readonly id: number; readonly type: "ping" }
+  /** The thread's V8 heap as it stands (no collection is forced). */
+  | { readonly id: number; readonly type: "heap" }
   /** Fault injection for tests and benchmarks: slow every map task down, or crash the thread. */
   | { readonly id: number; readonly type: "inject"; readonly fault: InjectedFault };
 
 export type InjectedFault = { readonly kind: "slow"; readonly delayMs: number } | { readonly kind: "crash" };
 
 export type WorkerReply =
-  | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array | StateLookup; readonly busyMs: number }
+  | { readonly id: number; readonly ok: true; readonly value?: MapResult | ReduceResult | Uint8Array | StateLookup | WorkerHeap; readonly busyMs: number }
   /** `abandoned`: the task stopped early because its result was no longer wanted (not a failure). */
   | { readonly id: number; readonly ok: false; readonly error: string; readonly abandoned?: boolean; readonly busyMs: number };
+
+/** A worker thread's V8 heap: bytes in use (live objects and garbage not yet collected) and reserved. */
+export interface WorkerHeap {
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+}
 
 /** The data a worker thread starts with. */
 export interface WorkerData {

@@ -10,6 +10,7 @@ import { compileJob, type JobPlan } from "../../engine/query/compile-job.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import { MapStage, type MapRun } from "../../engine/stages/map-stage.js";
 import { PartitionReducer } from "../../engine/stages/partition-reducer.js";
+import { collectAfterDrop } from "./idle-collection.js";
 import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
 interface JobOnWorker {
@@ -74,7 +75,7 @@ function handle(request: WorkerRequest): unknown {
       return undefined;
     }
     case "undeploy":
-      jobs.delete(request.jobId);
+      if (jobs.delete(request.jobId)) collectAfterDrop();
       return undefined;
     case "map":
       // A slowed worker blocks its thread, as a node short of CPU would.
@@ -91,7 +92,7 @@ function handle(request: WorkerRequest): unknown {
       return undefined;
     }
     case "release":
-      jobs.get(request.jobId)?.reducers.delete(request.partition);
+      if (jobs.get(request.jobId)?.reducers.delete(request.partition)) collectAfterDrop();
       return undefined;
     case "snapshot":
       return reducer(request.jobId, request.partition).snapshot();
@@ -102,6 +103,10 @@ function handle(request: WorkerRequest): unknown {
       return undefined;
     case "ping":
       return undefined;
+    case "heap": {
+      const { heapUsed, heapTotal } = process.memoryUsage();
+      return { heapUsed, heapTotal };
+    }
     case "inject":
       if (request.fault.kind === "slow") slowMs = request.fault.delayMs;
       if (request.fault.kind === "crash") setImmediate(() => {

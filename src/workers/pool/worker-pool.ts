@@ -15,7 +15,7 @@ import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
 import { PartitionOwnership } from "./partition-ownership.js";
-import type { InjectedFault } from "./protocol.js";
+import type { InjectedFault, WorkerHeap } from "./protocol.js";
 import { BatchTasks, type RunningTask } from "./speculation.js";
 import { WorkerHandle, WorkerLostError } from "./worker-handle.js";
 
@@ -168,6 +168,7 @@ export class WorkerPool implements TaskRunner {
             if (settled) return;
             settled = true;
             batch.running.delete(running);
+            if (batch.running.size === 0) this.batches.delete(batchKey);
             reject(error);
           },
         );
@@ -213,6 +214,13 @@ export class WorkerPool implements TaskRunner {
   /** Requests a live worker has started and not finished, as its thread counts them; 0 for no such worker. */
   runningOn(worker: number): number {
     return this.workers.get(worker)?.running ?? 0;
+  }
+
+  /** Each live worker's V8 heap as it stands (no collection forced), by worker index. */
+  async heaps(): Promise<Map<number, WorkerHeap>> {
+    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
+    const heaps = await Promise.all(live.map((handle) => handle.request<WorkerHeap>({ type: "heap" })));
+    return new Map(live.map((handle, i) => [handle.index, heaps[i]!]));
   }
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
