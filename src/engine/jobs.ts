@@ -23,6 +23,7 @@ import type { Subscriptions } from "./subscriptions.js";
 import { parseRowBudgetMessage, ROW_BUDGET_MS } from "./expr/row-budget.js";
 import { expressionPath } from "./query/expression-path.js";
 import { prepareExpressions } from "./expr/cel-expression.js";
+import { collectAfterDrop } from "./idle-collection.js";
 import type { TaskRunner } from "./task-runner.js";
 import { jobFigures } from "./job-figures.js";
 import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
@@ -242,6 +243,7 @@ export class Jobs {
     await this.store.catalog.deleteJob(id);
     this.subscriptions.end(id, "job deleted");
     this.log.info({ job: id }, "job deleted");
+    collectAfterDrop();
   }
 
   /** The current weights of a job's online logistic-regression model. */

@@ -10,7 +10,7 @@ import { compileJob, type JobPlan } from "../../engine/query/compile-job.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import { MapStage, type MapRun } from "../../engine/stages/map-stage.js";
 import { PartitionReducer } from "../../engine/stages/partition-reducer.js";
-import { collectAfterDrop } from "./idle-collection.js";
+import { collectAfterDrop } from "../../engine/idle-collection.js";
 import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
 interface JobOnWorker {
