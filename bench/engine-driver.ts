@@ -112,6 +112,11 @@ export class EngineSession {
     return { answers: this.answers, batchMs: this.batchMs, stateSize: job.progress?.stateSize ?? 0, speculativeTasks: speculative };
   }
 
+  /** Deletes the job, with its state, results and subscription (the engine stays open). */
+  async deleteJob(): Promise<void> {
+    await this.engine.deleteJob(this.id);
+  }
+
   async close(): Promise<void> {
     await this.engine.stop();
     await this.runner.close();

@@ -167,6 +167,8 @@ function markdown(r: BenchResults): string {
   lines.push(`| straggler: slowed worker with speculation ÷ no straggler | ${num(r.stragglers?.ratio)} | wordcount on a 2-worker pool; one worker's map tasks each blocked ${num(r.stragglers?.slowTaskDelayMs)} ms: ${num(r.stragglers?.normalMsPerBatch)} ms per batch with no straggler, ${num(r.stragglers?.slowedMsPerBatch)} ms slowed without speculation, ${num(r.stragglers?.speculatedMsPerBatch)} ms slowed with speculation (${num(r.stragglers?.speculativeTasks)} speculative copies); the paper: 0.55 s, 3.02 s, 1.00 s |`);
   lines.push(`| ingest with Redis ÷ embedded store | ${num(r.ingest?.ratio)} | the real server, once on each store, offered far more NDJSON (bodies of 1,000 events, 4 clients) than it can take: ${rate(r.ingest?.redisRecordsPerSec)} vs ${rate(r.ingest?.embeddedRecordsPerSec)} records/s acknowledged (Redis: a redis-server of the run's own, appendonly, fsync every second) |`);
   lines.push(`| peak RSS per million keys in window state | ${r.memory.rssBytesPerMillionKeys === null ? "—" : `${Math.round(r.memory.rssBytesPerMillionKeys / 1_048_576)} MiB`} | a fresh process puts ${num(r.memory.keys)} distinct words into a topk job's 30 s window (in-thread runner, in-memory store); peak RSS minus RSS before the first event, per 10⁶ keys${r.memory.reason ? `; not measured: ${r.memory.reason}` : ""} |`);
+  lines.push(`| bytes per key in window state | ${num(r.memory.bytesPerWindowKey ?? null)} | the same run: what deleting the job frees of the live heap and array buffers (after a full collection), ${mib(r.memory.stateBytes)} for ${num(r.memory.stateKeys)} keys, per key (its input stays stored)${r.memory.reason ? `; not measured: ${r.memory.reason}` : ""} |`);
+  lines.push(`| RSS after deleting ${num(r.memory.deletedJobs?.jobs)} jobs | ${mib(r.memory.rssAfterDeletingJobsBytes)} | a fresh process with the worker pool (2 workers) and one job that stays; ${num(r.memory.deletedJobs?.jobs)} windowed word counts (30 s / 1 s) added on the same stream, fed 1,100 records/s for ${num(r.memory.deletedJobs?.batches)} s, then deleted: RSS ${mib(r.memory.deletedJobs?.rssWithOneJobBytes)} with one job, ${mib(r.memory.deletedJobs?.rssWithJobsBytes)} with all, ${mib(r.memory.rssAfterDeletingJobsBytes)} once deleted and the threads' heaps are back (workers' heaps ${mib(r.memory.deletedJobs?.workerHeapBytes.withOneJob)}, ${mib(r.memory.deletedJobs?.workerHeapBytes.withJobs)}, ${mib(r.memory.deletedJobs?.workerHeapBytes.afterDeleting)}) |`);
   lines.push("");
   lines.push(...manyJobsSection(r.manyJobs, r.fastBatches, cores));
   lines.push("## End-to-end ramps");
@@ -195,4 +197,9 @@ function markdown(r: BenchResults): string {
   lines.push("`npm run bench` (full, under 10 minutes) or `npm run bench -- --quick` (smaller sizes, under 3 minutes) builds the server and the harness, runs everything above on this machine, writes `bench/results/latest.json` and `bench/results/latency.svg`, and regenerates this page. It exits non-zero if any answer was wrong. `npm run bench -- --only=nexmark` (add `--quick` for 20 batches instead of 30, `--nexmark=q5,q7` for some queries) runs only the Nexmark section, in about two minutes (the whole run takes that much longer for it), and puts its figures into the previous results (any section can be named, with dashes for spaces: `throughput`, `window-emit`, `memory`, ...). The harness lives in `bench/`, one file per job; the worker pool is created only in `bench/runners.ts`.");
   lines.push("");
   return lines.join("\n");
+}
+
+/** Bytes as MiB, or a dash when not measured. */
+function mib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? "—" : `${Math.round(bytes / 1_048_576)} MiB`;
 }

@@ -103,7 +103,22 @@ export interface BenchResults {
     workerKill?: Record<string, unknown> & Unmeasured;
     serverRestart?: Record<string, unknown> & Unmeasured;
   };
-  memory: { rssBytesPerMillionKeys: number | null; keys?: number; peakRssBytes?: number; baseRssBytes?: number; stateKeys?: number } & Unmeasured;
+  /**
+   * `bytesPerWindowKey`: what one key of a 30 s window's state holds (live heap and buffers with the
+   * job, minus the same once it is deleted, per key); `rssAfterDeletingJobsBytes`: the resident set
+   * size after `deletedJobs.jobs` windowed jobs were created, run and deleted (see memory.ts).
+   */
+  memory: {
+    rssBytesPerMillionKeys: number | null;
+    bytesPerWindowKey?: number | null;
+    rssAfterDeletingJobsBytes?: number | null;
+    keys?: number;
+    peakRssBytes?: number;
+    baseRssBytes?: number;
+    stateKeys?: number;
+    stateBytes?: number;
+    deletedJobs?: { jobs: number; batches: number; rssWithOneJobBytes: number; rssWithJobsBytes: number; rssAfterDeletingJobsBytes: number; workerHeapBytes: { withOneJob: number; withJobs: number; afterDeleting: number } };
+  } & Unmeasured;
   /** Batch time with a slowed worker, with and without speculation, against none slowed. */
   stragglers: import("./straggler.js").StragglerFigures;
   /** Ingest acknowledged by the server on Redis ÷ on the embedded store, same bodies, same run. */

@@ -27,5 +27,7 @@ export function judgeTargets(r: BenchResults): Target[] {
     targets.push({ name: "20 jobs at 100 ms batches: p99 scheduling delay (ms)", target: "< 50", value: p99, met: p99 === null ? null : p99 < 50 });
   }
   targets.push({ name: "end-to-end grep (records/s)", target: ">= 500000", value: r.workloads.grep.e2eRecordsPerSec, met: atLeast(r.workloads.grep.e2eRecordsPerSec, 500_000) });
+  const perKey = r.memory.bytesPerWindowKey ?? null;
+  targets.push({ name: "memory: bytes per key in a 30 s window", target: "<= 300", value: perKey, met: atMost(perKey, 300) });
   return targets;
 }
