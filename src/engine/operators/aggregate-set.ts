@@ -14,6 +14,7 @@
  * from)` always treats `into` as the earlier of the two, and callers merge in that order.
  */
 import type { AggregateFunctionName, Aggregations } from "../query/job-definition.js";
+import { InvertiblePartial } from "./invertible-partial.js";
 import { addToSketch, estimateDistinct, mergeSketches, type Sketch } from "./hyper-log-log.js";
 import type { Key } from "./key-by.js";
 import { rowKey, type KeyOf } from "./key-of.js";
@@ -161,8 +162,12 @@ export class AggregateSet {
     return target;
   }
 
-  /** Removes `from` out of `into` (only when `invertible`); keys left with no rows are dropped. */
-  subtractFrom(into: Groups, from: Groups): void {
+  /**
+   * Removes `from` out of `into` (only when `invertible`); keys left with no rows are dropped. `from`
+   * may be a partial a window keeps compact (see invertible-partial.ts).
+   */
+  subtractFrom(into: Groups, from: Groups | InvertiblePartial): void {
+    if (from instanceof InvertiblePartial) return from.subtractFrom(into);
     for (const [key, source] of from) {
       const target = into.get(key);
       if (!target) continue;

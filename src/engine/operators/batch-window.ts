@@ -65,9 +65,13 @@ export class BatchWindow<T, S> {
     return this.parts.length;
   }
 
-  /** The parts as a checkpoint holds them: each sealed once, with its batch time. */
-  snapshot(seal: (value: T) => S): { times: number[]; parts: Sealed<S>[] } {
-    return { times: this.parts.map((p) => p.batchTime), parts: this.parts.map((p) => (p.sealed ??= new Sealed(seal(p.value)))) };
+  /** The parts as a checkpoint holds them: each sealed once (by `seal`, or around what it gives), with its batch time. */
+  snapshot(seal: (value: T) => S | Sealed<S>): { times: number[]; parts: Sealed<S>[] } {
+    const sealedOf = (value: T) => {
+      const sealed = seal(value);
+      return sealed instanceof Sealed ? sealed : new Sealed(sealed);
+    };
+    return { times: this.parts.map((p) => p.batchTime), parts: this.parts.map((p) => (p.sealed ??= sealedOf(p.value))) };
   }
 
   restore(snapshot: BatchWindowSnapshot<S>, unseal: (part: Sealed<S> | S) => T): void {

@@ -10,6 +10,7 @@ export class Sealed<T> {
   packed: Uint8Array | undefined;
   private held: T | undefined;
   private unpack: ((bytes: Uint8Array) => T) | undefined;
+  private make: (() => T) | undefined;
 
   constructor(value: T) {
     this.held = value;
@@ -23,7 +24,19 @@ export class Sealed<T> {
     return sealed;
   }
 
+  /**
+   * A part whose operator keeps it in another, smaller form: its value is made from that form each
+   * time it is asked for (the codec asks once, to pack it), and never kept.
+   */
+  static derived<T>(make: () => T, packed?: Uint8Array): Sealed<T> {
+    const sealed = new Sealed<T>(undefined as T);
+    sealed.make = make;
+    sealed.packed = packed;
+    return sealed;
+  }
+
   get value(): T {
+    if (this.make) return this.make();
     if (this.unpack) {
       this.held = this.unpack(this.packed!);
       this.unpack = undefined;

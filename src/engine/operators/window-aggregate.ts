@@ -28,6 +28,7 @@ import { globalKey, type KeyOf } from "./key-of.js";
 import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { BatchWindow } from "./batch-window.js";
+import { InvertiblePartial } from "./invertible-partial.js";
 import { Sealed } from "./sealed.js";
 import { REMOVED_FIELD, WindowChanges, type CurrentEntry, type TouchedKey, type WindowEmit } from "./window-changes.js";
 import { StepFieldError } from "./step-field-error.js";
@@ -70,13 +71,16 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
     partialSink: () => set.grouping(),
     emitsChanges: options.emit === "changes",
     reducer(partition) {
-      const partials = new BatchWindow<Groups, Entry[]>(spec.length.ms, spec.batchInterval.ms);
+      // With an inverse for every aggregation, a partial is only subtracted once it leaves: it is kept
+      // in the compact form of invertible-partial.ts. Without, partials stay Groups (they are merged).
+      const partials = new BatchWindow<Groups | InvertiblePartial, Entry[]>(spec.length.ms, spec.batchInterval.ms);
+      const asGroups = (part: Groups | InvertiblePartial): Groups => (part instanceof InvertiblePartial ? part.toGroups() : part);
       let window: Groups = new Map();
       const changes = options.emit === "changes" ? new WindowChanges(set, options.keyed) : undefined;
       const windowGroups = (): Groups => {
         if (set.invertible) return window;
         const merged: Groups = new Map();
-        for (const partial of partials.values()) set.mergeInto(merged, partial);
+        for (const partial of partials.values()) set.mergeInto(merged, asGroups(partial));
         return merged;
       };
       /** One key's aggregate over `parts` (oldest first), merged afresh. */
@@ -88,7 +92,8 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
         }
         return merged;
       };
-      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : mergedOver(partials.values(), key));
+      // Without an inverse every part is Groups (only invertible sets keep them compact).
+      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : mergedOver(partials.values() as Groups[], key));
       return {
         reduce(batchPartials, ctx) {
           // The partials are this batch's own (fresh from the shuffle): the first one is adopted as the
@@ -97,13 +102,13 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           for (const p of batchPartials.slice(1)) set.mergeInto(partial, p);
           changes?.touch(partial, current);
           if (set.invertible) set.mergeInto(window, partial);
-          const leaving = partials.add(ctx.batchTime, partial);
+          const leaving = partials.add(ctx.batchTime, set.invertible ? InvertiblePartial.of(partial) : partial);
           if (changes && leaving.length > 0) {
             // A leaving key not in the new partial still has the window it had before this batch:
             // the leaving batches, then the ones that stay (the new one, last, excluded).
-            const held = set.invertible ? [] : [...leaving, ...partials.values().slice(0, -1)];
+            const held = set.invertible ? [] : [...leaving, ...partials.values().slice(0, -1)].map(asGroups);
             const before: CurrentEntry = set.invertible ? current : (key) => mergedOver(held, key);
-            for (const left of leaving) changes.touch(left, before);
+            for (const left of leaving) changes.touch(asGroups(left), before);
           }
           if (set.invertible) for (const left of leaving) set.subtractFrom(window, left);
           if (ctx.batchTime % spec.slide.ms !== 0) return null;
@@ -113,13 +118,23 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
         },
         state: {
           snapshot: (): WindowSnapshot => {
-            const { times, parts } = partials.snapshot((p) => [...p.values()]);
+            const { times, parts } = partials.snapshot((p) => (p instanceof InvertiblePartial ? Sealed.derived(() => p.entries()) : [...p.values()]));
             return { partials: parts, times, window: groupsToSnapshot(window), ...(changes ? { touched: changes.snapshot() } : {}) };
           },
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
             // A sealed partial's entries are adopted as they are: partials never change once added.
-            partials.restore({ parts: s.partials, ...(s.times ? { times: s.times } : {}) }, (p) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p)));
+            const groupsOf = (p: Sealed<Entry[]> | Entry[]) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p));
+            const times = s.times ? { times: s.times } : {};
+            if (!set.invertible) partials.restore({ parts: s.partials, ...times }, groupsOf);
+            else {
+              // Kept compact, each with its checkpointed bytes (if any), so the next checkpoint packs it no more.
+              const compact = new Map(s.partials.map((p) => {
+                const partial = InvertiblePartial.of(groupsOf(p));
+                return [Sealed.derived(() => partial.entries(), p instanceof Sealed ? p.packed : undefined), partial] as const;
+              }));
+              partials.restore({ parts: [...compact.keys()], ...times }, (p) => compact.get(p as Sealed<Entry[]>)!);
+            }
             window = groupsFromSnapshot(s.window);
             changes?.restore(s.touched);
           },
@@ -130,7 +145,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           size: () => {
             if (set.invertible) return window.size;
             const keys = new Set<unknown>();
-            for (const partial of partials.values()) for (const key of partial.keys()) keys.add(key);
+            for (const partial of partials.values()) for (const key of asGroups(partial).keys()) keys.add(key);
             return keys.size;
           },
         },
