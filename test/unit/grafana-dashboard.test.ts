@@ -16,7 +16,19 @@ function metricNames(expr: string): string[] {
   return (expr.match(/tributary_[a-z0-9_]+/g) ?? []).map((name) => name.replace(/_(bucket|sum|count)$/, ""));
 }
 
+const text = readFileSync(new URL("../../grafana/tributary-dashboard.json", import.meta.url), "utf8");
+
 describe("grafana/tributary-dashboard.json", () => {
+  it("resolves every ${...} it uses from its own variables, so it loads as provisioned from the file (no import step to fill __inputs)", () => {
+    const variables = new Set(dashboard.templating.list.map((v) => v.name));
+    const used = new Set([...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
+    expect(used.size).toBeGreaterThan(0);
+    for (const name of used) expect(variables, `\${${name}}`).toContain(name);
+    expect((JSON.parse(text) as { __inputs?: unknown }).__inputs).toBeUndefined();
+    const source = dashboard.templating.list.find((v) => v.name === "DS_PROMETHEUS") as unknown as { type: string; query: string };
+    expect(source).toMatchObject({ type: "datasource", query: "prometheus" });
+  });
+
   it("names only metrics that the registry defines", async () => {
     const defined = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
     const used = expressions.flatMap(metricNames);
