@@ -1,9 +1,10 @@
 /**
  * Registered jobs: registration (checked in full before anything is stored or started), stop,
- * pause/resume, inspection, and bringing every catalogued job back after a restart by replaying its
- * recorded batch descriptors, so its state is exactly what it was.
+ * pause/resume, inspection, and bringing every catalogued job back after a restart (job-recovery.ts
+ * replays its recorded batch descriptors, so its state is exactly what it was). Where a job runs is
+ * job-layout.ts; what it still needs of its inputs, input-retention.ts.
  */
-import type { JobCounters, JobRecord, Store } from "../store/types.js";
+import type { JobRecord, Store } from "../store/types.js";
 import type { JobFigures, Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError, invalidJob, type Problem } from "./errors.js";
@@ -14,8 +15,10 @@ import { compileJob, definitionSize, MAX_DEFINITION_CHARS, type JobPlan } from "
 import { withEventTime } from "./query/event-time-default.js";
 import { jobInputs } from "./query/job-inputs.js";
 import { InputRetention, readersOf } from "./input-retention.js";
+import { layoutOf, type JobLayout } from "./job-layout.js";
+import { recoverJob } from "./job-recovery.js";
 import type { StepPlacement } from "./query/plan-steps.js";
-import { inputSlots, offsetsByStream, type InputSlot } from "./scheduler/input-slots.js";
+import { offsetsByStream } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
 import { JobGenerator, type JobPosition } from "./scheduler/job-generator.js";
 import type { Streams } from "./streams.js";
@@ -64,21 +67,6 @@ export interface JobModel {
   /** Training batches and labelled examples seen so far. */
   readonly batches: number;
   readonly examples: number;
-}
-
-const REPLAY_PAGE = 1000;
-
-/** A checkpoint loaded into the runner: its partitions' snapshots and the counters it carries (none when older). */
-interface RestoredCheckpoint {
-  readonly snapshots: readonly Uint8Array[];
-  readonly counters: JobCounters | undefined;
-}
-
-/** Where a job's work runs: its map partitions (input slots) and its reduce partitions. */
-interface JobLayout {
-  readonly slots: readonly InputSlot[];
-  /** Reduce partitions: 0 for a job without a keyed step. */
-  readonly partitions: number;
 }
 
 /** How many jobs recover at once after a restart (see Jobs.recoverAll). */
@@ -178,7 +166,7 @@ export class Jobs {
     if (definitionSize(filled) <= MAX_DEFINITION_CHARS) await prepareExpressions((filled as { steps?: unknown } | null)?.steps);
     const plan = compileJob(filled);
     const stored = plan.definition as unknown as Record<string, unknown>;
-    return { plan, stored, layout: await this.layout(stored, plan) };
+    return { plan, stored, layout: await layoutOf(this.store.catalog, stored, plan) };
   }
 
   /** Deploys and starts a job whose name this node has just claimed; undoes the claim when it cannot. */
@@ -366,96 +354,27 @@ export class Jobs {
     this.generators.clear();
   }
 
-  /**
-   * Rebuilds a job after a restart: each reduce partition from the newest complete checkpoint that
-   * loads (falling back to the one before), then the recorded batches since are run again in order.
-   * A replayed batch whose frame was never stored gets it now, so subscribers see no gap. The job's
-   * counters continue from the checkpoint's, and each replayed batch adds to them once.
-   */
+  /** Rebuilds a job after a restart, or a restart of the job (see job-recovery.ts). */
   private async recover(record: JobRecord): Promise<void> {
     this.recovering.add(record.id);
     try {
-      await this.replayFromCheckpoint(record);
+      await recoverJob(
+        {
+          store: this.store,
+          runner: this.runner,
+          retention: this.retention,
+          log: this.log,
+          launch: async (job, plan, layout, position) => {
+            const generator = this.create(job, plan, layout, position);
+            await this.deploy(job, layout, generator);
+            return generator;
+          },
+        },
+        record,
+      );
     } finally {
       this.recovering.delete(record.id);
     }
-  }
-
-  private async replayFromCheckpoint(record: JobRecord): Promise<void> {
-    const plan = compileJob(record.definition);
-    const layout = await this.layout(record.definition, plan);
-    const bounds = await this.store.results.bounds(record.id);
-    const lastFrame = bounds.last > 0 ? (await this.store.results.read(record.id, bounds.last, 1))[0] : undefined;
-    let generator: JobGenerator | undefined;
-    let after = -Infinity;
-    let fromCheckpoint: number | null = null;
-    let replayed = 0;
-    for (const checkpoint of [...(await this.store.checkpoints.listComplete(record.id)), undefined]) {
-      const [atCheckpoint] = checkpoint === undefined ? [] : await this.store.batches.list(record.id, checkpoint - 1, 1);
-      const position = atCheckpoint
-        ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime }
-        : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0 };
-      if (checkpoint !== undefined && !atCheckpoint) continue;
-      generator = this.create(record, plan, layout, position);
-      await this.deploy(record, layout, generator);
-      const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await this.restoreCheckpoint(record.id, checkpoint, layout.partitions);
-      if (restored) {
-        after = checkpoint ?? -Infinity;
-        fromCheckpoint = checkpoint ?? null;
-        if (restored.counters) generator.progress.restored(restored.counters);
-        if (checkpoint !== undefined) {
-          generator.progress.checkpointed(checkpoint, null);
-          // A partition lost before the next checkpoint is rebuilt from this one.
-          generator.history.checkpointed(checkpoint, restored.snapshots);
-        }
-        this.retention.set(record.id, offsetsByStream(layout.slots, position.cursor));
-        break;
-      }
-      await this.runner.undeploy(record.id);
-    }
-    for (;;) {
-      const page = await this.store.batches.list(record.id, after, REPLAY_PAGE);
-      if (page.length === 0) break;
-      for (const descriptor of page) await generator!.replay(descriptor, lastFrame?.batchTime ?? -Infinity);
-      replayed += page.length;
-      after = page[page.length - 1]!.batchTime;
-    }
-    if (record.status === "running") generator!.start();
-    this.log.info({ job: record.id, status: record.status, checkpoint: fromCheckpoint, batchesReplayed: replayed }, "job recovered");
-  }
-
-  /**
-   * Loads every partition of one checkpoint into the runner; its snapshots and counters, or undefined
-   * when any part is missing or unreadable. A checkpoint written before checkpoints carried counters
-   * loads without them: the job counts from 0.
-   */
-  private async restoreCheckpoint(jobId: string, batchTime: number, partitions: number): Promise<RestoredCheckpoint | undefined> {
-    try {
-      const snapshots: Uint8Array[] = [];
-      for (let p = 0; p < partitions; p++) {
-        const snapshot = await this.store.checkpoints.load(jobId, batchTime, p);
-        if (!snapshot) return undefined;
-        await this.runner.restore(jobId, p, snapshot);
-        snapshots.push(snapshot);
-      }
-      return { snapshots, counters: await this.store.checkpoints.counters(jobId, batchTime) };
-    } catch {
-      return undefined;
-    }
-  }
-
-  /**
-   * The input slots and reduce partitions of a job, from its input streams as the catalogue has them
-   * (a job without a keyed step has no reduce partition). A stream that does not exist is a problem
-   * with the definition, named by where it is written.
-   */
-  private async layout(definition: Record<string, unknown>, plan: JobPlan): Promise<JobLayout> {
-    const { names, paths } = jobInputs(definition);
-    const streams = await Promise.all(names.map((name) => this.store.catalog.getStream(name)));
-    const missing = names.flatMap((name, i) => (streams[i] ? [] : [{ path: paths[i]!, message: `no stream named "${name}"` }]));
-    if (missing.length > 0) throw invalidJob(missing, "declare it with POST /v1/streams or push an event to it first");
-    const slots = inputSlots(streams.map((s) => ({ name: s!.name, partitions: s!.partitions })));
-    return { slots, partitions: plan.keyed() ? (plan.reducePartitions ?? streams[0]!.partitions) : 0 };
   }
 
   private create(record: JobRecord, plan: JobPlan, layout: JobLayout, position: JobPosition): JobGenerator {
