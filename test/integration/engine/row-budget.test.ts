@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { TaskRunner } from "../../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
+import { countJob } from "../../support/costly-jobs.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -21,7 +22,6 @@ afterEach(async () => {
   pool = undefined;
 });
 
-const countJob = { name: "healthy", input: "clicks", steps: [{ op: "keyBy", key: "user" }, { op: "runningAggregate", aggs: { n: { fn: "count" } } }] };
 // 1,000 x 1,000 iterations of a nested map that builds lists, on one row: seconds on any machine, and
 // just within what the loop-cost check lets through (1,000^2).
 const EXPENSIVE = "size(xs.map(a, xs.map(b, a + b))) > 0";
