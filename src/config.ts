@@ -44,6 +44,8 @@ const schema = z.object({
   RESULT_HISTORY_ROWS: z.coerce.number().int().min(1).default(1_000_000),
   /** Worker threads that run batch tasks; 0 runs them on the main thread. Default: one per core. */
   WORKERS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
+  /** Threads that parse, check and encode ingest bodies (NDJSON); 0 does it on the main thread. Default: one per core. */
+  INGEST_THREADS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
   CHECKPOINT_INTERVAL_MS: z.coerce.number().int().min(0).default(10_000),
   SPECULATION_MULTIPLIER: z.coerce.number().min(0).default(1.4),
   /** Worker threads kept booted as a standby that takes a dead worker's place at once (0 or 1). */

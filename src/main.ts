@@ -16,6 +16,7 @@ import { openEmbeddedStore } from "./store/embedded/open-embedded-store.js";
 import { openRedisStore } from "./store/redis/open-redis-store.js";
 import type { Store } from "./store/types.js";
 import { InThreadRunner } from "./workers/in-thread-runner.js";
+import { IngestThreads } from "./workers/ingest/ingest-threads.js";
 import { WorkerPool } from "./workers/pool/worker-pool.js";
 
 /** Redis when REDIS_URL is set (with a warning for each unsafe server setting), else files in DATA_DIR. */
@@ -43,9 +44,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   const store = await openStore(config, (message) => logger.warn(message));
   const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS, log: logger });
+  const ingestEncoder = new IngestThreads({ threads: config.INGEST_THREADS });
   const engine = createEngine({
     store,
     runner,
+    ingestEncoder,
     clock: new SystemClock(),
     metrics,
     defaultPartitions: config.DEFAULT_PARTITIONS,
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
     const steps: [string, () => Promise<void>][] = [
       ["closing the HTTP server (answering requests in flight, closing live subscribers)", () => app.close()],
       ["finishing running batches and checkpointing every job", () => engine.stop()],
-      ["closing the task runner", () => runner.close()],
+      ["closing the task runner and the ingest threads", async () => void (await Promise.all([runner.close(), ingestEncoder.close()]))],
       ["closing the store", () => store.close()],
     ];
     setTimeout(() => {

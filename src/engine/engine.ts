@@ -8,12 +8,15 @@ import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
 import { Jobs, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
+import type { IngestEncoder } from "./ingest-encoder.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
 export type { JobModel, JobStateView, JobValidation, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
+export type { IngestEncoder } from "./ingest-encoder.js";
+export { InlineIngestEncoder } from "./ingest-encoder.js";
 export { MAX_DEFINITION_CHARS } from "./query/compile-job.js";
 export { EngineError } from "./errors.js";
 export { renameAll } from "./query/job-inputs.js";
@@ -32,6 +35,8 @@ export interface EngineOptions {
   readonly defaultPartitions?: number;
   /** Minimum time between a job's checkpoints, rounded up to whole slides (default 10 s). */
   readonly checkpointIntervalMs?: number;
+  /** What parses, checks and encodes raw ingest bodies (default: inline, on the calling thread). */
+  readonly ingestEncoder?: IngestEncoder;
   /** Where job events (registered, failed, recovered, ...) and the store's reachability are told (default: nowhere). */
   readonly log?: OperatorLog;
 }
@@ -43,6 +48,8 @@ export interface Engine {
   deleteStream(name: string): Promise<void>;
   /** Stores the events durably (one block per partition touched) before resolving. */
   ingest(stream: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestReceipt>;
+  /** The same for a raw NDJSON body, parsed once by the ingest encoder (off the main thread when it has threads). */
+  ingestNdjson(stream: string, body: Uint8Array, options?: IngestOptions): Promise<IngestReceipt>;
   /**
    * How far behind (ms) each running job that reads `stream` is now (the age of its oldest unfinished
    * batch) or will be once it has processed the events already stored for it, at its recent rate.
@@ -86,7 +93,7 @@ export interface Engine {
 export function createEngine(options: EngineOptions): Engine {
   const { store, runner, clock, metrics } = options;
   const subscriptions = new Subscriptions(store.results);
-  const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
+  const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4, options.ingestEncoder);
   const log = options.log ?? SILENT_LOG;
   const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log);
   const reachability = new StoreReachability(() => store.ping(), clock, log, store.kind);
@@ -106,6 +113,7 @@ export function createEngine(options: EngineOptions): Engine {
       await streams.delete(name);
     },
     ingest: (stream, events, options) => streams.ingest(stream, events, options),
+    ingestNdjson: (stream, body, options) => streams.ingestNdjson(stream, body, options),
     readerDelays: async (stream) => jobs.readerDelays(stream),
 
     registerJob: (definition) => jobs.register(definition),

@@ -6,6 +6,7 @@ export type EngineErrorCode =
   | "INVALID_JOB"
   | "INVALID_STREAM"
   | "INVALID_EVENT"
+  | "INVALID_BODY"
   | "UNKNOWN_JOB"
   | "UNKNOWN_STREAM"
   | "STREAM_EXISTS"
@@ -14,7 +15,8 @@ export type EngineErrorCode =
   | "JOB_NOT_RUNNING"
   | "NO_MODEL"
   | "NO_STATE"
-  | "STORE_UNAVAILABLE";
+  | "STORE_UNAVAILABLE"
+  | "OVERLOADED";
 
 /** One problem with a definition, located by its JSON path (e.g. `steps[2].expr`). */
 export interface Problem {

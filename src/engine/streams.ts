@@ -7,11 +7,11 @@
 import { createHash } from "node:crypto";
 import type { Catalog, StreamDefinition, StreamLog } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { encodeBlockOfJson } from "./block-codec.js";
 import type { Clock } from "./clock.js";
+import { encodeEvents, type EncodedBody, type EncodedShare } from "./encoded-body.js";
 import { EngineError } from "./errors.js";
-import { checkEventLimits } from "./event-limits.js";
-import type { Row } from "./operators/operator.js";
+import type { StreamShape } from "./event-check.js";
+import { InlineIngestEncoder, type IngestEncoder } from "./ingest-encoder.js";
 import { hashPartition } from "./partitioning.js";
 import { resourceName } from "./query/job-definition.js";
 import { BlockEventCounts } from "./block-event-counts.js";
@@ -38,15 +38,14 @@ export interface IngestReceipt {
 export interface IngestOptions {
   /** Makes a retried request a no-op: the same blocks, at the same offsets, are not stored twice. */
   readonly idempotencyKey?: string;
+  /**
+   * Called with the number of events once they have passed their checks and before anything is
+   * stored: a quota that throws here refuses the request with nothing stored (and no stream created).
+   */
+  readonly admit?: (events: number) => void;
 }
 
 export const MAX_PARTITIONS = 256;
-
-/** A partition's share of a request: its events, and each one's JSON text (serialized once, when checked). */
-interface Share {
-  readonly rows: Row[];
-  readonly json: string[];
-}
 
 interface AppendedBlock {
   readonly partition: number;
@@ -68,6 +67,7 @@ export class Streams {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly defaultPartitions: number,
+    private readonly encoder: IngestEncoder = new InlineIngestEncoder(),
   ) {}
 
   /**
@@ -120,18 +120,42 @@ export class Streams {
    */
   async ingest(name: string, events: readonly unknown[], options: IngestOptions = {}): Promise<IngestReceipt> {
     checkName(name);
-    if (events.length === 0) throw new EngineError("INVALID_EVENT", "the request holds no events; send a JSON object, an array of objects, or NDJSON lines");
+    if (events.length === 0) throw noEvents();
+    return this.store(name, async (shape) => encodeEvents(events, shape, options.idempotencyKey !== undefined), options);
+  }
+
+  /** Ingest of a raw NDJSON body, parsed, checked and encoded by the ingest encoder (off this thread). */
+  async ingestNdjson(name: string, body: Uint8Array, options: IngestOptions = {}): Promise<IngestReceipt> {
+    checkName(name);
+    return this.store(name, (shape) => this.encoder.encodeNdjson(body, shape, options.idempotencyKey !== undefined), options);
+  }
+
+  private async store(name: string, encode: (shape: StreamShape) => Promise<EncodedBody>, options: IngestOptions): Promise<IngestReceipt> {
     const existing = await this.catalog.getStream(name);
     let stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
-    let shares = this.route(stream, events, options.idempotencyKey);
+    let encoded = await encode(stream);
+    this.metrics.ingestBodiesEncoded.inc({ thread: encoded.thread === undefined ? "main" : "ingest thread" });
+    if (encoded.count === 0) throw noEvents();
+    options.admit?.(encoded.count);
     if (!existing && !(await this.catalog.createStream(stream))) {
       // Another request created the stream first, perhaps declared with other partitions or fields:
       // its events go where that definition sends them.
-      stream = await this.get(name);
-      shares = this.route(stream, events, options.idempotencyKey);
+      const created = await this.get(name);
+      if (!sameShape(created, stream)) encoded = await encode(created);
+      stream = created;
     }
+    // With an idempotency key, round-robin starts from the key's hash, so a retry routes every event
+    // exactly as the first attempt did and each partition can spot its duplicate.
+    const roundRobin = stream.keyField === undefined && stream.idField === undefined;
+    const start = options.idempotencyKey === undefined ? (this.roundRobin.get(name) ?? 0) : hashPartition(options.idempotencyKey, stream.partitions);
+    if (roundRobin && options.idempotencyKey === undefined) this.roundRobin.set(name, (start + encoded.count) % stream.partitions);
     const appended = (
-      await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
+      await Promise.all(
+        encoded.shares.map((share) => {
+          const partition = roundRobin ? (start + share.group) % stream.partitions : share.group;
+          return share.events === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(name, partition, share.events);
+        }),
+      )
     ).flat();
     for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count);
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
@@ -140,49 +164,37 @@ export class Streams {
       this.stored.set(name, (this.stored.get(name) ?? 0) + stored);
     }
     const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-    return { stream: name, accepted: events.length, blocks, replayed: appended.every((b) => b.duplicate), duplicates: events.length - stored };
+    return { stream: name, accepted: encoded.count, blocks, replayed: appended.every((b) => b.duplicate), duplicates: encoded.count - stored };
   }
 
   /** A partition's share of a request as one block (found again, not stored twice, on a retry). */
-  private async appendShare(stream: string, partition: number, share: Share, idempotencyKey: string | undefined): Promise<AppendedBlock[]> {
-    const payload = encodeBlockOfJson(share.json);
-    const count = share.rows.length;
-    const block = { count, payload, ...(idempotencyKey === undefined ? {} : { requestId: requestIdOf(idempotencyKey, payload) }) };
+  private async appendShare(stream: string, partition: number, share: EncodedShare, idempotencyKey: string | undefined): Promise<AppendedBlock[]> {
+    const payload = share.payload!;
+    const count = share.count;
+    const requestId = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${share.digest ?? digestOf(payload)}`;
+    const block = { count, payload, ...(requestId === undefined ? {} : { requestId }) };
     const { offset, duplicate } = await this.log.append(stream, partition, block);
     return [{ partition, offset, count, duplicate }];
   }
 
   /** Each event as a block of its own whose request id is the event's id, in order. */
-  private async appendEach(stream: StreamDefinition, partition: number, share: Share): Promise<AppendedBlock[]> {
+  private async appendEach(stream: string, partition: number, events: NonNullable<EncodedShare["events"]>): Promise<AppendedBlock[]> {
     const appended: AppendedBlock[] = [];
-    for (const [i, event] of share.rows.entries()) {
-      const block = { count: 1, payload: encodeBlockOfJson([share.json[i]!]), requestId: eventRequestId(event[stream.idField!]) };
-      const { offset, duplicate } = await this.log.append(stream.name, partition, block);
+    for (const event of events) {
+      const { offset, duplicate } = await this.log.append(stream, partition, { count: 1, payload: event.payload, requestId: event.requestId });
       appended.push({ partition, offset, count: 1, duplicate });
     }
     return appended;
   }
+}
 
-  /**
-   * Splits events by partition. With an idempotency key, round-robin starts from the key's hash, so a
-   * retry routes every event exactly as the first attempt did and each partition can spot its duplicate.
-   */
-  private route(stream: StreamDefinition, events: readonly unknown[], idempotencyKey: string | undefined): Map<number, Share> {
-    const shares = new Map<number, Share>();
-    let next = idempotencyKey === undefined ? (this.roundRobin.get(stream.name) ?? 0) : hashPartition(idempotencyKey, stream.partitions);
-    events.forEach((event, index) => {
-      const { row, json } = checkEvent(stream, event, index);
-      // An event with an id always goes where that id went before, so its partition spots the duplicate.
-      const by = stream.keyField ?? stream.idField;
-      const partition = by === undefined ? next++ % stream.partitions : hashPartition(row[by], stream.partitions);
-      let share = shares.get(partition);
-      if (!share) shares.set(partition, (share = { rows: [], json: [] }));
-      share.rows.push(row);
-      share.json.push(json);
-    });
-    if (idempotencyKey === undefined) this.roundRobin.set(stream.name, next % stream.partitions);
-    return shares;
-  }
+function noEvents(): EngineError {
+  return new EngineError("INVALID_EVENT", "the request holds no events; send a JSON object, an array of objects, or NDJSON lines");
+}
+
+/** Whether events encoded for one definition go where the other would send them. */
+function sameShape(a: StreamShape, b: StreamShape): boolean {
+  return a.partitions === b.partitions && a.keyField === b.keyField && a.idField === b.idField && a.eventTimeField === b.eventTimeField;
 }
 
 function checkName(name: string): void {
@@ -191,67 +203,10 @@ function checkName(name: string): void {
   }
 }
 
-/** Checks an event against its stream and the event limits; gives it back with its JSON text. */
-function checkEvent(stream: StreamDefinition, event: unknown, index: number): { row: Row; json: string } {
-  if (event === null || typeof event !== "object" || Array.isArray(event)) {
-    throw new EngineError("INVALID_EVENT", `event ${index} is not a JSON object; send objects such as {"text": "..."}`, { index });
-  }
-  const row = event as Row;
-  if (stream.keyField !== undefined && !isScalar(row[stream.keyField])) {
-    throw new EngineError("INVALID_EVENT", `event ${index} has no string or number "${stream.keyField}" field, which stream "${stream.name}" partitions by`, { index });
-  }
-  if (stream.idField !== undefined && !isEventId(row[stream.idField])) {
-    throw new EngineError("INVALID_EVENT", `event ${index} has no "${stream.idField}" field (a string of 1-${MAX_EVENT_ID_LENGTH} bytes, or a number), by which stream "${stream.name}" recognises an event sent twice`, { index });
-  }
-  if (stream.eventTimeField !== undefined && parseEventTime(row[stream.eventTimeField]) === undefined) {
-    throw new EngineError("INVALID_EVENT", `event ${index} has no valid "${stream.eventTimeField}" (ms since epoch or ISO-8601 text), the event-time field of stream "${stream.name}"`, { index });
-  }
-  const checked = checkEventLimits(row);
-  if ("problem" in checked) throw new EngineError("INVALID_EVENT", `event ${index} ${checked.problem}`, { index, limit: checked.limit });
-  return { row, json: checked.json };
-}
-
-/** In UTF-8 bytes, so that the block's request id stays within what every store keeps. */
-const MAX_EVENT_ID_LENGTH = 256;
-
-function isEventId(value: unknown): value is string | number {
-  if (typeof value === "number") return Number.isFinite(value);
-  return typeof value === "string" && value.length > 0 && Buffer.byteLength(value, "utf8") <= MAX_EVENT_ID_LENGTH;
-}
-
-function isScalar(value: unknown): value is string | number | boolean {
-  return typeof value === "string" || typeof value === "number" || typeof value === "boolean";
-}
-
 /**
- * A block's request id: the client's key plus a digest of the block's bytes. A retry (same key, same
- * events, so the same bytes) finds its block; a key reused for other events never hides them.
+ * The digest in a block's request id: with the client's key, a retry (same key, same events, so the
+ * same bytes) finds its block; a key reused for other events never hides them.
  */
-function requestIdOf(idempotencyKey: string, payload: Uint8Array): string {
-  return `${idempotencyKey}#${createHash("sha256").update(payload).digest("base64url").slice(0, 22)}`;
-}
-
-/**
- * The request id of an event's block: a digest of its id's JSON text (so 1 and "1" differ), of fixed
- * length whatever characters the id holds.
- */
-function eventRequestId(id: unknown): string {
-  return `id:${createHash("sha256").update(JSON.stringify(id)).digest("base64url")}`;
-}
-
-/**
- * The latest (and, negated, the earliest) event time: what a JavaScript Date can hold, about 275,000
- * years either side of 1970. Window arithmetic stays exact within it (1e308 + 1000 === 1e308, so a
- * window loop over such a time never ended).
- */
-export const MAX_EVENT_TIME_MS = 8.64e15;
-
-/** An event time as ms since the epoch, from a number or ISO-8601 text; undefined past MAX_EVENT_TIME_MS. */
-export function parseEventTime(value: unknown): number | undefined {
-  if (typeof value === "number") return Math.abs(value) <= MAX_EVENT_TIME_MS ? value : undefined;
-  if (typeof value === "string") {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
+function digestOf(payload: Uint8Array): string {
+  return createHash("sha256").update(payload).digest("base64url").slice(0, 22);
 }

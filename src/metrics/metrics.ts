@@ -22,6 +22,7 @@ export interface Metrics {
   readonly registry: Registry;
   readonly eventsIngested: Counter<"stream">;
   readonly ingestRequests: Counter<"stream" | "outcome">;
+  readonly ingestBodiesEncoded: Counter<"thread">;
   readonly batchesProcessed: Counter<J>;
   readonly batchesFailed: Counter<J>;
   readonly batchEvents: Counter<J>;
@@ -75,6 +76,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const metrics: Metrics = {
     registry,
     eventsIngested: new Counter({ name: "tributary_events_ingested_total", help: "Events accepted and stored, by stream", labelNames: ["stream"], registers }),
+    ingestBodiesEncoded: new Counter({ name: "tributary_ingest_bodies_encoded_total", help: "Ingest bodies parsed, checked and encoded into blocks, by the thread that did it (main, ingest thread)", labelNames: ["thread"], registers }),
     ingestRequests: new Counter({ name: "tributary_ingest_requests_total", help: "Ingest requests by outcome (accepted, rejected, unavailable)", labelNames: ["stream", "outcome"], registers }),
     batchesProcessed: new Counter({ name: "tributary_batches_total", help: "Batches processed, by job", labelNames: job, registers }),
     batchesFailed: new Counter({ name: "tributary_batches_failed_total", help: "Batches that failed (the job then stops as failed), by job", labelNames: job, registers }),

@@ -2,35 +2,20 @@
  * Ingest: POST /v1/streams/:name/events takes a JSON object, a JSON array of objects, or NDJSON. The
  * answer is 202 only once every event is stored; a bad event or line is named and nothing is stored.
  */
-import type { FastifyPluginAsync } from "fastify";
-import type { Engine } from "../../engine/engine.js";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { Engine, IngestReceipt } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
-import { ApiError } from "../errors.js";
 import { ingestShedding, ShedLog, type SheddingOptions } from "../ingest-shedding.js";
 import { noQuery, parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
 
-/** NDJSON arrives as an already-split list (with each event's line number), treated like a JSON array. */
+/**
+ * An NDJSON body as it came, unparsed: the engine's ingest encoder parses it once, off the main thread
+ * (see engine/encoded-body.ts), and names a bad line by its number.
+ */
 class NdjsonBody {
-  constructor(
-    readonly events: unknown[],
-    readonly lines: number[],
-  ) {}
-}
-
-export function parseNdjson(text: string): NdjsonBody {
-  const body = new NdjsonBody([], []);
-  text.split("\n").forEach((line, index) => {
-    if (line.trim() === "") return;
-    try {
-      body.events.push(JSON.parse(line));
-      body.lines.push(index + 1);
-    } catch (error) {
-      throw new ApiError("INVALID_BODY", `NDJSON line ${index + 1} is not valid JSON (${(error as Error).message}); send one JSON object per line`, { line: index + 1 });
-    }
-  });
-  return body;
+  constructor(readonly bytes: Buffer) {}
 }
 
 /**
@@ -51,45 +36,37 @@ function bodyBytes(contentLength: string | undefined, events: readonly unknown[]
   return bytes;
 }
 
-/** Names a refused NDJSON event by its line, as a person reading the file would. */
-function withLine(error: unknown, body: NdjsonBody): unknown {
-  const details = (error as { details?: { index?: unknown } }).details;
-  if ((error as { code?: unknown }).code !== "INVALID_EVENT" || typeof details?.index !== "number") return error;
-  const line = body.lines[details.index];
-  return new ApiError("INVALID_EVENT", `NDJSON line ${line}: ${(error as Error).message}`, { ...details, line });
+function accepted(reply: FastifyReply, receipt: IngestReceipt): IngestReceipt {
+  reply.status(202);
+  if (receipt.replayed) reply.header("idempotent-replayed", "true");
+  return receipt;
 }
 
 export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; quotas: TenantQuotas; shedding: SheddingOptions }> = async (app, { engine, metrics, quotas, shedding }) => {
   const shedIfOverloaded = await ingestShedding(app, shedding);
   const shedLog = new ShedLog();
-  app.addContentTypeParser("application/x-ndjson", { parseAs: "string" }, (_request, body, done) => {
-    try {
-      done(null, parseNdjson(body as string));
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  app.addContentTypeParser("application/x-ndjson", { parseAs: "buffer" }, (_request, body, done) => done(null, new NdjsonBody(body as Buffer)));
 
   app.post("/v1/streams/:name/events", async (request, reply) => {
     const { name } = parseRequest(streamParams, request.params, "path");
     noQuery(request.query);
-    await shedIfOverloaded(request.tenant.engine, name).catch((error: Error) => {
-      if (error instanceof ApiError && error.code === "OVERLOADED") shedLog.shed(request.log, { stream: name, tenant: request.tenant.names.tenant, cause: error.message });
+    const logShed = (error: Error) => {
+      if ((error as { code?: unknown }).code === "OVERLOADED") shedLog.shed(request.log, { stream: name, tenant: request.tenant.names.tenant, cause: error.message });
       throw error;
-    });
+    };
+    await shedIfOverloaded(request.tenant.engine, name).catch(logShed);
     const body = request.body;
-    const events = body instanceof NdjsonBody ? body.events : Array.isArray(body) ? body : [body];
     await quotas.checkIngestTarget(request.tenant, name);
-    quotas.takeIngest(request.tenant, events.length, bodyBytes(request.headers["content-length"], events), reply);
-    try {
-      const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
-      const receipt = await request.tenant.engine.ingest(name, events, idempotencyKey === undefined ? {} : { idempotencyKey });
-      reply.status(202);
-      if (receipt.replayed) reply.header("idempotent-replayed", "true");
-      return receipt;
-    } catch (error) {
-      throw body instanceof NdjsonBody ? withLine(error, body) : error;
+    const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
+    const options = idempotencyKey === undefined ? {} : { idempotencyKey };
+    if (body instanceof NdjsonBody) {
+      // Counted once the encoder has parsed it, before anything is stored.
+      const admit = (events: number) => quotas.takeIngest(request.tenant, events, body.bytes.byteLength, reply);
+      return accepted(reply, await request.tenant.engine.ingestNdjson(name, body.bytes, { ...options, admit }).catch(logShed));
     }
+    const events = Array.isArray(body) ? body : [body];
+    quotas.takeIngest(request.tenant, events.length, bodyBytes(request.headers["content-length"], events), reply);
+    return accepted(reply, await request.tenant.engine.ingest(name, events, options));
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -65,6 +65,10 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
       const receipt = await engine.ingest(qualify(name), events, options);
       return { ...receipt, stream: unqualify(receipt.stream) };
     }),
+    ingestNdjson: (name, body, options) => as(async () => {
+      const receipt = await engine.ingestNdjson(qualify(name), body, options);
+      return { ...receipt, stream: unqualify(receipt.stream) };
+    }),
     readerDelays: (name) => as(async () => (await engine.readerDelays(qualify(name))).map((r) => ({ ...r, jobId: unqualify(r.jobId) }))),
 
     registerJob: (definition) => as(async () => job(await engine.registerJob(renameAll(definition, qualify)))),

@@ -31,7 +31,7 @@
  * Shuffle format: one Entry per key whose `vals[0]` is a list of parts [start, end, Entry]: a slot
  * [k*slide, (k+1)*slide) or a single event time [t, t].
  */
-import { parseEventTime } from "../streams.js";
+import { parseEventTime } from "../event-check.js";
 import type { Aggregations } from "../query/job-definition.js";
 import type { Duration } from "../time.js";
 import { AggregateSet, copyEntry, type Entry, type Groups } from "./aggregate-set.js";

@@ -7,7 +7,8 @@
  * long it takes to answer is never evidence: on a machine short of CPU, or in a costly task, a healthy
  * thread answers late, and declaring it dead would only run its work again, just as slowly, elsewhere.
  */
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { startThread } from "../start-thread.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import { PROGRESS_FINISHED, PROGRESS_STARTED, type WorkerData, type WorkerReply, type WorkerRequest } from "./protocol.js";
 
@@ -21,18 +22,6 @@ export class WorkerLostError extends Error {
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
-
-/**
- * Starts the worker thread: the compiled entry file, or — when the pool itself runs from TypeScript
- * sources, as under the test runner — the TypeScript entry through tsx's loader, registered first.
- */
-function startThread(workerData: WorkerData): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker-entry.js", import.meta.url), { workerData });
-  const loader = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./worker-entry.ts", import.meta.url).href;
-  const bootstrap = `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
-}
 
 export class WorkerHandle {
   private readonly worker: Worker;
@@ -51,7 +40,7 @@ export class WorkerHandle {
     private readonly onDeath: (handle: WorkerHandle, reason: string) => void,
     options: { onBusy?: (ms: number) => void } = {},
   ) {
-    this.worker = startThread({ index, progress: this.progress.buffer as SharedArrayBuffer });
+    this.worker = startThread(import.meta.url, "worker-entry", { index, progress: this.progress.buffer as SharedArrayBuffer } satisfies WorkerData);
     this.worker.on("message", (reply: WorkerReply) => {
       options.onBusy?.(reply.busyMs);
       this.settle(reply);
