@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from "../../src/metrics/metrics.js";
 import { openMemoryStore } from "../../src/store/memory/open-memory-store.js";
 import type { Store } from "../../src/store/types.js";
 import type { TaskRunner } from "../../src/engine/task-runner.js";
+import type { IngestEncoder } from "../../src/engine/ingest-encoder.js";
 import { InThreadRunner } from "../../src/workers/in-thread-runner.js";
 
 export interface TestApp {
@@ -23,13 +24,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store; defaultMetrics?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store; defaultMetrics?: boolean; ingestEncoder?: IngestEncoder } = {}): Promise<TestApp> {
   const store = options.store ?? openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   // A logger the test made (createLogger) hears the engine's job and store events too.
   const log = typeof options.logger === "object" && "child" in options.logger ? options.logger : undefined;
-  const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2, log });
+  const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2, log, ...(options.ingestEncoder ? { ingestEncoder: options.ingestEncoder } : {}) });
   // Shedding is off unless a test asks for it (see server-process.ts).
   const app = await buildApp({ shedding: { maxEventLoopDelayMs: 0, maxJobDelayMs: 0 }, ...options, engine, metrics });
   await engine.start();
