@@ -10,9 +10,10 @@ export interface IngestEncoder {
   /**
    * An NDJSON body's events, checked against `shape` and encoded per partition (with each block's
    * digest when `digests`). Rejects with EngineError INVALID_BODY or INVALID_EVENT naming the line, or
-   * OVERLOADED when too many bodies already wait to be encoded.
+   * OVERLOADED when too many bodies already wait to be encoded. With `mayTake`, the encoder may take the
+   * body's buffer (move it to another thread, leaving it empty here) instead of copying it.
    */
-  encodeNdjson(body: Uint8Array, shape: StreamShape, digests: boolean): Promise<EncodedBody>;
+  encodeNdjson(body: Uint8Array, shape: StreamShape, digests: boolean, mayTake?: boolean): Promise<EncodedBody>;
   close(): Promise<void>;
 }
 

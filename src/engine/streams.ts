@@ -127,13 +127,15 @@ export class Streams {
   /** Ingest of a raw NDJSON body, parsed, checked and encoded by the ingest encoder (off this thread). */
   async ingestNdjson(name: string, body: Uint8Array, options: IngestOptions = {}): Promise<IngestReceipt> {
     checkName(name);
-    return this.store(name, (shape) => this.encoder.encodeNdjson(body, shape, options.idempotencyKey !== undefined), options);
+    // The body may be moved to the encoder's thread unless it could be needed again (see store).
+    return this.store(name, (shape, again) => this.encoder.encodeNdjson(body, shape, options.idempotencyKey !== undefined, !again), options);
   }
 
-  private async store(name: string, encode: (shape: StreamShape) => Promise<EncodedBody>, options: IngestOptions): Promise<IngestReceipt> {
+  /** `encode(shape, again)`: `again` when the body may have to be encoded once more, for another shape. */
+  private async store(name: string, encode: (shape: StreamShape, again: boolean) => Promise<EncodedBody>, options: IngestOptions): Promise<IngestReceipt> {
     const existing = await this.catalog.getStream(name);
     let stream = existing ?? { name, partitions: this.defaultPartitions, createdAt: this.clock.now() };
-    let encoded = await encode(stream);
+    let encoded = await encode(stream, !existing);
     this.metrics.ingestBodiesEncoded.inc({ thread: encoded.thread === undefined ? "main" : "ingest thread" });
     if (encoded.count === 0) throw noEvents();
     options.admit?.(encoded.count);
@@ -141,7 +143,7 @@ export class Streams {
       // Another request created the stream first, perhaps declared with other partitions or fields:
       // its events go where that definition sends them.
       const created = await this.get(name);
-      if (!sameShape(created, stream)) encoded = await encode(created);
+      if (!sameShape(created, stream)) encoded = await encode(created, false);
       stream = created;
     }
     // With an idempotency key, round-robin starts from the key's hash, so a retry routes every event

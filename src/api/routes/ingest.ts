@@ -60,8 +60,10 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     const idempotencyKey = parseRequest(idempotencyHeader, request.headers["idempotency-key"], "Idempotency-Key header");
     const options = idempotencyKey === undefined ? {} : { idempotencyKey };
     if (body instanceof NdjsonBody) {
-      // Counted once the encoder has parsed it, before anything is stored.
-      const admit = (events: number) => quotas.takeIngest(request.tenant, events, body.bytes.byteLength, reply);
+      // Counted once the encoder has parsed it, before anything is stored (the body may be moved to its
+      // thread meanwhile, so its size is read now).
+      const bytes = body.bytes.byteLength;
+      const admit = (events: number) => quotas.takeIngest(request.tenant, events, bytes, reply);
       return accepted(reply, await request.tenant.engine.ingestNdjson(name, body.bytes, { ...options, admit }).catch(logShed));
     }
     const events = Array.isArray(body) ? body : [body];

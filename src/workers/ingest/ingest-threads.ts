@@ -8,7 +8,7 @@
  * thread, where it costs less than the round trip. Past `maxBacklogBytes` waiting, a body is refused
  * with OVERLOADED (503), so that under excess load the acknowledged rate stays at what the threads
  * sustain instead of every request waiting longer. Encoding is a pure function of the body, so a body
- * whose thread died is encoded again on the thread that replaces it.
+ * whose thread died is encoded again on the thread that replaces it, unless its buffer was moved there.
  */
 import type { Worker } from "node:worker_threads";
 import { encodeNdjson, type EncodedBody } from "../../engine/encoded-body.js";
@@ -35,6 +35,9 @@ const RETRIES_AFTER_DEATH = 1;
 
 interface Waiting {
   readonly request: EncodeRequest;
+  readonly bytes: number;
+  /** Whether the body's buffer is moved to the thread (then it cannot be sent again). */
+  readonly move: boolean;
   readonly resolve: (encoded: EncodedBody) => void;
   readonly reject: (error: Error) => void;
   attempts: number;
@@ -65,14 +68,16 @@ export class IngestThreads implements IngestEncoder {
     return this.threads.reduce((sum, t) => sum + t.backlogBytes, 0);
   }
 
-  async encodeNdjson(body: Uint8Array, shape: StreamShape, digests: boolean): Promise<EncodedBody> {
+  async encodeNdjson(body: Uint8Array, shape: StreamShape, digests: boolean, mayTake = false): Promise<EncodedBody> {
     if (this.threads.length === 0 || body.byteLength < this.inlineBelowBytes) return encodeNdjson(body, shape, digests);
     const backlog = this.backlogBytes();
     if (backlog > 0 && backlog + body.byteLength > this.maxBacklogBytes) {
       throw new EngineError("OVERLOADED", `the server's ingest threads have ${mib(backlog)} of events waiting to be parsed, and took none of these; retry after 1 s with the same Idempotency-Key`);
     }
     const request: EncodeRequest = { id: this.nextId++, body, shape, digests };
-    return new Promise((resolve, reject) => this.send({ request, resolve, reject, attempts: 0 }));
+    // Moving the buffer costs nothing; copying it costs the main thread about as much as parsing it.
+    const move = mayTake && body.buffer instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    return new Promise((resolve, reject) => this.send({ request, bytes: body.byteLength, move, resolve, reject, attempts: 0 }));
   }
 
   async close(): Promise<void> {
@@ -85,9 +90,8 @@ export class IngestThreads implements IngestEncoder {
   private send(waiting: Waiting): void {
     const thread = this.threads.reduce((best, t) => (t.backlogBytes < best.backlogBytes ? t : best));
     thread.waiting.set(waiting.request.id, waiting);
-    thread.backlogBytes += waiting.request.body.byteLength;
-    // Copied, not moved: the body stays the caller's, to be encoded again if the stream's shape changed.
-    thread.worker.postMessage(waiting.request);
+    thread.backlogBytes += waiting.bytes;
+    thread.worker.postMessage(waiting.request, waiting.move ? [waiting.request.body.buffer as ArrayBuffer] : []);
   }
 
   private spawn(): IngestThread {
@@ -97,7 +101,7 @@ export class IngestThreads implements IngestEncoder {
       const waiting = thread.waiting.get(reply.id);
       if (!waiting) return;
       thread.waiting.delete(reply.id);
-      thread.backlogBytes -= waiting.request.body.byteLength;
+      thread.backlogBytes -= waiting.bytes;
       if (reply.ok) waiting.resolve(reply.encoded);
       else if (reply.code !== undefined) waiting.reject(new EngineError(reply.code as EngineErrorCode, reply.message, reply.details));
       else waiting.reject(new Error(`an ingest thread failed to encode a body: ${reply.message}`));
@@ -108,7 +112,7 @@ export class IngestThreads implements IngestEncoder {
       if (this.closing) return;
       this.threads[index] = this.spawn();
       for (const waiting of thread.waiting.values()) {
-        if (waiting.attempts++ < RETRIES_AFTER_DEATH) this.send(waiting);
+        if (!waiting.move && waiting.attempts++ < RETRIES_AFTER_DEATH) this.send(waiting);
         else waiting.reject(new Error(`an ingest thread died while encoding a body (${reason})`));
       }
       thread.waiting.clear();
