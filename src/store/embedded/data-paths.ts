@@ -38,7 +38,7 @@ export function isName(name: string): boolean {
 }
 
 /** Throws unless `name` is a valid stream name or job id. */
-export function assertName(what: "stream" | "job", name: string): void {
+export function assertName(what: "stream" | "job" | "node", name: string): void {
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new RangeError(`invalid ${what} name ${JSON.stringify(name)}: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit (optionally after \"<tenant>~\")`);
   }

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
+import { fencedLocally, LocalLeases } from "../memory/local-leases.js";
 import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { EmbeddedBatchLog } from "./batch-log.js";
@@ -63,14 +64,16 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   ]);
 
   let closing: Promise<void> | undefined;
+  // One process per data directory, so leases and fences are held in this process.
+  const leases = new LocalLeases();
 
   return {
     kind: "embedded",
     streams,
-    batches,
-    results,
+    ...fencedLocally(leases, { batches, results, checkpoints }),
     catalog,
-    checkpoints,
+    leases,
+    members: leases,
 
     async ping() {
       if (closing !== undefined) throw new StoreUnavailableError("the embedded store is closed");
