@@ -2,11 +2,12 @@
  * The engine's one facade: everything the API may ask of the D-Stream engine. It is wired with a store,
  * a task runner and a clock chosen by main.ts (or by a test), and knows nothing of HTTP or threads.
  */
-import type { ResultFrame, Store, StreamDefinition } from "../store/types.js";
+import type { NodeInfo, ResultFrame, Store, StreamDefinition } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
-import { Jobs, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
+import { NodeCoordinator, type NodeIdentity } from "./cluster/node-coordinator.js";
+import { Jobs, LOCAL_NODE, type JobPlacement, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
@@ -23,6 +24,14 @@ import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
 import { StoreReachability } from "./store-reachability.js";
 export type { OperatorLog } from "./operator-log.js";
 
+/** The nodes sharing the store, and which of them runs each job (GET /v1/cluster). */
+export interface ClusterView {
+  /** The node that answered. */
+  readonly node: string;
+  readonly nodes: readonly NodeInfo[];
+  readonly jobs: readonly JobPlacement[];
+}
+
 export interface EngineOptions {
   readonly store: Store;
   readonly runner: TaskRunner;
@@ -34,6 +43,8 @@ export interface EngineOptions {
   readonly checkpointIntervalMs?: number;
   /** Where job events (registered, failed, recovered, ...) and the store's reachability are told (default: nowhere). */
   readonly log?: OperatorLog;
+  /** This node, as the other nodes sharing the store see it (default: a lone node named "local"). */
+  readonly node?: NodeIdentity;
 }
 
 export interface Engine {
@@ -74,6 +85,8 @@ export interface Engine {
   whenIdle(jobId: string): Promise<void>;
   /** Whether the store can take writes now. */
   ready(): Promise<boolean>;
+  /** The live nodes and where each job runs. */
+  cluster(): Promise<ClusterView>;
   /** Recovers catalogued jobs and starts their batch loops. */
   start(): Promise<void>;
   /**
@@ -88,7 +101,9 @@ export function createEngine(options: EngineOptions): Engine {
   const subscriptions = new Subscriptions(store.results);
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
   const log = options.log ?? SILENT_LOG;
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log);
+  const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node);
+  const coordinator = new NodeCoordinator(node, store, jobs, log);
   const reachability = new StoreReachability(() => store.ping(), clock, log, store.kind);
   const existingJob = (id: string) => jobs.get(id);
   metrics.observe(async () => {
@@ -143,13 +158,19 @@ export function createEngine(options: EngineOptions): Engine {
 
     whenIdle: (jobId) => jobs.whenIdle(jobId),
     ready: () => reachability.check(),
+    async cluster() {
+      const [nodes, placement] = await Promise.all([store.members.live(), jobs.placement()]);
+      return { node: node.id, nodes, jobs: placement };
+    },
     async start() {
       reachability.start();
-      await jobs.recoverAll();
+      await coordinator.start();
     },
     async stop() {
       reachability.stop();
+      await coordinator.stop();
       await jobs.closeAll();
+      await coordinator.leave();
     },
   };
 }

@@ -90,6 +90,11 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
 
     whenIdle: (id) => engine.whenIdle(qualify(id)),
     ready: () => engine.ready(),
+    cluster: () =>
+      as(async () => {
+        const view = await engine.cluster();
+        return { ...view, jobs: view.jobs.filter((j) => owns(j.id)).map((j) => ({ ...j, id: unqualify(j.id) })) };
+      }),
     start: () => engine.start(),
     stop: () => engine.stop(),
   };

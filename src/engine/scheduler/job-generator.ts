@@ -292,8 +292,13 @@ export class JobGenerator {
     try {
       descriptor = await this.untilStored(() => this.cut(batchTime), () => !this.abandoned);
     } catch (error) {
-      if (this.abandoned) return;
-      throw error;
+      if (this.abandoned || this.failed) return;
+      // The descriptor could not be recorded (another node holds the job's lease now, or the store
+      // refused it): the job cannot go on here.
+      this.failed = true;
+      this.pause();
+      this.deps.onFailure(this.job.id, error instanceof Error ? error : new Error(String(error)));
+      return;
     }
     this.progress.batchCut();
     this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => this.batchTimeDone());
