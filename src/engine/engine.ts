@@ -11,6 +11,7 @@ import { Jobs, LOCAL_NODE, type JobPlacement, type JobModel, type JobStateView, 
 import type { Key } from "./operators/key-by.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
+import { ResultFollower } from "./result-follower.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
 export type { JobModel, JobStateView, JobValidation, JobView } from "./jobs.js";
@@ -98,7 +99,10 @@ export interface Engine {
 
 export function createEngine(options: EngineOptions): Engine {
   const { store, runner, clock, metrics } = options;
-  const subscriptions = new Subscriptions(store.results);
+  const subscriptions = new Subscriptions(store.results, clock);
+  // Every subscribed job is followed for now, also one that runs here (its frames then come twice and
+  // are sent once); once jobs are leased to nodes (issue 13), jobs.ts says which run here.
+  const follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock, isLocal: () => false });
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
   const log = options.log ?? SILENT_LOG;
   const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
@@ -140,8 +144,9 @@ export function createEngine(options: EngineOptions): Engine {
       return { frames, ...bounds };
     },
     async subscribe(jobId, from, subscriber) {
-      await existingJob(jobId);
+      const job = await existingJob(jobId);
       const subscription = await subscriptions.subscribe(jobId, from, subscriber);
+      follower.follow(jobId, subscription.lastSeq, job);
       metrics.subscribers.set({ job_name: jobId }, subscriptions.count(jobId));
       return {
         ...subscription,
@@ -169,6 +174,7 @@ export function createEngine(options: EngineOptions): Engine {
     async stop() {
       reachability.stop();
       await coordinator.stop();
+      follower.stop();
       await jobs.closeAll();
       await coordinator.leave();
     },
