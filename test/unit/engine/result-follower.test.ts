@@ -34,6 +34,9 @@ function countedCalls(results: ResultLog) {
   return { log, calls };
 }
 
+/** Generous, for a busy machine: each wait ends as soon as what it waits for holds. */
+const WAIT = { timeout: 10_000 };
+
 let store: Store;
 let clock: ManualClock;
 let follower: ResultFollower | undefined;
@@ -60,8 +63,16 @@ async function appendUpTo(jobId: string, last: number): Promise<void> {
 async function poll(calls: { bounds: Map<string, number> }, jobId: string): Promise<void> {
   const before = calls.bounds.get(jobId) ?? 0;
   clock.advance(FOLLOW_INTERVAL_MS);
-  await vi.waitFor(() => expect(calls.bounds.get(jobId) ?? 0).toBe(before + 1));
+  await vi.waitFor(() => expect(calls.bounds.get(jobId) ?? 0).toBe(before + 1), WAIT);
   await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Lets the follower poll again and again until `done` holds (it reads the catalogue every CATALOG_CHECK_POLLS). */
+async function pollUntil(done: () => boolean): Promise<void> {
+  await vi.waitFor(() => {
+    clock.advance(FOLLOW_INTERVAL_MS);
+    expect(done()).toBe(true);
+  }, { timeout: 10_000, interval: 10 });
 }
 
 /** Subscribes and follows, as the engine does. */
@@ -83,12 +94,12 @@ describe("a followed job", () => {
     const resumed = await subscribe(subscriptions, job, 1);
     await appendUpTo("clicks", 5);
     await poll(calls, "clicks");
-    await vi.waitFor(() => expect(resumed.seqs).toEqual([1, 2, 3, 4, 5]));
+    await vi.waitFor(() => expect(resumed.seqs).toEqual([1, 2, 3, 4, 5]), WAIT);
     expect(live.seqs).toEqual([3, 4, 5]);
     await appendUpTo("clicks", 7);
     subscriptions.publish("clicks", frame(6)); // also computed here: not doubled
     await poll(calls, "clicks");
-    await vi.waitFor(() => expect(resumed.seqs).toEqual([1, 2, 3, 4, 5, 6, 7]));
+    await vi.waitFor(() => expect(resumed.seqs).toEqual([1, 2, 3, 4, 5, 6, 7]), WAIT);
     expect(live.seqs).toEqual([3, 4, 5, 6, 7]);
   });
 
@@ -108,7 +119,7 @@ describe("a followed job", () => {
     expect(calls.read.get("clicks") ?? 0).toBe(readsBefore);
     await appendUpTo("clicks", 3);
     await poll(calls, "clicks");
-    await vi.waitFor(() => expect(calls.read.get("clicks")).toBe(readsBefore + 1));
+    await vi.waitFor(() => expect(calls.read.get("clicks")).toBe(readsBefore + 1), WAIT);
     await poll(calls, "clicks");
     expect(calls.read.get("clicks")).toBe(readsBefore + 1);
   });
@@ -145,7 +156,7 @@ describe("a followed job", () => {
     await poll(calls, "clicks");
     subscription.close();
     clock.advance(FOLLOW_INTERVAL_MS); // the poll that notices
-    await vi.waitFor(() => expect(follower!.size).toBe(0));
+    await vi.waitFor(() => expect(follower!.size).toBe(0), WAIT);
     const polled = calls.bounds.get("clicks");
     for (let i = 0; i < 5; i++) clock.advance(FOLLOW_INTERVAL_MS);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -162,7 +173,7 @@ describe("a followed job that goes away", () => {
     const live = await subscribe(subscriptions, job, 1);
     await Promise.all([store.results.drop("clicks"), store.catalog.deleteJob("clicks")]);
     clock.advance(FOLLOW_INTERVAL_MS); // the log went back: the catalogue is read at once
-    await vi.waitFor(() => expect(live.ended).toEqual(["job deleted"]));
+    await vi.waitFor(() => expect(live.ended).toEqual(["job deleted"]), WAIT);
     expect(live.seqs).toEqual([1, 2]);
     expect(subscriptions.count("clicks")).toBe(0);
   });
@@ -172,11 +183,8 @@ describe("a followed job that goes away", () => {
     follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock });
     const live = await subscribe(subscriptions, await catalogue("clicks"));
     await store.catalog.putJob({ id: "clicks", definition: {}, status: "running", createdAt: 99, startOffsets: {} });
-    for (let i = 0; i < CATALOG_CHECK_POLLS; i++) {
-      clock.advance(FOLLOW_INTERVAL_MS);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    await vi.waitFor(() => expect(live.ended).toEqual(["job deleted"]));
+    await pollUntil(() => live.ended.length > 0);
+    expect(live.ended).toEqual(["job deleted"]);
   });
 
   it("ends them with the failure once the job has failed, after its last frames", async () => {
@@ -186,11 +194,8 @@ describe("a followed job that goes away", () => {
     const live = await subscribe(subscriptions, job);
     await appendUpTo("clicks", 3);
     await store.catalog.putJob({ ...job, status: "failed", failure: "expression over its budget" });
-    for (let i = 0; i < CATALOG_CHECK_POLLS && live.ended.length === 0; i++) {
-      clock.advance(FOLLOW_INTERVAL_MS);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    await vi.waitFor(() => expect(live.ended).toEqual(["job failed: expression over its budget"]));
+    await pollUntil(() => live.ended.length > 0);
+    expect(live.ended).toEqual(["job failed: expression over its budget"]);
     expect(live.seqs).toEqual([1, 2, 3]);
   });
 

@@ -52,6 +52,9 @@ function slowReads(results: ResultLog) {
   };
 }
 
+/** Generous, for a busy machine: each wait ends as soon as what it waits for holds. */
+const WAIT = { timeout: 10_000 };
+
 let store: Store;
 let clock: ManualClock;
 beforeEach(() => {
@@ -73,7 +76,7 @@ describe("frames published out of order", () => {
     await subscriptions.subscribe(JOB, undefined, subscriber);
     await appendUpTo(6);
     for (const seq of [3, 1, 2, 2, 6, 5, 1, 4, 6]) subscriptions.publish(JOB, frame(seq));
-    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5, 6]));
+    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5, 6]), WAIT);
     subscriptions.publish(JOB, frame(5));
     await Promise.resolve();
     expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
@@ -87,7 +90,7 @@ describe("frames published out of order", () => {
     subscriptions.publish(JOB, frame(1));
     expect(seqs).toEqual([1]); // the next expected one goes at once
     subscriptions.publish(JOB, frame(5)); // 2..4 were never published here
-    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5]));
+    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5]), WAIT);
   });
 
   it("keeps deliveries serialized: frames published while a hole is read wait for it", async () => {
@@ -98,12 +101,12 @@ describe("frames published out of order", () => {
     await appendUpTo(8);
     slow.hold();
     subscriptions.publish(JOB, frame(4));
-    await vi.waitFor(() => expect(slow.reads()).toBe(1));
+    await vi.waitFor(() => expect(slow.reads()).toBe(1), WAIT);
     for (const seq of [5, 8, 6, 7, 1]) subscriptions.publish(JOB, frame(seq));
     await Promise.resolve();
     expect(seqs).toEqual([]); // nothing overtakes the read under way
     slow.release();
-    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]));
+    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5, 6, 7, 8]), WAIT);
     expect(slow.reads()).toBe(1); // one read filled the hole; the rest were published
   });
 
@@ -118,7 +121,7 @@ describe("frames published out of order", () => {
     expect(seqs).toEqual([1]);
     await appendUpTo(4);
     clock.advance(RETRY_MS);
-    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4]));
+    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4]), WAIT);
   });
 
   it("hands over from history to live frames with none lost when the live ones come first", async () => {
@@ -128,13 +131,13 @@ describe("frames published out of order", () => {
     const { seqs, subscriber } = recorder();
     slow.hold();
     const subscribing = subscriptions.subscribe(JOB, 1, subscriber);
-    await vi.waitFor(() => expect(slow.reads()).toBe(1));
+    await vi.waitFor(() => expect(slow.reads()).toBe(1), WAIT);
     await appendUpTo(5);
     subscriptions.publish(JOB, frame(5)); // 4 is in the log, but was never published
     slow.release();
     const subscription = await subscribing;
     expect(subscription).toMatchObject({ from: 1, lastSeq: 3, truncated: false });
-    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5]));
+    await vi.waitFor(() => expect(seqs).toEqual([1, 2, 3, 4, 5]), WAIT);
   });
 
   it("passes on a hole being read before it ends the subscriber", async () => {
@@ -145,11 +148,11 @@ describe("frames published out of order", () => {
     await appendUpTo(3);
     slow.hold();
     subscriptions.publish(JOB, frame(3));
-    await vi.waitFor(() => expect(slow.reads()).toBe(1));
+    await vi.waitFor(() => expect(slow.reads()).toBe(1), WAIT);
     subscriptions.end(JOB, "job failed: boom");
     expect(ended).toEqual([]);
     slow.release();
-    await vi.waitFor(() => expect(ended).toEqual(["job failed: boom"]));
+    await vi.waitFor(() => expect(ended).toEqual(["job failed: boom"]), WAIT);
     expect(seqs).toEqual([1, 2, 3]);
     expect(subscriptions.count(JOB)).toBe(0);
   });
