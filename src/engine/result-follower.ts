@@ -66,8 +66,9 @@ export class ResultFollower {
    * the log's bounds: every newer frame will be published to it.
    */
   follow(jobId: string, lastSeq: number, record: Pick<JobRecord, "createdAt" | "status">): void {
-    // Already followed: whatever it publishes from now on is newer than what this subscriber read.
-    if (!this.followed.has(jobId)) this.followed.set(jobId, { published: lastSeq, createdAt: record.createdAt, status: record.status, polls: 0 });
+    // Already followed: whatever it publishes from now on is newer than what this subscriber read. A
+    // job of that id made since (the old one deleted here just now) starts over.
+    if (this.followed.get(jobId)?.createdAt !== record.createdAt) this.followed.set(jobId, { published: lastSeq, createdAt: record.createdAt, status: record.status, polls: 0 });
     this.stopped = false;
     this.arm();
   }

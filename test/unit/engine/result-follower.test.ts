@@ -210,3 +210,25 @@ describe("a followed job that goes away", () => {
     expect(live.ended).toEqual([]);
   });
 });
+
+describe("a job deleted here and made again under the same id", () => {
+  it("is followed afresh: its new subscribers get its frames and are not ended as the old job's were", async () => {
+    const { log, calls } = countedCalls(store.results);
+    const subscriptions = new Subscriptions(log, clock);
+    follower = new ResultFollower({ results: log, catalog: store.catalog, subscriptions, clock, catalogEvery: 1 });
+    const old = await catalogue("clicks");
+    await appendUpTo("clicks", 4);
+    const first = await subscribe(subscriptions, old);
+    // Deleted on this node (which ends its subscribers at once), then registered again.
+    await Promise.all([store.results.drop("clicks"), store.catalog.deleteJob("clicks")]);
+    subscriptions.end("clicks", "job deleted");
+    const renewed: JobRecord = { ...old, createdAt: 6 };
+    await store.catalog.putJob(renewed);
+    const second = await subscribe(subscriptions, renewed);
+    await appendUpTo("clicks", 2);
+    for (let i = 0; i < 3; i++) await poll(calls, "clicks");
+    await vi.waitFor(() => expect(second.seqs).toEqual([1, 2]), WAIT);
+    expect(second.ended).toEqual([]);
+    expect(first.ended).toEqual(["job deleted"]);
+  });
+});
