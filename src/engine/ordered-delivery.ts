@@ -105,7 +105,9 @@ export class OrderedDelivery {
     if (this.ending || this.closed || this.ahead.size === 0) return;
     this.cancelRetry?.();
     this.cancelRetry = undefined;
-    this.reading = this.fillGap(Math.min(...this.ahead.keys()) - 1);
+    let nextOffered = Infinity;
+    for (const seq of this.ahead.keys()) nextOffered = Math.min(nextOffered, seq);
+    this.reading = this.fillGap(nextOffered - 1);
   }
 
   private sendContiguous(): void {
