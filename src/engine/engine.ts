@@ -100,9 +100,8 @@ export interface Engine {
 export function createEngine(options: EngineOptions): Engine {
   const { store, runner, clock, metrics } = options;
   const subscriptions = new Subscriptions(store.results, clock);
-  // Every subscribed job is followed for now, also one that runs here (its frames then come twice and
-  // are sent once); once jobs are leased to nodes (issue 13), jobs.ts says which run here.
-  const follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock, isLocal: () => false });
+  // A job that runs here publishes its frames itself; the others' are followed in the result log.
+  const follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock, isLocal: (id) => jobs.runsHere(id) });
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4);
   const log = options.log ?? SILENT_LOG;
   const node = options.node ?? { ...LOCAL_NODE, address: () => "" };

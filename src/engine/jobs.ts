@@ -251,6 +251,11 @@ export class Jobs {
     );
   }
 
+  /** Whether this node runs the job now (it holds its lease and its generator is here). */
+  runsHere(id: string): boolean {
+    return this.leases.has(id) && this.generators.has(id);
+  }
+
   /** The leases of the jobs this node runs. */
   held(): Lease[] {
     return [...this.leases.values()];

@@ -202,9 +202,12 @@ export interface Leases {
   acquire(jobId: string, node: string, ttlMs: number): Promise<Lease | undefined>;
   /** Takes the lease whoever holds it (to delete the job): the holder's writes are refused from now on. */
   seize(jobId: string, node: string, ttlMs: number): Promise<Lease>;
-  /** Extends the lease; false when it is no longer this one (it lapsed and was granted again). */
+  /**
+   * Extends the lease; false when it is no longer this one (it was granted again, or released). A
+   * lease that lapsed without being granted again is still this one, and is renewed.
+   */
   renew(lease: Lease, ttlMs: number): Promise<boolean>;
-  /** Gives the lease up, if it is still this one. */
+  /** Gives the lease up, if it is still this one; its epoch is then stale (its writes are refused). */
   release(lease: Lease): Promise<void>;
   /** The node holding the job's lease now and its epoch; undefined when nobody does. */
   holder(jobId: string): Promise<{ readonly node: string; readonly epoch: number } | undefined>;

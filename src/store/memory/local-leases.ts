@@ -34,15 +34,21 @@ export class LocalLeases implements Leases, Membership {
 
   async renew(lease: Lease, ttlMs: number): Promise<boolean> {
     assertTtl(ttlMs);
+    // A lease that lapsed without being granted again is still the caller's (nobody else wrote since).
+    if (this.epochs.get(lease.jobId) !== lease.epoch) return false;
     const held = this.current(lease.jobId);
-    if (held === undefined || held.epoch !== lease.epoch || held.node !== lease.node) return false;
-    this.grants.set(lease.jobId, { ...held, expiresAt: this.now() + ttlMs });
+    if (held !== undefined && held.node !== lease.node) return false;
+    this.grants.set(lease.jobId, { node: lease.node, epoch: lease.epoch, expiresAt: this.now() + ttlMs });
     return true;
   }
 
   async release(lease: Lease): Promise<void> {
-    const held = this.grants.get(lease.jobId);
-    if (held?.epoch === lease.epoch && held.node === lease.node) this.grants.delete(lease.jobId);
+    if (this.epochs.get(lease.jobId) !== lease.epoch) return;
+    const held = this.current(lease.jobId);
+    if (held !== undefined && held.node !== lease.node) return;
+    // The epoch moves on, so the former holder is fenced at once and cannot renew it.
+    this.grants.delete(lease.jobId);
+    this.epochs.set(lease.jobId, lease.epoch + 1);
   }
 
   async holder(jobId: string): Promise<{ node: string; epoch: number } | undefined> {

@@ -24,13 +24,13 @@ export class RedisLeases implements Leases {
   async renew(lease: Lease, ttlMs: number): Promise<boolean> {
     assertTtl(ttlMs);
     return this.context.call(`renew the lease of ${lease.jobId}`, async () => {
-      return Number(await this.context.scripts.run(renewLease, [this.context.keys.lease(lease.jobId)], [holderValue(lease), String(ttlMs)])) === 1;
+      return Number(await this.context.scripts.run(renewLease, this.keysOf(lease), [holderValue(lease), String(lease.epoch), String(ttlMs)])) === 1;
     });
   }
 
   async release(lease: Lease): Promise<void> {
     await this.context.call(`release the lease of ${lease.jobId}`, async () => {
-      await this.context.scripts.run(renewLease, [this.context.keys.lease(lease.jobId)], [holderValue(lease), "release"]);
+      await this.context.scripts.run(renewLease, this.keysOf(lease), [holderValue(lease), String(lease.epoch), "release"]);
     });
   }
 
@@ -41,6 +41,10 @@ export class RedisLeases implements Leases {
       const match = value === null ? null : /^(\d+) (.*)$/s.exec(value);
       return match === null ? undefined : { node: match[2]!, epoch: Number(match[1]) };
     });
+  }
+
+  private keysOf(lease: Lease): string[] {
+    return [this.context.keys.lease(lease.jobId), this.context.keys.epoch(lease.jobId)];
   }
 
   private async grant(jobId: string, node: string, ttlMs: number, mode: "claim" | "seize"): Promise<Lease | undefined> {

@@ -32,11 +32,21 @@ export function describeLeaseContract(subject: ConformanceSubject): void {
       await leases.release(first);
       expect(await leases.holder("job-a")).toBeUndefined();
       expect(await leases.renew(first, TTL)).toBe(false);
+      await expect(subject.store.results.append("job-a", frame(1), first)).rejects.toBeInstanceOf(FencedError);
       const second = (await leases.acquire("job-a", "node-2", 50))!;
-      expect(second.epoch).toBe(2);
+      expect(second.epoch).toBeGreaterThan(first.epoch);
       await waitUntil(async () => (await leases.holder("job-a")) === undefined);
-      const third = (await leases.acquire("job-a", "node-3", TTL))!;
-      expect(third.epoch).toBe(3);
+      // Lapsed, but granted to nobody since: still node-2's, renewed.
+      expect(await leases.renew(second, TTL)).toBe(true);
+      expect(await leases.holder("job-a")).toEqual({ node: "node-2", epoch: second.epoch });
+      await leases.release(second);
+      const third = (await leases.acquire("job-a", "node-3", 50))!;
+      expect(third.epoch).toBeGreaterThan(second.epoch);
+      await waitUntil(async () => (await leases.holder("job-a")) === undefined);
+      const fourth = (await leases.acquire("job-a", "node-1", TTL))!;
+      expect(fourth.epoch).toBe(third.epoch + 1);
+      // Lapsed and granted again: no longer node-3's.
+      expect(await leases.renew(third, TTL)).toBe(false);
       expect(await leases.renew(second, TTL)).toBe(false);
     });
 
