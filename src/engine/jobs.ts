@@ -476,6 +476,7 @@ export class Jobs {
         store: this.fencedFor(record.id),
         runner: this.runner,
         metrics: this.metrics,
+        log: this.log,
         checkpointIntervalMs: this.checkpointIntervalMs,
         publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
         onFailure: (jobId, error) => void this.fail(jobId, error),

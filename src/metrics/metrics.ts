@@ -36,6 +36,8 @@ export interface Metrics {
   readonly checkpointSeconds: Histogram<J>;
   readonly checkpoints: Counter<J | "outcome">;
   readonly lastCheckpointAgeSeconds: Gauge<J>;
+  readonly checkpointBytes: Histogram<J>;
+  readonly stateBytes: Gauge<J>;
   readonly jobStatus: Gauge<J | "status">;
   readonly rowErrors: Counter<J>;
   readonly lateEvents: Counter<J>;
@@ -58,6 +60,8 @@ export interface Metrics {
   refresh(): Promise<void>;
 }
 
+/** 1 KiB to 1 GiB, by fours. */
+const BYTE_BUCKETS = [1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864, 268435456, 1073741824];
 const DELAY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** A fresh registry with every metric, so tests and servers in one process never share counters. */
@@ -96,6 +100,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     checkpointSeconds: new Histogram({ name: "tributary_checkpoint_seconds", help: "Time to write one complete checkpoint, by job", labelNames: job, buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30], registers }),
     checkpoints: new Counter({ name: "tributary_checkpoints_total", help: "Checkpoints attempted, by job and outcome (completed, failed)", labelNames: ["job_name", "outcome"], registers }),
     lastCheckpointAgeSeconds: new Gauge({ name: "tributary_last_checkpoint_age_seconds", help: "Time since the batch of the job's last complete checkpoint (since the job was created when it has none)", labelNames: job, registers }),
+    checkpointBytes: new Histogram({ name: "tributary_checkpoint_bytes", help: "Size of each complete checkpoint written (the state snapshots of all the job's partitions), by job", labelNames: job, buckets: BYTE_BUCKETS, registers }),
+    stateBytes: new Gauge({ name: "tributary_state_bytes", help: "Size of the job's state as its last complete checkpoint wrote it (0 for a job without state, absent before its first checkpoint)", labelNames: job, registers }),
     jobStatus: new Gauge({ name: "tributary_job_status", help: "1 for the job's status, 0 for the others (running, paused, stopped, failed)", labelNames: ["job_name", "status"], registers }),
     rowErrors: new Counter({ name: "tributary_row_errors_total", help: "Rows dropped because a user expression failed on them", labelNames: job, registers }),
     lateEvents: new Counter({ name: "tributary_late_events_total", help: "Events an event-time window dropped because every window they belong to had closed (later than the allowed lateness)", labelNames: job, registers }),

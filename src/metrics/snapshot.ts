@@ -34,8 +34,8 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   const jobs = new Set(snapshot.jobs.map((j) => j.name));
   const streams = new Set([...snapshot.streams, UNKNOWN_STREAM]);
   const perJob = [metrics.batchesProcessed, metrics.batchesFailed, metrics.batchEvents, metrics.rowErrors, metrics.lateEvents, metrics.resultFrames, metrics.outputRows, metrics.slowSubscribersDropped];
-  const histograms = [metrics.batchProcessingSeconds, metrics.schedulingDelaySeconds, metrics.totalDelaySeconds, metrics.checkpointSeconds];
-  for (const metric of [...perJob, metrics.checkpoints, metrics.stateKeys]) await removeUnknown(metric, "job_name", jobs);
+  const histograms = [metrics.batchProcessingSeconds, metrics.schedulingDelaySeconds, metrics.totalDelaySeconds, metrics.checkpointSeconds, metrics.checkpointBytes];
+  for (const metric of [...perJob, metrics.checkpoints, metrics.stateKeys, metrics.stateBytes]) await removeUnknown(metric, "job_name", jobs);
   // zero() would also clear what a histogram holds: only a job it has no series for yet starts at 0.
   const observed = await Promise.all(histograms.map((histogram) => removeUnknown(histogram, "job_name", jobs)));
   for (const metric of [metrics.eventsIngested, metrics.ingestRequests]) await removeUnknown(metric, "stream", streams);

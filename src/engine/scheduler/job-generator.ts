@@ -10,6 +10,7 @@
 import type { BatchDescriptor, BlockRange, ResultFrame, Store } from "../../store/types.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Clock } from "../clock.js";
+import type { OperatorLog } from "../operator-log.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
 import { BatchExecutor, type BatchOutcome, type BatchRunner } from "./batch-executor.js";
@@ -23,6 +24,8 @@ export interface GeneratorDeps {
   readonly store: Store;
   readonly runner: TaskRunner;
   readonly metrics: Metrics;
+  /** Where a checkpoint that could not be written is told. */
+  readonly log: OperatorLog;
   /** Minimum time between checkpoints (rounded up to whole slides). */
   readonly checkpointIntervalMs: number;
   /** Called with every frame once it is stored in the result log. */
@@ -179,8 +182,9 @@ export class JobGenerator {
     if (this.failed || !this.lastRun || this.lastRun.batchTime <= this.lastCheckpointed) return;
     // Best effort (the store may be down, a worker lost): without it, a restart replays from the
     // previous checkpoint, slower and never wrong.
+    const batchTime = this.lastRun.batchTime;
     await this.checkpoint(this.lastRun).catch((error: Error) => {
-      this.deps.metrics.checkpoints.inc({ job_name: this.job.id, outcome: "failed" });
+      this.checkpointFailed(batchTime, error, "shutdown");
       this.progress.stalled(`shutdown checkpoint skipped: ${error.message}`);
     });
   }
@@ -362,7 +366,7 @@ export class JobGenerator {
       if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
         // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
         await this.checkpoint(descriptor).catch((error: Error) => {
-          metrics.checkpoints.inc({ ...job, outcome: "failed" });
+          if (!this.abandoned) this.checkpointFailed(descriptor.batchTime, error, "batch");
           if (error.name !== "StoreUnavailableError") throw error;
           this.progress.stalled(`checkpoint skipped: ${error.message}`);
         });
@@ -409,7 +413,7 @@ export class JobGenerator {
       // No state: the checkpoint is its counters alone, and once a batch's frame is stored nothing
       // before it is ever needed again.
       await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, 0, counters));
-      this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+      this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started, 0);
       await this.write(() => store.batches.trim(id, descriptor.batchTime));
       await this.write(() => this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to)));
       return;
@@ -419,7 +423,7 @@ export class JobGenerator {
     await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, partitions, counters));
     this.lastCheckpointed = descriptor.batchTime;
     this.history.checkpointed(descriptor.batchTime, snapshots);
-    this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+    this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started, snapshots.reduce((n, s) => n + s.byteLength, 0));
     // The checkpoints before the newest are what recovery falls back to when the newest cannot be
     // read; while the newest is the only one, the fallback is the job's start: nothing is trimmed yet.
     const kept = await store.checkpoints.listComplete(id);
@@ -430,10 +434,21 @@ export class JobGenerator {
     if (atOldest?.batchTime === oldest) await this.write(() => this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to)));
   }
 
-  private checkpointed(batchTime: number, tookMs: number): void {
+  /** `bytes`: the state snapshots of every partition (0 for a job without state). */
+  private checkpointed(batchTime: number, tookMs: number, bytes: number): void {
     this.progress.checkpointed(batchTime, tookMs);
     const job = { job_name: this.job.id };
-    this.deps.metrics.checkpoints.inc({ ...job, outcome: "completed" });
-    this.deps.metrics.checkpointSeconds.observe(job, tookMs / 1000);
+    const { metrics } = this.deps;
+    metrics.checkpoints.inc({ ...job, outcome: "completed" });
+    metrics.checkpointSeconds.observe(job, tookMs / 1000);
+    metrics.checkpointBytes.observe(job, bytes);
+    metrics.stateBytes.set(job, bytes);
+  }
+
+  /** Counted and logged; recovery then falls back to the previous complete checkpoint (and replays more). */
+  private checkpointFailed(batchTime: number, error: Error, when: "batch" | "shutdown"): void {
+    this.deps.metrics.checkpoints.inc({ job_name: this.job.id, outcome: "failed" });
+    const last = this.progress.toJSON().lastCheckpoint;
+    this.deps.log.warn({ job: this.job.id, batchTime, when, cause: error.message, lastComplete: last?.batchTime ?? null }, "checkpoint failed");
   }
 }
