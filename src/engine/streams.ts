@@ -52,6 +52,8 @@ interface AppendedBlock {
   readonly partition: number;
   readonly offset: number;
   readonly count: number;
+  /** The block's payload as stored. */
+  readonly bytes: number;
   readonly duplicate: boolean;
 }
 
@@ -137,6 +139,7 @@ export class Streams {
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
     if (stored > 0) {
       this.metrics.eventsIngested.inc({ stream: name }, stored);
+      this.metrics.ingestedBytes.inc({ stream: name }, appended.reduce((n, b) => (b.duplicate ? n : n + b.bytes), 0));
       this.stored.set(name, (this.stored.get(name) ?? 0) + stored);
     }
     const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
@@ -149,7 +152,7 @@ export class Streams {
     const count = share.rows.length;
     const block = { count, payload, ...(idempotencyKey === undefined ? {} : { requestId: requestIdOf(idempotencyKey, payload) }) };
     const { offset, duplicate } = await this.log.append(stream, partition, block);
-    return [{ partition, offset, count, duplicate }];
+    return [{ partition, offset, count, bytes: payload.byteLength, duplicate }];
   }
 
   /** Each event as a block of its own whose request id is the event's id, in order. */
@@ -158,7 +161,7 @@ export class Streams {
     for (const [i, event] of share.rows.entries()) {
       const block = { count: 1, payload: encodeBlockOfJson([share.json[i]!]), requestId: eventRequestId(event[stream.idField!]) };
       const { offset, duplicate } = await this.log.append(stream.name, partition, block);
-      appended.push({ partition, offset, count: 1, duplicate });
+      appended.push({ partition, offset, count: 1, bytes: block.payload.byteLength, duplicate });
     }
     return appended;
   }

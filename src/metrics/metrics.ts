@@ -14,7 +14,7 @@ import { WORKER_DEATH_REASONS } from "./label-values.js";
 
 export type { JobFigures, MetricsSnapshot } from "./snapshot.js";
 
-export { CHECKPOINT_OUTCOMES, INGEST_OUTCOMES, JOB_STATUSES, WORKER_DEATH_REASONS, workerDeathReason } from "./label-values.js";
+export { CHECKPOINT_OUTCOMES, INGEST_ERROR_CODES, INGEST_OUTCOMES, JOB_STATUSES, WORKER_DEATH_REASONS, workerDeathReason } from "./label-values.js";
 
 type J = "job_name";
 
@@ -22,6 +22,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly eventsIngested: Counter<"stream">;
   readonly ingestRequests: Counter<"stream" | "outcome">;
+  readonly ingestedBytes: Counter<"stream">;
+  readonly ingestErrors: Counter<"stream" | "code">;
   readonly batchesProcessed: Counter<J>;
   readonly batchesFailed: Counter<J>;
   readonly batchEvents: Counter<J>;
@@ -80,6 +82,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     registry,
     eventsIngested: new Counter({ name: "tributary_events_ingested_total", help: "Events accepted and stored, by stream", labelNames: ["stream"], registers }),
     ingestRequests: new Counter({ name: "tributary_ingest_requests_total", help: "Ingest requests by outcome (accepted, rejected, unavailable)", labelNames: ["stream", "outcome"], registers }),
+    ingestedBytes: new Counter({ name: "tributary_ingested_bytes_total", help: "Bytes of events accepted and stored (their JSON as the stream log holds it; duplicates not counted), by stream", labelNames: ["stream"], registers }),
+    ingestErrors: new Counter({ name: "tributary_ingest_errors_total", help: "Ingest requests refused, by stream and the error code answered (INVALID_EVENT, OVERLOADED, STORE_UNAVAILABLE, ...)", labelNames: ["stream", "code"], registers }),
     batchesProcessed: new Counter({ name: "tributary_batches_total", help: "Batches processed, by job", labelNames: job, registers }),
     batchesFailed: new Counter({ name: "tributary_batches_failed_total", help: "Batches that failed (the job then stops as failed), by job", labelNames: job, registers }),
     batchEvents: new Counter({ name: "tributary_batch_events_total", help: "Input events processed by batches, by job", labelNames: job, registers }),

@@ -4,7 +4,7 @@
  * series of a job or stream that no longer exists are removed.
  */
 import type { Counter, Gauge, Histogram } from "prom-client";
-import { CHECKPOINT_OUTCOMES, INGEST_OUTCOMES, JOB_STATUSES } from "./label-values.js";
+import { CHECKPOINT_OUTCOMES, INGEST_ERROR_CODES, INGEST_OUTCOMES, JOB_STATUSES } from "./label-values.js";
 import type { Metrics } from "./metrics.js";
 
 /** One job's figures at a scrape. Those of a job not running on this node are absent (undefined). */
@@ -38,7 +38,7 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   for (const metric of [...perJob, metrics.checkpoints, metrics.stateKeys, metrics.stateBytes]) await removeUnknown(metric, "job_name", jobs);
   // zero() would also clear what a histogram holds: only a job it has no series for yet starts at 0.
   const observed = await Promise.all(histograms.map((histogram) => removeUnknown(histogram, "job_name", jobs)));
-  for (const metric of [metrics.eventsIngested, metrics.ingestRequests]) await removeUnknown(metric, "stream", streams);
+  for (const metric of [metrics.eventsIngested, metrics.ingestRequests, metrics.ingestedBytes, metrics.ingestErrors]) await removeUnknown(metric, "stream", streams);
 
   const nowGauges = [metrics.batchesWaiting, metrics.jobDelaySeconds, metrics.batchIntervalSeconds, metrics.jobStalled, metrics.lagEvents, metrics.lastCheckpointAgeSeconds, metrics.jobStatus, metrics.subscribers];
   for (const gauge of nowGauges) gauge.reset();
@@ -58,6 +58,8 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   }
   for (const stream of snapshot.streams) {
     metrics.eventsIngested.inc({ stream }, 0);
+    metrics.ingestedBytes.inc({ stream }, 0);
+    for (const code of INGEST_ERROR_CODES) metrics.ingestErrors.inc({ stream, code }, 0);
     for (const outcome of INGEST_OUTCOMES) metrics.ingestRequests.inc({ stream, outcome }, 0);
   }
 }

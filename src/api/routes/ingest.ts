@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
-import { ApiError } from "../errors.js";
+import { ApiError, isErrorCode } from "../errors.js";
 import { ingestShedding, ShedLog, type SheddingOptions } from "../ingest-shedding.js";
 import { noQuery, parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
@@ -59,6 +59,16 @@ function withLine(error: unknown, body: NdjsonBody): unknown {
   return new ApiError("INVALID_EVENT", `NDJSON line ${line}: ${(error as Error).message}`, { ...details, line });
 }
 
+/** The `error.code` of an error body; every refusal has one (the catalogue's codes are a closed set). */
+function errorCodeOf(body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" && isErrorCode(code) ? code : "INTERNAL";
+  } catch {
+    return "INTERNAL";
+  }
+}
+
 export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; quotas: TenantQuotas; shedding: SheddingOptions }> = async (app, { engine, metrics, quotas, shedding }) => {
   const shedIfOverloaded = await ingestShedding(app, shedding);
   const shedLog = new ShedLog();
@@ -92,6 +102,13 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     }
   });
 
+  // The catalogue code of each refusal, read from the answer the error handler wrote.
+  const refusals = new WeakMap<object, string>();
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === "string") refusals.set(request, errorCodeOf(payload));
+    return payload;
+  });
+
   app.addHook("onResponse", async (request, reply) => {
     // Labelled by the stored name, so two tenants' streams of one name are counted apart.
     // (A request refused before its tenant was known has none.)
@@ -100,5 +117,6 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     // Only streams that exist get a label of their own, so junk names cannot grow the label set.
     const known = reply.statusCode < 300 || (await engine.getStream(stream).then(() => true, () => false));
     metrics.ingestRequests.inc({ stream: known ? stream : "(unknown)", outcome });
+    if (reply.statusCode >= 400) metrics.ingestErrors.inc({ stream: known ? stream : "(unknown)", code: refusals.get(request) ?? "INTERNAL" });
   });
 };
