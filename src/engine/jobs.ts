@@ -425,7 +425,7 @@ export class Jobs {
   /** Every catalogued job's figures, for a metrics scrape. */
   async figures(): Promise<JobFigures[]> {
     const records = await this.store.catalog.listJobs();
-    const sources = { log: this.store.streams, blockEvents: this.streams.blockEvents, now: this.clock.now(), subscribers: (id: string) => this.subscriptions.count(id) };
+    const sources = { log: this.store.streams, blockEvents: this.streams.blockEvents, now: this.clock.now(), subscribers: (id: string) => this.subscriptions.count(id), subscriberBufferedBytes: (id: string) => this.subscriptions.bufferedBytes(id) };
     return Promise.all(records.map((record) => jobFigures(record, this.generators.get(record.id), sources)));
   }
 

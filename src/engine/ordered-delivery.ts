@@ -21,6 +21,8 @@ export interface Subscriber {
   frame(frame: ResultFrame): void;
   /** The job was deleted or failed: no more frames will come. */
   end(reason: string): void;
+  /** Bytes handed to the subscriber's connection and not yet sent (for metrics; 0 when unknown). */
+  bufferedBytes?(): number;
 }
 
 /** Frames read from the result log at a time. */
@@ -47,6 +49,11 @@ export class OrderedDelivery {
   ) {}
 
   /** The newest seq passed to the subscriber. */
+  /** Bytes waiting in the subscriber's connection (0 when it does not say). */
+  bufferedBytes(): number {
+    return this.subscriber.bufferedBytes?.() ?? 0;
+  }
+
   get last(): number {
     return this.lastSent;
   }

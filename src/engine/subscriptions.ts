@@ -54,6 +54,13 @@ export class Subscriptions {
     return [...this.byJob.keys()];
   }
 
+  /** Bytes waiting in the connections of the job's subscribers, together. */
+  bufferedBytes(jobId: string): number {
+    let bytes = 0;
+    for (const delivery of this.byJob.get(jobId) ?? []) bytes += delivery.bufferedBytes();
+    return bytes;
+  }
+
   /** Without `from`, only frames produced from now on; with it, every retained frame with seq >= from first. */
   async subscribe(jobId: string, from: number | undefined, subscriber: Subscriber): Promise<Subscription> {
     const delivery = new OrderedDelivery(jobId, this.results, this.clock, subscriber);

@@ -14,7 +14,7 @@ import { WORKER_DEATH_REASONS } from "./label-values.js";
 
 export type { JobFigures, MetricsSnapshot } from "./snapshot.js";
 
-export { CHECKPOINT_OUTCOMES, INGEST_ERROR_CODES, INGEST_OUTCOMES, JOB_STATUSES, WORKER_DEATH_REASONS, workerDeathReason } from "./label-values.js";
+export { CHECKPOINT_OUTCOMES, INGEST_ERROR_CODES, INGEST_OUTCOMES, JOB_STATUSES, SUBSCRIBER_CLOSE_REASONS, WORKER_DEATH_REASONS, workerDeathReason, type SubscriberCloseReason } from "./label-values.js";
 
 type J = "job_name";
 
@@ -48,6 +48,8 @@ export interface Metrics {
   readonly stateKeys: Gauge<J>;
   readonly subscribers: Gauge<J>;
   readonly slowSubscribersDropped: Counter<J>;
+  readonly subscriberBufferedBytes: Gauge<J>;
+  readonly subscribersClosed: Counter<J | "reason">;
   readonly httpRequestSeconds: Histogram<"method" | "route" | "status">;
   readonly workerBusySeconds: Counter<"worker">;
   readonly workerTasks: Counter<"worker" | "kind">;
@@ -114,6 +116,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     stateKeys: new Gauge({ name: "tributary_state_keys", help: "Keys held in a job's state", labelNames: job, registers }),
     subscribers: new Gauge({ name: "tributary_subscribers", help: "Live result subscribers, by job", labelNames: job, registers }),
     slowSubscribersDropped: new Counter({ name: "tributary_slow_subscribers_dropped_total", help: "Subscribers disconnected because they fell too far behind", labelNames: job, registers }),
+    subscriberBufferedBytes: new Gauge({ name: "tributary_subscriber_buffered_bytes", help: "Bytes of result frames written to the job's live subscribers' connections and not yet sent, together", labelNames: job, registers }),
+    subscribersClosed: new Counter({ name: "tributary_subscribers_closed_total", help: "Live subscriptions ended, by job and reason (client closed, fell behind, stopped answering pings, job ended, server shutting down, over quota, error)", labelNames: ["job_name", "reason"], registers }),
     httpRequestSeconds: new Histogram({
       name: "tributary_http_request_seconds",
       help: "HTTP request duration by route and status",
