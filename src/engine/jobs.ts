@@ -483,6 +483,7 @@ export class Jobs {
         onRetainedFrom: (jobId, offsets) => this.retention.checkpointed(jobId, offsetsByStream(layout.slots, offsets)),
         forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
         storedEvents: (stream) => this.streams.storedSinceStart(stream),
+        oldestStoredAt: (ranges) => this.streams.blockEvents.oldestStoredAt(ranges),
       },
       { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan },
       position,

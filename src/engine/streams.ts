@@ -135,7 +135,8 @@ export class Streams {
     const appended = (
       await Promise.all([...shares.entries()].map(([partition, share]) => (stream.idField === undefined ? this.appendShare(name, partition, share, options.idempotencyKey) : this.appendEach(stream, partition, share))))
     ).flat();
-    for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count);
+    const storedAt = this.clock.now();
+    for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count, storedAt);
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
     if (stored > 0) {
       this.metrics.eventsIngested.inc({ stream: name }, stored);

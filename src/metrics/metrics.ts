@@ -30,6 +30,7 @@ export interface Metrics {
   readonly batchProcessingSeconds: Histogram<J>;
   readonly schedulingDelaySeconds: Histogram<J>;
   readonly totalDelaySeconds: Histogram<J>;
+  readonly endToEndLatencySeconds: Histogram<J>;
   readonly batchesWaiting: Gauge<J>;
   readonly jobDelaySeconds: Gauge<J>;
   readonly batchIntervalSeconds: Gauge<J>;
@@ -98,6 +99,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
     schedulingDelaySeconds: new Histogram({ name: "tributary_scheduling_delay_seconds", help: "How late each batch started after its batch time", labelNames: job, buckets: DELAY_BUCKETS, registers }),
     totalDelaySeconds: new Histogram({ name: "tributary_total_delay_seconds", help: "Scheduling delay plus processing time of each batch: from its batch time to its result", labelNames: job, buckets: DELAY_BUCKETS, registers }),
+    endToEndLatencySeconds: new Histogram({
+      name: "tributary_end_to_end_latency_seconds",
+      help: "From the oldest event of a batch being stored to the batch's result frame being published, one observation per frame (events this server stored)",
+      labelNames: job,
+      buckets: DELAY_BUCKETS,
+      registers,
+    }),
     batchesWaiting: new Gauge({ name: "tributary_batches_waiting", help: "Batches cut and waiting to run behind the one running, by job", labelNames: job, registers }),
     jobDelaySeconds: new Gauge({ name: "tributary_job_delay_seconds", help: "Age of the job's oldest batch that is due and not yet done (0 when none is): how far behind it is now", labelNames: job, registers }),
     batchIntervalSeconds: new Gauge({ name: "tributary_batch_interval_seconds", help: "The job's batch interval: a batch processed slower than this makes the job fall behind", labelNames: job, registers }),

@@ -39,6 +39,8 @@ export interface GeneratorDeps {
   readonly forward: (stream: string, rows: readonly Record<string, unknown>[], idempotencyKey: string) => Promise<unknown>;
   /** How many events this process has stored into `stream` so far (a count that only grows). */
   readonly storedEvents: (stream: string) => number;
+  /** When the oldest block of these ranges this process stored was stored (undefined: none it knows). */
+  readonly oldestStoredAt: (ranges: readonly BlockRange[]) => number | undefined;
   /** Called after a checkpoint with the offsets the job still needs, so its input can be trimmed. */
   readonly onRetainedFrom: (jobId: string, offsets: readonly number[]) => Promise<void>;
 }
@@ -395,6 +397,8 @@ export class JobGenerator {
     this.deps.metrics.resultFrames.inc({ job_name: this.job.id });
     this.deps.metrics.outputRows.inc({ job_name: this.job.id }, frame.rows.length);
     this.deps.publish(this.job.id, frame);
+    const oldest = this.deps.oldestStoredAt(descriptor.ranges);
+    if (oldest !== undefined) this.deps.metrics.endToEndLatencySeconds.observe({ job_name: this.job.id }, Math.max(0, this.deps.clock.now() - oldest) / 1000);
   }
 
   /**
