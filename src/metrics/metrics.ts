@@ -44,6 +44,7 @@ export interface Metrics {
   readonly jobStatus: Gauge<J | "status">;
   readonly rowErrors: Counter<J>;
   readonly lateEvents: Counter<J>;
+  readonly watermarkLagSeconds: Gauge<J>;
   readonly resultFrames: Counter<J>;
   readonly outputRows: Counter<J>;
   readonly stateKeys: Gauge<J>;
@@ -119,6 +120,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     jobStatus: new Gauge({ name: "tributary_job_status", help: "1 for the job's status, 0 for the others (running, paused, stopped, failed)", labelNames: ["job_name", "status"], registers }),
     rowErrors: new Counter({ name: "tributary_row_errors_total", help: "Rows dropped because a user expression failed on them", labelNames: job, registers }),
     lateEvents: new Counter({ name: "tributary_late_events_total", help: "Events an event-time window dropped because every window they belong to had closed (later than the allowed lateness)", labelNames: job, registers }),
+    watermarkLagSeconds: new Gauge({ name: "tributary_watermark_lag_seconds", help: "How far an event-time job's watermark trails the clock after its last batch (jobs with an eventWindow step, once an event has come)", labelNames: job, registers }),
     resultFrames: new Counter({ name: "tributary_result_frames_total", help: "Result frames produced, by job", labelNames: job, registers }),
     outputRows: new Counter({ name: "tributary_output_rows_total", help: "Rows in the result frames produced, by job", labelNames: job, registers }),
     stateKeys: new Gauge({ name: "tributary_state_keys", help: "Keys held in a job's state", labelNames: job, registers }),

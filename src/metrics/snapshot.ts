@@ -37,7 +37,7 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   const streams = new Set([...snapshot.streams, UNKNOWN_STREAM]);
   const perJob = [metrics.batchesProcessed, metrics.batchesFailed, metrics.batchEvents, metrics.rowErrors, metrics.lateEvents, metrics.resultFrames, metrics.outputRows, metrics.slowSubscribersDropped];
   const histograms = [metrics.batchProcessingSeconds, metrics.schedulingDelaySeconds, metrics.totalDelaySeconds, metrics.endToEndLatencySeconds, metrics.checkpointSeconds, metrics.checkpointBytes];
-  for (const metric of [...perJob, metrics.checkpoints, metrics.subscribersClosed, metrics.stateKeys, metrics.stateBytes]) await removeUnknown(metric, "job_name", jobs);
+  for (const metric of [...perJob, metrics.checkpoints, metrics.subscribersClosed, metrics.stateKeys, metrics.stateBytes, metrics.watermarkLagSeconds]) await removeUnknown(metric, "job_name", jobs);
   // zero() would also clear what a histogram holds: only a job it has no series for yet starts at 0.
   const observed = await Promise.all(histograms.map((histogram) => removeUnknown(histogram, "job_name", jobs)));
   for (const metric of [metrics.eventsIngested, metrics.ingestRequests, metrics.ingestedBytes, metrics.ingestErrors]) await removeUnknown(metric, "stream", streams);

@@ -365,6 +365,7 @@ export class JobGenerator {
       metrics.stateKeys.set(job, outcome.stateSize);
       if (outcome.rowErrors.count > 0) metrics.rowErrors.inc(job, outcome.rowErrors.count);
       if (outcome.lateEvents > 0) metrics.lateEvents.inc(job, outcome.lateEvents);
+      if (outcome.watermark !== undefined) metrics.watermarkLagSeconds.set(job, (this.deps.clock.now() - outcome.watermark) / 1000);
       if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
         // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
         await this.checkpoint(descriptor).catch((error: Error) => {
