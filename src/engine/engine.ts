@@ -23,6 +23,7 @@ export { TENANT_SEPARATOR } from "./query/job-definition.js";
 import type { TaskRunner } from "./task-runner.js";
 import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
 import { StoreReachability } from "./store-reachability.js";
+import { timedStore } from "./timed-store.js";
 export type { OperatorLog } from "./operator-log.js";
 
 /** The nodes sharing the store, and which of them runs each job (GET /v1/cluster). */
@@ -98,7 +99,8 @@ export interface Engine {
 }
 
 export function createEngine(options: EngineOptions): Engine {
-  const { store, runner, clock, metrics } = options;
+  const { runner, clock, metrics } = options;
+  const store = timedStore(options.store, metrics);
   const subscriptions = new Subscriptions(store.results, clock);
   // A job that runs here publishes its frames itself; the others' are followed in the result log.
   const follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock, isLocal: (id) => jobs.runsHere(id) });

@@ -53,6 +53,8 @@ export interface Metrics {
   readonly subscriberBufferedBytes: Gauge<J>;
   readonly subscribersClosed: Counter<J | "reason">;
   readonly httpRequestSeconds: Histogram<"method" | "route" | "status">;
+  readonly storeOperationSeconds: Histogram<"operation">;
+  readonly storeErrors: Counter<"operation">;
   readonly workerBusySeconds: Counter<"worker">;
   readonly workerTasks: Counter<"worker" | "kind">;
   readonly speculativeTasks: Counter<"outcome">;
@@ -135,6 +137,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     }),
+    storeOperationSeconds: new Histogram({
+      name: "tributary_store_operation_seconds",
+      help: "Time of each call the engine makes to the store (Redis or embedded), by operation (streams.append, checkpoints.save, ...)",
+      labelNames: ["operation"],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers,
+    }),
+    storeErrors: new Counter({ name: "tributary_store_errors_total", help: "Calls to the store that failed (unreachable, refused), by operation; each operation from 0 once it has been called", labelNames: ["operation"], registers }),
     workerBusySeconds: new Counter({ name: "tributary_worker_busy_seconds_total", help: "Time each worker thread spent running tasks", labelNames: ["worker"], registers }),
     workerTasks: new Counter({ name: "tributary_worker_tasks_total", help: "Tasks run, by worker and kind (map, reduce, rebuild, move)", labelNames: ["worker", "kind"], registers }),
     speculativeTasks: new Counter({ name: "tributary_speculative_tasks_total", help: "Speculative copies of slow map tasks, by whether the copy finished first (won) or not (lost)", labelNames: ["outcome"], registers }),
