@@ -62,10 +62,23 @@ export interface Metrics {
   readonly workerRestarts: Counter<"reason">;
   readonly recoverySeconds: Histogram;
   readonly workersLive: Gauge;
+  readonly workerHeapUsedBytes: Gauge<"worker">;
+  readonly workerEventLoopUtilization: Gauge<"worker">;
   /** Sets where the engine's jobs and streams stand now is read from at each scrape. */
   observe(source: () => Promise<MetricsSnapshot>): void;
   /** Reads the engine's jobs and streams into the registry; call before exposing it. */
+  /** Sets where each live worker thread's figures are read from at each scrape (the worker pool). */
+  observeWorkers(source: () => Promise<readonly WorkerFigures[]>): void;
   refresh(): Promise<void>;
+}
+
+/** One live worker thread's figures at a scrape. */
+export interface WorkerFigures {
+  readonly worker: number;
+  /** Absent until the thread has first told it. */
+  readonly heapUsedBytes?: number;
+  /** Share of time (0-1) its event loop was busy since the previous scrape. */
+  readonly eventLoopUtilization: number;
 }
 
 /** 1 KiB to 1 GiB, by fours. */
@@ -84,6 +97,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
   const registers = [registry];
   const job = ["job_name"] as const;
   let source: (() => Promise<MetricsSnapshot>) | undefined;
+  let workers: (() => Promise<readonly WorkerFigures[]>) | undefined;
   const metrics: Metrics = {
     registry,
     eventsIngested: new Counter({ name: "tributary_events_ingested_total", help: "Events accepted and stored, by stream", labelNames: ["stream"], registers }),
@@ -157,15 +171,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
     workersLive: new Gauge({ name: "tributary_workers_live", help: "Worker threads alive now", registers }),
+    workerHeapUsedBytes: new Gauge({ name: "tributary_worker_heap_used_bytes", help: "V8 heap in use in each live worker thread (live objects and garbage not yet collected)", labelNames: ["worker"], registers }),
+    workerEventLoopUtilization: new Gauge({ name: "tributary_worker_event_loop_utilization", help: "Share of time (0-1) each live worker thread's event loop was busy since the previous scrape", labelNames: ["worker"], registers }),
     observe(next) {
       source = next;
     },
+    observeWorkers(next) {
+      workers = next;
+    },
     async refresh() {
-      if (source) await applySnapshot(metrics, await source());
+      const [snapshot, threads] = await Promise.all([source?.(), workers?.()]);
+      if (snapshot) await applySnapshot(metrics, snapshot);
+      if (threads) applyWorkerFigures(metrics, threads);
     },
   };
   for (const reason of WORKER_DEATH_REASONS) metrics.workerRestarts.inc({ reason }, 0);
   for (const outcome of ["won", "lost"]) metrics.speculativeTasks.inc({ outcome }, 0);
   metrics.mapTasksAbandoned.inc(0);
   return metrics;
+}
+
+/** The gauges of the live worker threads, afresh: a thread that died has no series left. */
+function applyWorkerFigures(metrics: Metrics, threads: readonly WorkerFigures[]): void {
+  metrics.workerHeapUsedBytes.reset();
+  metrics.workerEventLoopUtilization.reset();
+  for (const thread of threads) {
+    const worker = String(thread.worker);
+    metrics.workerEventLoopUtilization.set({ worker }, thread.eventLoopUtilization);
+    if (thread.heapUsedBytes !== undefined) metrics.workerHeapUsedBytes.set({ worker }, thread.heapUsedBytes);
+  }
 }
