@@ -1,5 +1,5 @@
 /** Environment -> typed configuration. Every default runs on one machine with nothing but Node. */
-import { availableParallelism, totalmem } from "node:os";
+import { availableParallelism, hostname, totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { z } from "zod";
 
@@ -71,7 +71,22 @@ const schema = z.object({
   SHED_RSS_BYTES: z.coerce.number().int().min(0).default(() => defaultMemoryBounds().rssBytes),
   /** Ingest into a stream is shed while a job reading it is further behind than this (ms; 0: never). */
   SHED_JOB_DELAY_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * This node's name among the nodes sharing one Redis (1-64 of [a-zA-Z0-9_.-]); default: host name
+   * and port. Keep it the same across restarts: a restarted node takes its own jobs back at once.
+   */
+  NODE_ID: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, "use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit").optional(),
+  /** Where the other nodes reach this node's HTTP API (default: http://HOST:PORT as it listens). */
+  NODE_ADDRESS: z.string().url().optional(),
+  /** A job's lease lapses this long (ms) after its node last renewed it; then a surviving node takes the job. */
+  LEASE_TTL_MS: z.coerce.number().int().min(300).max(600_000).default(2_000),
 });
+
+/** The node id when NODE_ID is not set: host name and port, cut to what a node id may hold. */
+export function defaultNodeId(port: number): string {
+  const host = hostname().replace(/[^a-zA-Z0-9_.-]/g, "-").replace(/^[^a-zA-Z0-9]+/, "") || "node";
+  return `${host.slice(0, 56)}-${port}`;
+}
 
 export type Config = z.infer<typeof schema>;
 

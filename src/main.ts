@@ -8,7 +8,7 @@ import { buildApp } from "./api/app.js";
 import { createLogger } from "./api/log-fields.js";
 import { KeyRing } from "./api/auth/key-ring.js";
 import { LiveTokens } from "./api/auth/live-tokens.js";
-import { loadConfig, type Config } from "./config.js";
+import { defaultNodeId, loadConfig, type Config } from "./config.js";
 import { SystemClock } from "./engine/clock.js";
 import { createEngine } from "./engine/engine.js";
 import { createMetrics } from "./metrics/metrics.js";
@@ -45,7 +45,9 @@ async function main(): Promise<void> {
   const store = await openStore(config, (message) => logger.warn(message));
   const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS, log: logger });
   const ingestEncoder = new IngestThreads({ threads: config.INGEST_THREADS });
+  let address = config.NODE_ADDRESS ?? "";
   const engine = createEngine({
+    node: { id: config.NODE_ID ?? defaultNodeId(config.PORT), address: () => address, leaseTtlMs: config.LEASE_TTL_MS },
     store,
     runner,
     ingestEncoder,
@@ -74,7 +76,8 @@ async function main(): Promise<void> {
   const stopWatchingKeys = keyRing.watch(app.log);
   if (!keyRing.keys().enabled) app.log.warn("no API keys are configured (API_KEYS, API_KEYS_FILE): every client may do everything; configure keys before exposing Tributary to a network");
   await engine.start();
-  await app.listen({ port: config.PORT, host: config.HOST });
+  const listening = await app.listen({ port: config.PORT, host: config.HOST });
+  if (address === "") address = listening.replace("0.0.0.0", "127.0.0.1");
   app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS, gc: gcMode() }, "Tributary is ready");
 
   let stopping = false;

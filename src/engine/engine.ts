@@ -2,15 +2,17 @@
  * The engine's one facade: everything the API may ask of the D-Stream engine. It is wired with a store,
  * a task runner and a clock chosen by main.ts (or by a test), and knows nothing of HTTP or threads.
  */
-import type { ResultFrame, Store, StreamDefinition } from "../store/types.js";
+import type { NodeInfo, ResultFrame, Store, StreamDefinition } from "../store/types.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
-import { Jobs, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
+import { NodeCoordinator, type NodeIdentity } from "./cluster/node-coordinator.js";
+import { Jobs, LOCAL_NODE, type JobPlacement, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
 import type { IngestEncoder } from "./ingest-encoder.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
+import { ResultFollower } from "./result-follower.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
 export type { JobModel, JobStateView, JobValidation, JobView } from "./jobs.js";
@@ -24,7 +26,16 @@ export { TENANT_SEPARATOR } from "./query/job-definition.js";
 import type { TaskRunner } from "./task-runner.js";
 import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
 import { StoreReachability } from "./store-reachability.js";
+import { timedStore } from "./timed-store.js";
 export type { OperatorLog } from "./operator-log.js";
+
+/** The nodes sharing the store, and which of them runs each job (GET /v1/cluster). */
+export interface ClusterView {
+  /** The node that answered. */
+  readonly node: string;
+  readonly nodes: readonly NodeInfo[];
+  readonly jobs: readonly JobPlacement[];
+}
 
 export interface EngineOptions {
   readonly store: Store;
@@ -39,6 +50,8 @@ export interface EngineOptions {
   readonly ingestEncoder?: IngestEncoder;
   /** Where job events (registered, failed, recovered, ...) and the store's reachability are told (default: nowhere). */
   readonly log?: OperatorLog;
+  /** This node, as the other nodes sharing the store see it (default: a lone node named "local"). */
+  readonly node?: NodeIdentity;
 }
 
 export interface Engine {
@@ -81,6 +94,8 @@ export interface Engine {
   whenIdle(jobId: string): Promise<void>;
   /** Whether the store can take writes now. */
   ready(): Promise<boolean>;
+  /** The live nodes and where each job runs. */
+  cluster(): Promise<ClusterView>;
   /** Recovers catalogued jobs and starts their batch loops. */
   start(): Promise<void>;
   /**
@@ -91,11 +106,16 @@ export interface Engine {
 }
 
 export function createEngine(options: EngineOptions): Engine {
-  const { store, runner, clock, metrics } = options;
-  const subscriptions = new Subscriptions(store.results);
+  const { runner, clock, metrics } = options;
+  const store = timedStore(options.store, metrics);
+  const subscriptions = new Subscriptions(store.results, clock);
+  // A job that runs here publishes its frames itself; the others' are followed in the result log.
+  const follower = new ResultFollower({ results: store.results, catalog: store.catalog, subscriptions, clock, isLocal: (id) => jobs.runsHere(id) });
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4, options.ingestEncoder);
   const log = options.log ?? SILENT_LOG;
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log);
+  const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node);
+  const coordinator = new NodeCoordinator(node, store, jobs, log);
   const reachability = new StoreReachability(() => store.ping(), clock, log, store.kind);
   const existingJob = (id: string) => jobs.get(id);
   metrics.observe(async () => {
@@ -133,8 +153,9 @@ export function createEngine(options: EngineOptions): Engine {
       return { frames, ...bounds };
     },
     async subscribe(jobId, from, subscriber) {
-      await existingJob(jobId);
+      const job = await existingJob(jobId);
       const subscription = await subscriptions.subscribe(jobId, from, subscriber);
+      follower.follow(jobId, subscription.lastSeq, job);
       metrics.subscribers.set({ job_name: jobId }, subscriptions.count(jobId));
       return {
         ...subscription,
@@ -151,13 +172,20 @@ export function createEngine(options: EngineOptions): Engine {
 
     whenIdle: (jobId) => jobs.whenIdle(jobId),
     ready: () => reachability.check(),
+    async cluster() {
+      const [nodes, placement] = await Promise.all([store.members.live(), jobs.placement()]);
+      return { node: node.id, nodes, jobs: placement };
+    },
     async start() {
       reachability.start();
-      await jobs.recoverAll();
+      await coordinator.start();
     },
     async stop() {
       reachability.stop();
+      await coordinator.stop();
+      follower.stop();
       await jobs.closeAll();
+      await coordinator.leave();
     },
   };
 }

@@ -45,7 +45,7 @@ export class InputRetention {
 
   private async trimBelowReaders(input: string): Promise<void> {
     const readers = await readersOf(this.store.catalog, input);
-    const needs = readers.map((id) => this.neededFrom.get(id)?.get(input));
+    const needs = await Promise.all(readers.map(async (id) => this.neededFrom.get(id)?.get(input) ?? (await this.recordedNeed(id, input))));
     if (needs.some((n) => n === undefined)) return; // a reader not yet known: keep everything
     const stream = await this.store.catalog.getStream(input);
     if (!stream) return;
@@ -53,5 +53,19 @@ export class InputRetention {
       const keepFrom = Math.min(...needs.map((n) => n![p] ?? 0));
       await this.store.streams.trim(input, p, keepFrom);
     }
+  }
+
+  /**
+   * What a job this process does not run (another node's, in cluster mode) may still need of `input`,
+   * from its recorded batches: its oldest retained descriptor begins at or before everything its
+   * recovery could read (descriptors are trimmed only below its oldest kept checkpoint). Undefined
+   * while it has recorded none.
+   */
+  private async recordedNeed(jobId: string, input: string): Promise<number[] | undefined> {
+    const [oldest] = await this.store.batches.list(jobId, Number.NEGATIVE_INFINITY, 1);
+    if (oldest === undefined) return undefined;
+    const need: number[] = [];
+    for (const range of oldest.ranges) if (range.stream === input) need[range.partition] = range.from;
+    return need;
   }
 }

@@ -12,11 +12,12 @@ export interface FigureSources {
   readonly blockEvents: BlockEventCounts;
   readonly now: number;
   readonly subscribers: (jobId: string) => number;
+  readonly subscriberBufferedBytes: (jobId: string) => number;
 }
 
 /** `generator` is undefined for a job that does not run here (failed, stopped, or not yet recovered). */
 export async function jobFigures(record: JobRecord, generator: JobGenerator | undefined, sources: FigureSources): Promise<JobFigures> {
-  const known = { name: record.id, status: record.status, subscribers: sources.subscribers(record.id) };
+  const known = { name: record.id, status: record.status, subscribers: sources.subscribers(record.id), subscriberBufferedBytes: sources.subscriberBufferedBytes(record.id) };
   if (!generator) return known;
   const progress = generator.progress.toJSON();
   return {

@@ -4,7 +4,7 @@
  * replays its recorded batch descriptors, so its state is exactly what it was). Where a job runs is
  * job-layout.ts; what it still needs of its inputs, input-retention.ts.
  */
-import type { JobRecord, Store } from "../store/types.js";
+import type { JobRecord, Lease, Store } from "../store/types.js";
 import type { JobFigures, Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError, invalidJob, type Problem } from "./errors.js";
@@ -30,6 +30,7 @@ import { collectAfterDrop } from "./idle-collection.js";
 import type { TaskRunner } from "./task-runner.js";
 import { jobFigures } from "./job-figures.js";
 import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
+import { fencedStore } from "./cluster/fenced-store.js";
 
 export interface JobView {
   readonly id: string;
@@ -69,8 +70,24 @@ export interface JobModel {
   readonly examples: number;
 }
 
-/** How many jobs recover at once after a restart (see Jobs.recoverAll). */
-const RECOVERY_CONCURRENCY = 8;
+/** This node as its jobs' leases name it. */
+export interface JobsNode {
+  readonly id: string;
+  /** A lease not renewed within this many ms lapses, and another node may take the job. */
+  readonly leaseTtlMs: number;
+}
+
+/** The node of a single-process deployment (and of tests that build one engine). */
+export const LOCAL_NODE: JobsNode = { id: "local", leaseTtlMs: 10_000 };
+
+/** Where a job runs (GET /v1/cluster). */
+export interface JobPlacement {
+  readonly id: string;
+  readonly status: JobRecord["status"];
+  /** The node holding its lease, and the lease's epoch; null when no node does. */
+  readonly node: string | null;
+  readonly epoch: number | null;
+}
 
 /** A dry run's answer (POST /v1/jobs/validate). */
 export interface JobValidation {
@@ -90,6 +107,12 @@ export interface JobValidation {
 
 export class Jobs {
   private readonly generators = new Map<string, JobGenerator>();
+
+  /** The lease of every job this node runs (or is starting): its writes carry the lease's fence. */
+  private readonly leases = new Map<string, Lease>();
+
+  /** The status each job running here was last told (pause and resume may come from another node). */
+  private readonly appliedStatus = new Map<string, JobRecord["status"]>();
 
   /** Jobs whose recorded batches are being replayed after a restart: their state is not yet whole. */
   private readonly recovering = new Set<string>();
@@ -115,6 +138,7 @@ export class Jobs {
     private readonly metrics: Metrics,
     private readonly checkpointIntervalMs: number,
     private readonly log: OperatorLog = SILENT_LOG,
+    private readonly node: JobsNode = LOCAL_NODE,
   ) {
     this.retention = new InputRetention(store);
   }
@@ -173,12 +197,16 @@ export class Jobs {
   private async start(record: JobRecord, plan: JobPlan, layout: JobLayout): Promise<void> {
     const { id, startOffsets } = record;
     try {
+      // The name was just claimed, so no other node may run it: a lease left by an earlier job of
+      // that name (deleted) is taken over.
+      this.leases.set(id, await this.store.leases.seize(id, this.node.id, this.node.leaseTtlMs));
       const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
       await this.deploy(record, layout, generator);
       this.retention.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
       generator.start();
     } catch (error) {
       this.generators.delete(id);
+      await this.giveUpLease(id);
       await this.runner.undeploy(id).catch(() => undefined);
       // Gives the name back. Should the store refuse now, the record stays and the job is brought back
       // like any catalogued job at the next start; the caller learns of the first failure either way.
@@ -188,24 +216,81 @@ export class Jobs {
   }
 
   /**
-   * Brings back every catalogued job after a restart: deploy, replay recorded batches, resume ticking.
-   * Jobs recover side by side, RECOVERY_CONCURRENCY at a time (each waits mostly on the store and the
-   * workers), so a node with many jobs is back in about the time of its slowest few.
+   * Runs a catalogued job here under `lease` (just granted to this node): rebuilt from its last
+   * checkpoint and the batches recorded since (job-recovery.ts), ticking again when it is running.
+   * A job that cannot be rebuilt is marked failed. False when the lease moved on meanwhile.
    */
-  async recoverAll(): Promise<void> {
-    const waiting = (await this.store.catalog.listJobs()).filter((record) => record.status !== "stopped");
-    const recoverNext = async (): Promise<void> => {
-      for (let record = waiting.shift(); record !== undefined; record = waiting.shift()) {
-        try {
-          await this.recover(record);
-        } catch (error) {
-          const failure = `could not recover: ${(error as Error).message}`;
-          await this.store.catalog.putJob({ ...record, status: "failed", failure });
-          this.log.warn({ job: record.id, cause: failure }, "job failed");
-        }
+  async claim(record: JobRecord, lease: Lease): Promise<boolean> {
+    if (this.generators.has(record.id)) return true;
+    this.leases.set(record.id, lease);
+    try {
+      await this.recover(record);
+      return true;
+    } catch (error) {
+      if ((error as Error).name === "FencedError") {
+        await this.stepDown(record.id, "its lease moved to another node while it was being recovered");
+        return false;
       }
-    };
-    await Promise.all(Array.from({ length: RECOVERY_CONCURRENCY }, recoverNext));
+      const failure = `could not recover: ${(error as Error).message}`;
+      await this.store.catalog.putJob({ ...record, status: "failed", failure });
+      this.log.warn({ job: record.id, cause: failure }, "job failed");
+      await this.stopHere(record.id);
+      await this.giveUpLease(record.id);
+      return true;
+    }
+  }
+
+  /** Every catalogued job with the node holding its lease now (null: none, e.g. a failed job). */
+  async placement(): Promise<JobPlacement[]> {
+    const records = await this.store.catalog.listJobs();
+    return Promise.all(
+      records.map(async (record) => {
+        const holder = await this.store.leases.holder(record.id);
+        return { id: record.id, status: record.status, node: holder?.node ?? null, epoch: holder?.epoch ?? null };
+      }),
+    );
+  }
+
+  /** Whether this node runs the job now (it holds its lease and its generator is here). */
+  runsHere(id: string): boolean {
+    return this.leases.has(id) && this.generators.has(id);
+  }
+
+  /** The leases of the jobs this node runs. */
+  held(): Lease[] {
+    return [...this.leases.values()];
+  }
+
+  /**
+   * Stops running the job here at once and writes nothing more of it: its lease is another node's now
+   * (or the job is gone). Its subscribers here keep following its result log.
+   */
+  async stepDown(id: string, reason: string): Promise<void> {
+    if (!this.leases.has(id) && !this.generators.has(id)) return;
+    await this.stopHere(id);
+    this.leases.delete(id);
+    this.log.info({ job: id, node: this.node.id, cause: reason }, "job left this node");
+  }
+
+  /**
+   * Hands the job over to whichever node claims it next: it finishes the batch it runs, checkpoints
+   * where it stands (so its next owner replays little) and gives its lease up.
+   */
+  async handOver(id: string): Promise<void> {
+    await this.generators.get(id)?.drain();
+    await this.stopHere(id);
+    await this.giveUpLease(id);
+    this.log.info({ job: id, node: this.node.id }, "job handed over");
+  }
+
+  /** Applies a pause or resume recorded in the catalogue (possibly by another node) to a job running here. */
+  applyStatus(record: JobRecord): void {
+    const generator = this.generators.get(record.id);
+    if (!generator || this.recovering.has(record.id) || this.appliedStatus.get(record.id) === record.status) return;
+    if (record.status === "paused") generator.pause();
+    else if (record.status === "running") generator.start();
+    else return;
+    this.appliedStatus.set(record.id, record.status);
   }
 
   async list(): Promise<JobView[]> {
@@ -221,14 +306,16 @@ export class Jobs {
   async delete(id: string): Promise<void> {
     await this.registered(id);
     await this.record(id);
+    // Whichever node runs the job can write nothing of it from now on.
+    const seized = await this.store.leases.seize(id, this.node.id, this.node.leaseTtlMs);
     // At once, whatever the job's batch is doing: a task still running on a worker is abandoned there.
     await this.generators.get(id)?.abandon();
     await this.failing.get(id);
-    this.generators.delete(id);
-    this.retention.forget(id);
-    await this.runner.undeploy(id);
+    await this.stopHere(id);
+    this.leases.delete(id);
     await Promise.all([this.store.batches.drop(id), this.store.results.drop(id), this.store.checkpoints.drop(id)]);
     await this.store.catalog.deleteJob(id);
+    await this.store.leases.release(seized).catch(() => undefined);
     this.subscriptions.end(id, "job deleted");
     this.log.info({ job: id }, "job deleted");
     collectAfterDrop();
@@ -275,8 +362,8 @@ export class Jobs {
     await this.registered(id);
     const record = await this.record(id);
     if (record.status !== "running") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a running job can be paused`);
-    this.generators.get(id)?.pause();
     const paused = await this.setStatus(record, "paused");
+    this.applyStatus(paused);
     this.log.info({ job: id }, "job paused");
     return this.view(paused);
   }
@@ -286,8 +373,8 @@ export class Jobs {
     const record = await this.record(id);
     if (record.status === "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" failed (${record.failure ?? "no reason recorded"}); restart it from its last checkpoint with POST /v1/jobs/${id}/restart`);
     if (record.status !== "paused") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a paused job can be resumed`);
-    this.generators.get(id)?.start();
     const resumed = await this.setStatus(record, "running");
+    this.applyStatus(resumed);
     this.log.info({ job: id }, "job resumed");
     return this.view(resumed);
   }
@@ -303,14 +390,17 @@ export class Jobs {
     if (record.status !== "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; only a failed job can be restarted (pause and resume a running one)`);
     await this.generators.get(id)?.abandon();
     await this.failing.get(id);
-    this.generators.delete(id);
-    await this.runner.undeploy(id);
+    await this.stopHere(id);
+    // A failed job runs nowhere: it is taken here, over any lease it still has.
+    this.leases.set(id, await this.store.leases.seize(id, this.node.id, this.node.leaseTtlMs));
     const running: JobRecord = { id: record.id, definition: record.definition, status: "running", createdAt: record.createdAt, startOffsets: record.startOffsets };
     await this.store.catalog.putJob(running);
     try {
       await this.recover(running);
     } catch (error) {
       await this.store.catalog.putJob({ ...running, status: "failed", failure: `could not restart: ${(error as Error).message}` });
+      await this.stopHere(id);
+      await this.giveUpLease(id);
       throw new EngineError("JOB_NOT_RUNNING", `job "${id}" could not be restarted: ${(error as Error).message}`);
     }
     return this.view(await this.record(id));
@@ -335,7 +425,7 @@ export class Jobs {
   /** Every catalogued job's figures, for a metrics scrape. */
   async figures(): Promise<JobFigures[]> {
     const records = await this.store.catalog.listJobs();
-    const sources = { log: this.store.streams, blockEvents: this.streams.blockEvents, now: this.clock.now(), subscribers: (id: string) => this.subscriptions.count(id) };
+    const sources = { log: this.store.streams, blockEvents: this.streams.blockEvents, now: this.clock.now(), subscribers: (id: string) => this.subscriptions.count(id), subscriberBufferedBytes: (id: string) => this.subscriptions.bufferedBytes(id) };
     return Promise.all(records.map((record) => jobFigures(record, this.generators.get(record.id), sources)));
   }
 
@@ -352,6 +442,8 @@ export class Jobs {
     for (const generator of generators) generator.pause();
     await Promise.all(generators.map((g) => g.drain()));
     this.generators.clear();
+    // Handed over: another node may claim each job at once, without waiting for its lease to lapse.
+    await Promise.all([...this.leases.keys()].map((id) => this.giveUpLease(id)));
   }
 
   /** Rebuilds a job after a restart, or a restart of the job (see job-recovery.ts). */
@@ -381,21 +473,47 @@ export class Jobs {
     const generator = new JobGenerator(
       {
         clock: this.clock,
-        store: this.store,
+        store: this.fencedFor(record.id),
         runner: this.runner,
         metrics: this.metrics,
+        log: this.log,
         checkpointIntervalMs: this.checkpointIntervalMs,
         publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
         onFailure: (jobId, error) => void this.fail(jobId, error),
         onRetainedFrom: (jobId, offsets) => this.retention.checkpointed(jobId, offsetsByStream(layout.slots, offsets)),
         forward: (stream, rows, idempotencyKey) => this.streams.ingest(stream, rows, { idempotencyKey }),
         storedEvents: (stream) => this.streams.storedSinceStart(stream),
+        oldestStoredAt: (ranges) => this.streams.blockEvents.oldestStoredAt(ranges),
       },
       { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan },
       position,
     );
     this.generators.set(record.id, generator);
+    this.appliedStatus.set(record.id, record.status);
     return generator;
+  }
+
+  /** The store as the holder of the job's lease writes to it. */
+  private fencedFor(id: string): Store {
+    const lease = this.leases.get(id);
+    if (!lease) throw new Error(`job ${id} has no lease on node ${this.node.id}`);
+    return fencedStore(this.store, id, lease);
+  }
+
+  /** Stops the job's generator here (no write of it starts afterwards) and undeploys it. */
+  private async stopHere(id: string): Promise<void> {
+    await this.generators.get(id)?.abandon();
+    this.generators.delete(id);
+    this.appliedStatus.delete(id);
+    this.retention.forget(id);
+    await this.runner.undeploy(id).catch(() => undefined);
+  }
+
+  /** Releases the job's lease (best effort: a lease left behind lapses by itself). */
+  private async giveUpLease(id: string): Promise<void> {
+    const lease = this.leases.get(id);
+    this.leases.delete(id);
+    if (lease) await this.store.leases.release(lease).catch(() => undefined);
   }
 
   private deploy(record: JobRecord, layout: JobLayout, generator: JobGenerator): Promise<void> {
@@ -403,6 +521,7 @@ export class Jobs {
   }
 
   private fail(id: string, error: Error): Promise<void> {
+    if (error.name === "FencedError") return this.stepDown(id, error.message);
     const failing = this.markFailed(id, error).finally(() => this.failing.delete(id));
     this.failing.set(id, failing);
     return failing;
@@ -415,6 +534,8 @@ export class Jobs {
       await this.store.catalog.putJob({ ...record, status: "failed", failure });
       this.log.warn({ job: id, cause: failure }, "job failed");
     }
+    // A failed job runs nowhere until it is restarted.
+    await this.giveUpLease(id);
     this.subscriptions.end(id, `job failed: ${failure}`);
   }
 

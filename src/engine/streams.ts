@@ -51,6 +51,8 @@ interface AppendedBlock {
   readonly partition: number;
   readonly offset: number;
   readonly count: number;
+  /** The block's payload as stored. */
+  readonly bytes: number;
   readonly duplicate: boolean;
 }
 
@@ -159,10 +161,12 @@ export class Streams {
         }),
       )
     ).flat();
-    for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count);
+    const storedAt = this.clock.now();
+    for (const b of appended) if (!b.duplicate) this.blockEvents.stored(name, b.partition, b.offset, b.count, storedAt);
     const stored = appended.filter((b) => !b.duplicate).reduce((n, b) => n + b.count, 0);
     if (stored > 0) {
       this.metrics.eventsIngested.inc({ stream: name }, stored);
+      this.metrics.ingestedBytes.inc({ stream: name }, appended.reduce((n, b) => (b.duplicate ? n : n + b.bytes), 0));
       this.stored.set(name, (this.stored.get(name) ?? 0) + stored);
     }
     const blocks = appended.map(({ partition, offset, count }) => ({ partition, offset, count })).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
@@ -176,7 +180,7 @@ export class Streams {
     const requestId = idempotencyKey === undefined ? undefined : `${idempotencyKey}#${share.digest ?? digestOf(payload)}`;
     const block = { count, payload, ...(requestId === undefined ? {} : { requestId }) };
     const { offset, duplicate } = await this.log.append(stream, partition, block);
-    return [{ partition, offset, count, duplicate }];
+    return [{ partition, offset, count, bytes: payload.byteLength, duplicate }];
   }
 
   /** Each event as a block of its own whose request id is the event's id, in order. */
@@ -184,7 +188,7 @@ export class Streams {
     const appended: AppendedBlock[] = [];
     for (const event of events) {
       const { offset, duplicate } = await this.log.append(stream, partition, { count: 1, payload: event.payload, requestId: event.requestId });
-      appended.push({ partition, offset, count: 1, duplicate });
+      appended.push({ partition, offset, count: 1, bytes: event.payload.byteLength, duplicate });
     }
     return appended;
   }

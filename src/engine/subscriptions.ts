@@ -1,15 +1,15 @@
 /**
  * Live result subscriptions. A subscriber that asks to start from an older seq first gets the retained
  * frames from the result log, then the live ones, with no gap and no duplicate at the hand-over: live
- * frames are buffered while history is read, and only those past the last one sent are passed on.
+ * frames are kept while history is read, and only those past the last one sent are passed on. Frames
+ * may be published in any order, twice, or with holes (from this node's batch loop and from the result
+ * follower): each subscriber still gets them in seq order, holes read from the log (ordered-delivery.ts).
  */
 import type { ResultFrame, ResultLog } from "../store/types.js";
+import type { Clock } from "./clock.js";
+import { OrderedDelivery, type Subscriber } from "./ordered-delivery.js";
 
-export interface Subscriber {
-  frame(frame: ResultFrame): void;
-  /** The job was deleted or failed: no more frames will come. */
-  end(reason: string): void;
-}
+export type { Subscriber } from "./ordered-delivery.js";
 
 export interface Subscription {
   /** First seq this subscriber will receive (the oldest retained one when `from` was older). */
@@ -21,19 +21,20 @@ export interface Subscription {
   close(): void;
 }
 
-const PAGE = 500;
-
 export class Subscriptions {
-  private readonly byJob = new Map<string, Set<Subscriber>>();
+  private readonly byJob = new Map<string, Set<OrderedDelivery>>();
 
-  constructor(private readonly results: ResultLog) {}
+  constructor(
+    private readonly results: ResultLog,
+    private readonly clock: Clock,
+  ) {}
 
   publish(jobId: string, frame: ResultFrame): void {
-    for (const subscriber of this.byJob.get(jobId) ?? []) subscriber.frame(frame);
+    for (const delivery of this.byJob.get(jobId) ?? []) delivery.offer(frame);
   }
 
   end(jobId: string, reason: string): void {
-    for (const subscriber of this.byJob.get(jobId) ?? []) subscriber.end(reason);
+    for (const delivery of this.byJob.get(jobId) ?? []) delivery.end(reason);
     this.byJob.delete(jobId);
   }
 
@@ -41,42 +42,47 @@ export class Subscriptions {
     return this.byJob.get(jobId)?.size ?? 0;
   }
 
+  /** The newest seq that every subscriber of the job has been sent (0 when it has none). */
+  delivered(jobId: string): number {
+    let oldest: number | undefined;
+    for (const delivery of this.byJob.get(jobId) ?? []) oldest = Math.min(oldest ?? delivery.last, delivery.last);
+    return oldest ?? 0;
+  }
+
+  /** Jobs with at least one subscriber on this node. */
+  jobs(): string[] {
+    return [...this.byJob.keys()];
+  }
+
+  /** Bytes waiting in the connections of the job's subscribers, together. */
+  bufferedBytes(jobId: string): number {
+    let bytes = 0;
+    for (const delivery of this.byJob.get(jobId) ?? []) bytes += delivery.bufferedBytes();
+    return bytes;
+  }
+
   /** Without `from`, only frames produced from now on; with it, every retained frame with seq >= from first. */
   async subscribe(jobId: string, from: number | undefined, subscriber: Subscriber): Promise<Subscription> {
-    const buffered: ResultFrame[] = [];
-    let live = false;
-    let lastSent = 0;
-    const forward = (frame: ResultFrame): void => {
-      if (frame.seq <= lastSent) return;
-      lastSent = frame.seq;
-      subscriber.frame(frame);
-    };
-    const entry: Subscriber = { frame: (f) => (live ? forward(f) : buffered.push(f)), end: (r) => subscriber.end(r) };
-    const set = this.byJob.get(jobId) ?? new Set<Subscriber>();
+    const delivery = new OrderedDelivery(jobId, this.results, this.clock, subscriber);
+    const set = this.byJob.get(jobId) ?? new Set<OrderedDelivery>();
     this.byJob.set(jobId, set);
-    set.add(entry);
-
-    const bounds = await this.results.bounds(jobId);
-    const start = from ?? bounds.last + 1;
-    const truncated = from !== undefined && bounds.last > 0 && from < bounds.first;
-    lastSent = (bounds.first > 0 ? Math.max(start, bounds.first) : start) - 1;
-    const lastSentBeforeHistory = lastSent;
-    for (let next = lastSent + 1; next <= bounds.last; ) {
-      const page = await this.results.read(jobId, next, PAGE);
-      if (page.length === 0) break;
-      for (const frame of page) forward(frame);
-      next = page[page.length - 1]!.seq + 1;
-    }
-    for (const frame of buffered) forward(frame);
-    live = true;
-    return {
-      from: lastSentBeforeHistory + 1,
-      truncated,
-      lastSeq: bounds.last,
-      close: () => {
-        set.delete(entry);
-        if (set.size === 0 && this.byJob.get(jobId) === set) this.byJob.delete(jobId);
-      },
+    set.add(delivery);
+    const close = (): void => {
+      delivery.close();
+      set.delete(delivery);
+      if (set.size === 0 && this.byJob.get(jobId) === set) this.byJob.delete(jobId);
     };
+
+    try {
+      const bounds = await this.results.bounds(jobId);
+      const start = from ?? bounds.last + 1;
+      const truncated = from !== undefined && bounds.last > 0 && from < bounds.first;
+      const lastSentBeforeHistory = (bounds.first > 0 ? Math.max(start, bounds.first) : start) - 1;
+      await delivery.start(lastSentBeforeHistory, bounds.last);
+      return { from: lastSentBeforeHistory + 1, truncated, lastSeq: bounds.last, close };
+    } catch (error) {
+      close();
+      throw error;
+    }
   }
 }

@@ -50,6 +50,8 @@ export interface ReduceResult {
   readonly rowErrors: RowErrorReport;
   /** Events an event-time step dropped because every window they belong to had closed (0 or absent: none). */
   readonly lateEvents?: number;
+  /** An event-time step's watermark after this batch (event time, ms); absent without one, or before any event. */
+  readonly watermark?: number;
 }
 
 /**

@@ -4,6 +4,14 @@
 export const JOB_STATUSES = ["running", "paused", "stopped", "failed"] as const;
 export const CHECKPOINT_OUTCOMES = ["completed", "failed"] as const;
 export const INGEST_OUTCOMES = ["accepted", "rejected", "unavailable"] as const;
+/**
+ * The error codes ingest answers most (see src/api/errors.ts), counted from 0 for every stream; any
+ * other code of the catalogue gets its series when it is first answered.
+ */
+export const INGEST_ERROR_CODES = ["INVALID_EVENT", "INVALID_BODY", "BODY_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "QUOTA_EXCEEDED", "OVERLOADED", "STORE_UNAVAILABLE"] as const;
+/** Why a live subscription ended, as the `subscriber dropped` log line and the close reason say it. */
+export const SUBSCRIBER_CLOSE_REASONS = ["client closed", "fell behind", "stopped answering pings", "job ended", "server shutting down", "over quota", "error"] as const;
+export type SubscriberCloseReason = (typeof SUBSCRIBER_CLOSE_REASONS)[number];
 /** Why a worker thread was replaced (see workerDeathReason). */
 export const WORKER_DEATH_REASONS = ["exited", "uncaught error", "terminated"] as const;
 

@@ -4,7 +4,7 @@
  * series of a job or stream that no longer exists are removed.
  */
 import type { Counter, Gauge, Histogram } from "prom-client";
-import { CHECKPOINT_OUTCOMES, INGEST_OUTCOMES, JOB_STATUSES } from "./label-values.js";
+import { CHECKPOINT_OUTCOMES, INGEST_ERROR_CODES, INGEST_OUTCOMES, JOB_STATUSES, SUBSCRIBER_CLOSE_REASONS } from "./label-values.js";
 import type { Metrics } from "./metrics.js";
 
 /** One job's figures at a scrape. Those of a job not running on this node are absent (undefined). */
@@ -20,6 +20,8 @@ export interface JobFigures {
   readonly lag?: ReadonlyMap<string, number>;
   readonly lastCheckpointAgeSeconds?: number;
   readonly subscribers: number;
+  /** Bytes waiting in the live subscribers' connections, together. */
+  readonly subscriberBufferedBytes: number;
 }
 
 export interface MetricsSnapshot {
@@ -34,13 +36,13 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   const jobs = new Set(snapshot.jobs.map((j) => j.name));
   const streams = new Set([...snapshot.streams, UNKNOWN_STREAM]);
   const perJob = [metrics.batchesProcessed, metrics.batchesFailed, metrics.batchEvents, metrics.rowErrors, metrics.lateEvents, metrics.resultFrames, metrics.outputRows, metrics.slowSubscribersDropped];
-  const histograms = [metrics.batchProcessingSeconds, metrics.schedulingDelaySeconds, metrics.totalDelaySeconds, metrics.checkpointSeconds];
-  for (const metric of [...perJob, metrics.checkpoints, metrics.stateKeys]) await removeUnknown(metric, "job_name", jobs);
+  const histograms = [metrics.batchProcessingSeconds, metrics.schedulingDelaySeconds, metrics.totalDelaySeconds, metrics.endToEndLatencySeconds, metrics.checkpointSeconds, metrics.checkpointBytes];
+  for (const metric of [...perJob, metrics.checkpoints, metrics.subscribersClosed, metrics.stateKeys, metrics.stateBytes, metrics.watermarkLagSeconds]) await removeUnknown(metric, "job_name", jobs);
   // zero() would also clear what a histogram holds: only a job it has no series for yet starts at 0.
   const observed = await Promise.all(histograms.map((histogram) => removeUnknown(histogram, "job_name", jobs)));
-  for (const metric of [metrics.eventsIngested, metrics.ingestRequests]) await removeUnknown(metric, "stream", streams);
+  for (const metric of [metrics.eventsIngested, metrics.ingestRequests, metrics.ingestedBytes, metrics.ingestErrors]) await removeUnknown(metric, "stream", streams);
 
-  const nowGauges = [metrics.batchesWaiting, metrics.jobDelaySeconds, metrics.batchIntervalSeconds, metrics.jobStalled, metrics.lagEvents, metrics.lastCheckpointAgeSeconds, metrics.jobStatus, metrics.subscribers];
+  const nowGauges = [metrics.batchesWaiting, metrics.jobDelaySeconds, metrics.batchIntervalSeconds, metrics.jobStalled, metrics.lagEvents, metrics.lastCheckpointAgeSeconds, metrics.jobStatus, metrics.subscribers, metrics.subscriberBufferedBytes];
   for (const gauge of nowGauges) gauge.reset();
   for (const job of snapshot.jobs) {
     const job_name = job.name;
@@ -49,6 +51,8 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
     histograms.forEach((histogram, i) => observed[i]!.has(job_name) || histogram.zero({ job_name }));
     for (const status of JOB_STATUSES) metrics.jobStatus.set({ job_name, status }, status === job.status ? 1 : 0);
     metrics.subscribers.set({ job_name }, job.subscribers);
+    metrics.subscriberBufferedBytes.set({ job_name }, job.subscriberBufferedBytes);
+    for (const reason of SUBSCRIBER_CLOSE_REASONS) metrics.subscribersClosed.inc({ job_name, reason }, 0);
     if (job.batchesWaiting !== undefined) metrics.batchesWaiting.set({ job_name }, job.batchesWaiting);
     if (job.delaySeconds !== undefined) metrics.jobDelaySeconds.set({ job_name }, job.delaySeconds);
     if (job.batchIntervalSeconds !== undefined) metrics.batchIntervalSeconds.set({ job_name }, job.batchIntervalSeconds);
@@ -58,6 +62,8 @@ export async function applySnapshot(metrics: Metrics, snapshot: MetricsSnapshot)
   }
   for (const stream of snapshot.streams) {
     metrics.eventsIngested.inc({ stream }, 0);
+    metrics.ingestedBytes.inc({ stream }, 0);
+    for (const code of INGEST_ERROR_CODES) metrics.ingestErrors.inc({ stream, code }, 0);
     for (const outcome of INGEST_OUTCOMES) metrics.ingestRequests.inc({ stream, outcome }, 0);
   }
 }

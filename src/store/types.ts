@@ -102,9 +102,9 @@ export interface StreamLog {
 
 export interface BatchLog {
   /** Records a descriptor; recording the same batchTime again replaces it. */
-  record(descriptor: BatchDescriptor): Promise<void>;
+  record(descriptor: BatchDescriptor, fence?: Fence): Promise<void>;
   /** Drops descriptors with batchTime < beforeBatchTime. */
-  trim(jobId: string, beforeBatchTime: number): Promise<void>;
+  trim(jobId: string, beforeBatchTime: number, fence?: Fence): Promise<void>;
   /** Descriptors with batchTime > afterBatchTime, oldest first, at most `limit`. */
   list(jobId: string, afterBatchTime: number, limit: number): Promise<BatchDescriptor[]>;
   last(jobId: string): Promise<BatchDescriptor | undefined>;
@@ -113,7 +113,7 @@ export interface BatchLog {
 
 export interface ResultLog {
   /** Appends a frame; frames must arrive with seq = last seq + 1. Keeps at most the configured history. */
-  append(jobId: string, frame: ResultFrame): Promise<void>;
+  append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void>;
   /** Retained frames with seq >= fromSeq, oldest first, at most `limit`. */
   read(jobId: string, fromSeq: number, limit: number): Promise<ResultFrame[]>;
   /** The oldest retained and the newest seq (0 and 0 when none yet). */
@@ -155,20 +155,83 @@ export interface JobCounters {
 
 /** Per-partition state snapshots; a checkpoint is complete once every partition of the job committed it. */
 export interface CheckpointStore {
-  save(jobId: string, batchTime: number, partition: number, state: Uint8Array): Promise<void>;
+  save(jobId: string, batchTime: number, partition: number, state: Uint8Array, fence?: Fence): Promise<void>;
   /**
    * Marks the checkpoint at batchTime complete (all `partitions` saved; 0 for a job that keeps no
    * state) and stores the job's counters as of that batch in the same atomic write; keeps the last two
    * complete ones. Without `counters` the checkpoint carries none, as checkpoints written before they
    * existed.
    */
-  complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters): Promise<void>;
+  complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters, fence?: Fence): Promise<void>;
   /** Newest complete checkpoint first. */
   listComplete(jobId: string): Promise<number[]>;
   load(jobId: string, batchTime: number, partition: number): Promise<Uint8Array | undefined>;
   /** The counters completed with the checkpoint at batchTime; undefined when it is not complete or carries none. */
   counters(jobId: string, batchTime: number): Promise<JobCounters | undefined>;
   drop(jobId: string): Promise<void>;
+}
+
+/**
+ * Proof that a write comes from the holder of the job's lease: the epoch it was granted. The job-scoped
+ * writes (recording or trimming descriptors, appending a result, saving or completing a checkpoint)
+ * take one; a write whose epoch is not the job's current one is refused with FencedError and changes
+ * nothing, checked in the same atomic step as the write. Without a fence the write is not checked.
+ */
+export interface Fence {
+  readonly epoch: number;
+}
+
+/** A job's lease as its holder keeps it. */
+export interface Lease {
+  readonly jobId: string;
+  readonly node: string;
+  /** Grows by one with every grant of the job's lease, whoever gets it; never reused. */
+  readonly epoch: number;
+}
+
+/**
+ * Who runs each job (cluster mode): a job is run by the holder of its lease, which lapses unless
+ * renewed within its time to live. Every grant takes a new, larger epoch, so a former holder that
+ * wakes up after losing the lease can write nothing (its fence is stale).
+ */
+export interface Leases {
+  /**
+   * Grants the job's lease to `node` when nobody holds it, or when `node` itself does (an earlier life
+   * of this node, restarted); undefined when another node holds it.
+   */
+  acquire(jobId: string, node: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Takes the lease whoever holds it (to delete the job): the holder's writes are refused from now on. */
+  seize(jobId: string, node: string, ttlMs: number): Promise<Lease>;
+  /**
+   * Extends the lease; false when it is no longer this one (it was granted again, or released). A
+   * lease that lapsed without being granted again is still this one, and is renewed.
+   */
+  renew(lease: Lease, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, if it is still this one; its epoch is then stale (its writes are refused). */
+  release(lease: Lease): Promise<void>;
+  /** The node holding the job's lease now and its epoch; undefined when nobody does. */
+  holder(jobId: string): Promise<{ readonly node: string; readonly epoch: number } | undefined>;
+}
+
+/** A live Tributary node as it announces itself. */
+export interface NodeInfo {
+  readonly id: string;
+  /** Where its HTTP API listens, e.g. http://10.0.0.5:8080. */
+  readonly address: string;
+  readonly startedAt: number;
+  /** Jobs it runs now, and its share of the recent batch processing time (ms per second). */
+  readonly jobs: number;
+  readonly busyMsPerSec: number;
+}
+
+/** The nodes that share the store, each announced with a time to live it renews. */
+export interface Membership {
+  /** Announces (or renews) the node; it counts as live for ttlMs from now. */
+  announce(node: NodeInfo, ttlMs: number): Promise<void>;
+  /** Removes the node at once (a clean shutdown). */
+  leave(nodeId: string): Promise<void>;
+  /** Live nodes, by id. */
+  live(): Promise<NodeInfo[]>;
 }
 
 export interface Store {
@@ -178,9 +241,23 @@ export interface Store {
   readonly results: ResultLog;
   readonly catalog: Catalog;
   readonly checkpoints: CheckpointStore;
+  readonly leases: Leases;
+  readonly members: Membership;
   /** Resolves when the store can take writes; rejects (StoreUnavailableError) when it cannot. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Raised for a job-scoped write whose fence is stale: another node holds the job's lease now. */
+export class FencedError extends Error {
+  constructor(
+    readonly jobId: string,
+    readonly epoch: number,
+    readonly currentEpoch: number,
+  ) {
+    super(`job ${jobId} is leased to another node now (epoch ${currentEpoch}, this writer holds ${epoch}); the write was refused`);
+    this.name = "FencedError";
+  }
 }
 
 /** Raised by a store that cannot read or write durably right now; the API answers 503 + Retry-After. */

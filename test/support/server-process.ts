@@ -59,6 +59,19 @@ export class ServerProcess {
   }
 
   /**
+   * A server, not started yet, on another server's data directory (to show that a second process there
+   * is refused); its launch() rejects with the exit code and output of a server that could not start.
+   */
+  static on(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    return freePort().then((port) => new ServerProcess(port, dataDir, env));
+  }
+
+  /** The running process's id. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /**
    * Starts the process and resolves once /healthz answers. A server that exits fails at once; one still
    * starting (a restart recovers every job before it listens, slowly on a loaded machine) is waited
    * for, up to a bound that only ends a stuck start.

@@ -27,7 +27,8 @@ export interface TestApp {
 export async function createTestApp(options: Partial<AppOptions> & { start?: number; runner?: TaskRunner; store?: Store; defaultMetrics?: boolean; ingestEncoder?: IngestEncoder } = {}): Promise<TestApp> {
   const store = options.store ?? openMemoryStore();
   const clock = new ManualClock(options.start ?? 1_000_000);
-  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
+  // A test that gives the worker pool a registry hands the same one in here.
+  const metrics = options.metrics ?? createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
   // A logger the test made (createLogger) hears the engine's job and store events too.
   const log = typeof options.logger === "object" && "child" in options.logger ? options.logger : undefined;
   const engine = createEngine({ store, runner: options.runner ?? new InThreadRunner(), clock, metrics, defaultPartitions: 2, log, ...(options.ingestEncoder ? { ingestEncoder: options.ingestEncoder } : {}) });

@@ -1,4 +1,4 @@
-/** Liveness (the process answers) and readiness (the store can take writes). */
+/** Liveness (the process answers), readiness (the store can take writes), and the cluster's nodes and jobs. */
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import { errorBody } from "../errors.js";
@@ -8,6 +8,11 @@ export const healthRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
   app.get("/healthz", async (request) => {
     noQuery(request.query);
     return { status: "ok" };
+  });
+
+  app.get("/v1/cluster", async (request) => {
+    noQuery(request.query);
+    return request.tenant.engine.cluster();
   });
 
   app.get("/readyz", async (request, reply) => {

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 import type { Engine, IngestReceipt } from "../../engine/engine.js";
 import type { Metrics } from "../../metrics/metrics.js";
+import { isErrorCode } from "../errors.js";
 import { ingestShedding, ShedLog, type SheddingOptions } from "../ingest-shedding.js";
 import { noQuery, parseRequest } from "../schemas/parse.js";
 import { idempotencyHeader, streamParams } from "../schemas/streams.js";
@@ -42,6 +43,16 @@ function accepted(reply: FastifyReply, receipt: IngestReceipt): IngestReceipt {
   return receipt;
 }
 
+/** The `error.code` of an error body; every refusal has one (the catalogue's codes are a closed set). */
+function errorCodeOf(body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === "string" && isErrorCode(code) ? code : "INTERNAL";
+  } catch {
+    return "INTERNAL";
+  }
+}
+
 export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics; quotas: TenantQuotas; shedding: SheddingOptions }> = async (app, { engine, metrics, quotas, shedding }) => {
   const shedIfOverloaded = await ingestShedding(app, shedding);
   const shedLog = new ShedLog();
@@ -71,6 +82,13 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     return accepted(reply, await request.tenant.engine.ingest(name, events, options));
   });
 
+  // The catalogue code of each refusal, read from the answer the error handler wrote.
+  const refusals = new WeakMap<object, string>();
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (reply.statusCode >= 400 && typeof payload === "string") refusals.set(request, errorCodeOf(payload));
+    return payload;
+  });
+
   app.addHook("onResponse", async (request, reply) => {
     // Labelled by the stored name, so two tenants' streams of one name are counted apart.
     // (A request refused before its tenant was known has none.)
@@ -79,5 +97,6 @@ export const ingestRoutes: FastifyPluginAsync<{ engine: Engine; metrics: Metrics
     // Only streams that exist get a label of their own, so junk names cannot grow the label set.
     const known = reply.statusCode < 300 || (await engine.getStream(stream).then(() => true, () => false));
     metrics.ingestRequests.inc({ stream: known ? stream : "(unknown)", outcome });
+    if (reply.statusCode >= 400) metrics.ingestErrors.inc({ stream: known ? stream : "(unknown)", code: refusals.get(request) ?? "INTERNAL" });
   });
 };

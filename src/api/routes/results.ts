@@ -7,7 +7,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import type { Subscription } from "../../engine/engine.js";
-import type { Metrics } from "../../metrics/metrics.js";
+import type { Metrics, SubscriberCloseReason } from "../../metrics/metrics.js";
 import type { ResultFrame } from "../../store/types.js";
 import { ApiError } from "../errors.js";
 import { GOING_AWAY_CLOSE, type LiveChannels } from "../live-channels.js";
@@ -80,9 +80,10 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     let lastSeq = 0;
     const early: ResultFrame[] = [];
     let release = () => undefined as void;
-    const closeWith = (code: number, reason: string) => {
+    const closeWith = (code: number, reason: string, why: SubscriberCloseReason) => {
       if (closed) return;
       closed = true;
+      metrics.subscribersClosed.inc({ job_name: tenant.names.qualify(id), reason: why });
       release();
       unregister?.();
       subscription?.close();
@@ -94,7 +95,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       if (channel.pending() > live.maxSubscriberBufferBytes) {
         metrics.slowSubscribersDropped.inc({ job_name: tenant.names.qualify(id) });
         log.warn({ job: tenant.names.qualify(id), reason: "fell behind", pendingBytes: channel.pending(), maxSubscriberBufferBytes: live.maxSubscriberBufferBytes, nextSeq: lastSeq + 1 }, "subscriber dropped");
-        return closeWith(SLOW_SUBSCRIBER_CLOSE, resumeReason("subscriber fell behind", lastSeq + 1));
+        return closeWith(SLOW_SUBSCRIBER_CLOSE, resumeReason("subscriber fell behind", lastSeq + 1), "fell behind");
       }
       lastSeq = frame.seq;
       channel.send({ type: "result", ...frame });
@@ -102,17 +103,18 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     try {
       release = quotas.openSubscription(tenant);
     } catch (error) {
-      closeWith(POLICY_VIOLATION_CLOSE, (error as Error).message);
+      closeWith(POLICY_VIOLATION_CLOSE, (error as Error).message, "over quota");
       return () => undefined;
     }
     try {
       // History frames arrive while subscribe() runs; they wait in `early` so the hello goes first.
       subscription = await tenant.engine.subscribe(id, from, {
         frame: (frame) => (subscription ? deliver(frame) : early.push(frame)),
-        end: (reason) => closeWith(JOB_ENDED_CLOSE, reason),
+        end: (reason) => closeWith(JOB_ENDED_CLOSE, reason, "job ended"),
+        bufferedBytes: () => channel.pending(),
       });
     } catch (error) {
-      closeWith(1011, (error as Error).message);
+      closeWith(1011, (error as Error).message, "error");
       return () => undefined;
     }
     if (closed) {
@@ -124,8 +126,8 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     for (const frame of early) deliver(frame);
     heartbeat = setInterval(() => channel.send({ type: "heartbeat", lastSeq, at: Date.now() }), live.heartbeatMs);
     heartbeat.unref();
-    unregister = channels.add(() => closeWith(GOING_AWAY_CLOSE, resumeReason("server shutting down", lastSeq + 1)));
-    return () => closeWith(1000, "client closed");
+    unregister = channels.add(() => closeWith(GOING_AWAY_CLOSE, resumeReason("server shutting down", lastSeq + 1), "server shutting down"));
+    return (why: SubscriberCloseReason = "client closed") => closeWith(1000, "client closed", why);
   };
 
   app.route({
@@ -156,11 +158,15 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
         from,
         request.log,
       );
-      request.raw.on("close", stop);
+      request.raw.on("close", () => stop());
     },
     wsHandler: async (socket: WebSocket, request: FastifyRequest) => {
       const { id, from, tenant } = await checkLiveRequest(request);
-      watchPeer(socket, live.pingMs, () => request.log.warn({ job: tenant.names.qualify(id), reason: "stopped answering pings" }, "subscriber dropped"));
+      let unresponsive = false;
+      watchPeer(socket, live.pingMs, () => {
+        unresponsive = true;
+        request.log.warn({ job: tenant.names.qualify(id), reason: "stopped answering pings" }, "subscriber dropped");
+      });
       const stop = await serve(
         {
           send: (m) => socket.send(JSON.stringify(m)),
@@ -172,7 +178,7 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
         from,
         request.log,
       );
-      socket.on("close", stop);
+      socket.on("close", () => stop(unresponsive ? "stopped answering pings" : "client closed"));
     },
   });
 };

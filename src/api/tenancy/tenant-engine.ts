@@ -88,12 +88,17 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
 
     results: (id, from, limit) => as(() => engine.results(qualify(id), from, limit)),
     subscribe: (id, from, subscriber) =>
-      as(() => engine.subscribe(qualify(id), from, { frame: (f) => subscriber.frame(f), end: (reason) => subscriber.end(names.text(reason)) })),
+      as(() => engine.subscribe(qualify(id), from, { frame: (f) => subscriber.frame(f), end: (reason) => subscriber.end(names.text(reason)), bufferedBytes: () => subscriber.bufferedBytes?.() ?? 0 })),
     batches: (id, after, limit) =>
       as(async () => (await engine.batches(qualify(id), after, limit)).map((b) => ({ ...b, jobId: id, ranges: b.ranges.map((r) => ({ ...r, stream: unqualify(r.stream) })) }))),
 
     whenIdle: (id) => engine.whenIdle(qualify(id)),
     ready: () => engine.ready(),
+    cluster: () =>
+      as(async () => {
+        const view = await engine.cluster();
+        return { ...view, jobs: view.jobs.filter((j) => owns(j.id)).map((j) => ({ ...j, id: unqualify(j.id) })) };
+      }),
     start: () => engine.start(),
     stop: () => engine.stop(),
   };

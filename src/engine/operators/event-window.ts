@@ -207,6 +207,7 @@ export function eventWindowStage(spec: EventWindowSpec): KeyedStage {
             else if (open.length < held.length) windows.set(key, open);
           }
           if (late > 0) ctx.lateEvents = (ctx.lateEvents ?? 0) + late;
+          if (w1 > -Infinity) ctx.watermark = w1;
           if (out.length === 0) return null;
           return out.map(toRow).sort(byWindowThenKey);
         },

@@ -22,6 +22,8 @@ export interface BatchContext {
   readonly batchMaxEventTime?: number;
   /** Reduce side: set by an event-time step to the number of events it dropped as late. */
   lateEvents?: number;
+  /** Reduce side: set by an event-time step to its watermark after this batch (event time, ms), once it has one. */
+  watermark?: number;
   /**
    * Map side: true once nobody wants this task's result any more (its speculative twin finished
    * first). Long loops then stop early by throwing TaskAbandonedError, so the worker is free sooner.

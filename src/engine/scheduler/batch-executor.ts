@@ -23,6 +23,8 @@ export interface BatchOutcome {
   readonly stateSize: number;
   /** Events dropped as late by an event-time step (their windows had closed). */
   readonly lateEvents: number;
+  /** The event-time watermark after this batch (every reduce partition derives the same one); absent when the job has none yet. */
+  readonly watermark?: number;
 }
 
 const EMPTY_SHARE = encodeGroups(new Map());
@@ -68,6 +70,7 @@ export class BatchExecutor {
     let window = null;
     let stateSize = 0;
     let lateEvents = 0;
+    let watermark: { watermark?: number } = {};
     if (!this.keyed) {
       rows = mapped.flatMap((m) => decodeRows(m.rows!));
     } else {
@@ -89,12 +92,14 @@ export class BatchExecutor {
       for (const r of reduced) addRowErrors(rowErrors, r.rowErrors);
       stateSize = reduced.reduce((n, r) => n + r.stateSize, 0);
       lateEvents = reduced.reduce((n, r) => n + (r.lateEvents ?? 0), 0);
-      if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents };
+      const marks = reduced.flatMap((r) => (r.watermark === undefined ? [] : [r.watermark]));
+      if (marks.length > 0) watermark = { watermark: Math.min(...marks) };
+      if (!reduced.some((r) => r.emitted)) return { output: null, events, rowErrors, stateSize, lateEvents, ...watermark };
       rows = reduced.flatMap((r) => r.unpacked);
       window = reduced[0]!.window;
     }
     const out = this.final.run(batchTime, rows, window, rowErrors);
-    return { output: out === null ? null : { rows: out, window }, events, rowErrors, stateSize, lateEvents };
+    return { output: out === null ? null : { rows: out, window }, events, rowErrors, stateSize, lateEvents, ...watermark };
   }
 
   private nothingMapped(): MapResult {

@@ -10,6 +10,7 @@
 import type { BatchDescriptor, BlockRange, ResultFrame, Store } from "../../store/types.js";
 import type { Metrics } from "../../metrics/metrics.js";
 import type { Clock } from "../clock.js";
+import type { OperatorLog } from "../operator-log.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
 import { BatchExecutor, type BatchOutcome, type BatchRunner } from "./batch-executor.js";
@@ -23,6 +24,8 @@ export interface GeneratorDeps {
   readonly store: Store;
   readonly runner: TaskRunner;
   readonly metrics: Metrics;
+  /** Where a checkpoint that could not be written is told. */
+  readonly log: OperatorLog;
   /** Minimum time between checkpoints (rounded up to whole slides). */
   readonly checkpointIntervalMs: number;
   /** Called with every frame once it is stored in the result log. */
@@ -36,6 +39,8 @@ export interface GeneratorDeps {
   readonly forward: (stream: string, rows: readonly Record<string, unknown>[], idempotencyKey: string) => Promise<unknown>;
   /** How many events this process has stored into `stream` so far (a count that only grows). */
   readonly storedEvents: (stream: string) => number;
+  /** When the oldest block of these ranges this process stored was stored (undefined: none it knows). */
+  readonly oldestStoredAt: (ranges: readonly BlockRange[]) => number | undefined;
   /** Called after a checkpoint with the offsets the job still needs, so its input can be trimmed. */
   readonly onRetainedFrom: (jobId: string, offsets: readonly number[]) => Promise<void>;
 }
@@ -179,8 +184,9 @@ export class JobGenerator {
     if (this.failed || !this.lastRun || this.lastRun.batchTime <= this.lastCheckpointed) return;
     // Best effort (the store may be down, a worker lost): without it, a restart replays from the
     // previous checkpoint, slower and never wrong.
+    const batchTime = this.lastRun.batchTime;
     await this.checkpoint(this.lastRun).catch((error: Error) => {
-      this.deps.metrics.checkpoints.inc({ job_name: this.job.id, outcome: "failed" });
+      this.checkpointFailed(batchTime, error, "shutdown");
       this.progress.stalled(`shutdown checkpoint skipped: ${error.message}`);
     });
   }
@@ -292,8 +298,13 @@ export class JobGenerator {
     try {
       descriptor = await this.untilStored(() => this.cut(batchTime), () => !this.abandoned);
     } catch (error) {
-      if (this.abandoned) return;
-      throw error;
+      if (this.abandoned || this.failed) return;
+      // The descriptor could not be recorded (another node holds the job's lease now, or the store
+      // refused it): the job cannot go on here.
+      this.failed = true;
+      this.pause();
+      this.deps.onFailure(this.job.id, error instanceof Error ? error : new Error(String(error)));
+      return;
     }
     this.progress.batchCut();
     this.runs = this.runs.then(() => this.runBatch(descriptor)).then(() => this.batchTimeDone());
@@ -354,10 +365,11 @@ export class JobGenerator {
       metrics.stateKeys.set(job, outcome.stateSize);
       if (outcome.rowErrors.count > 0) metrics.rowErrors.inc(job, outcome.rowErrors.count);
       if (outcome.lateEvents > 0) metrics.lateEvents.inc(job, outcome.lateEvents);
+      if (outcome.watermark !== undefined) metrics.watermarkLagSeconds.set(job, (this.deps.clock.now() - outcome.watermark) / 1000);
       if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
         // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
         await this.checkpoint(descriptor).catch((error: Error) => {
-          metrics.checkpoints.inc({ ...job, outcome: "failed" });
+          if (!this.abandoned) this.checkpointFailed(descriptor.batchTime, error, "batch");
           if (error.name !== "StoreUnavailableError") throw error;
           this.progress.stalled(`checkpoint skipped: ${error.message}`);
         });
@@ -386,6 +398,8 @@ export class JobGenerator {
     this.deps.metrics.resultFrames.inc({ job_name: this.job.id });
     this.deps.metrics.outputRows.inc({ job_name: this.job.id }, frame.rows.length);
     this.deps.publish(this.job.id, frame);
+    const oldest = this.deps.oldestStoredAt(descriptor.ranges);
+    if (oldest !== undefined) this.deps.metrics.endToEndLatencySeconds.observe({ job_name: this.job.id }, Math.max(0, this.deps.clock.now() - oldest) / 1000);
   }
 
   /**
@@ -404,7 +418,7 @@ export class JobGenerator {
       // No state: the checkpoint is its counters alone, and once a batch's frame is stored nothing
       // before it is ever needed again.
       await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, 0, counters));
-      this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+      this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started, 0);
       await this.write(() => store.batches.trim(id, descriptor.batchTime));
       await this.write(() => this.deps.onRetainedFrom(id, descriptor.ranges.map((r) => r.to)));
       return;
@@ -414,7 +428,7 @@ export class JobGenerator {
     await this.write(() => store.checkpoints.complete(id, descriptor.batchTime, partitions, counters));
     this.lastCheckpointed = descriptor.batchTime;
     this.history.checkpointed(descriptor.batchTime, snapshots);
-    this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started);
+    this.checkpointed(descriptor.batchTime, this.deps.clock.now() - started, snapshots.reduce((n, s) => n + s.byteLength, 0));
     // The checkpoints before the newest are what recovery falls back to when the newest cannot be
     // read; while the newest is the only one, the fallback is the job's start: nothing is trimmed yet.
     const kept = await store.checkpoints.listComplete(id);
@@ -425,10 +439,21 @@ export class JobGenerator {
     if (atOldest?.batchTime === oldest) await this.write(() => this.deps.onRetainedFrom(id, atOldest.ranges.map((r) => r.to)));
   }
 
-  private checkpointed(batchTime: number, tookMs: number): void {
+  /** `bytes`: the state snapshots of every partition (0 for a job without state). */
+  private checkpointed(batchTime: number, tookMs: number, bytes: number): void {
     this.progress.checkpointed(batchTime, tookMs);
     const job = { job_name: this.job.id };
-    this.deps.metrics.checkpoints.inc({ ...job, outcome: "completed" });
-    this.deps.metrics.checkpointSeconds.observe(job, tookMs / 1000);
+    const { metrics } = this.deps;
+    metrics.checkpoints.inc({ ...job, outcome: "completed" });
+    metrics.checkpointSeconds.observe(job, tookMs / 1000);
+    metrics.checkpointBytes.observe(job, bytes);
+    metrics.stateBytes.set(job, bytes);
+  }
+
+  /** Counted and logged; recovery then falls back to the previous complete checkpoint (and replays more). */
+  private checkpointFailed(batchTime: number, error: Error, when: "batch" | "shutdown"): void {
+    this.deps.metrics.checkpoints.inc({ job_name: this.job.id, outcome: "failed" });
+    const last = this.progress.toJSON().lastCheckpoint;
+    this.deps.log.warn({ job: this.job.id, batchTime, when, cause: error.message, lastComplete: last?.batchTime ?? null }, "checkpoint failed");
   }
 }

@@ -38,8 +38,9 @@ export class PartitionReducer {
     for (const operator of this.pushedDown) rows = rows === null ? null : operator.process(rows, ctx);
     const stateSize = this.reducer.state?.size() ?? 0;
     const lateEvents = ctx.lateEvents ?? 0;
-    if (rows === null) return { emitted: false, rows: encodeRows([]), window: null, stateSize, rowErrors, lateEvents };
-    return { emitted: true, rows: encodeRows(rows), window: ctx.window ?? null, stateSize, rowErrors, lateEvents };
+    const watermark = ctx.watermark === undefined ? {} : { watermark: ctx.watermark };
+    if (rows === null) return { emitted: false, rows: encodeRows([]), window: null, stateSize, rowErrors, lateEvents, ...watermark };
+    return { emitted: true, rows: encodeRows(rows), window: ctx.window ?? null, stateSize, rowErrors, lateEvents, ...watermark };
   }
 
   /** Whether this partition keeps state from batch to batch (so it can be queried). */

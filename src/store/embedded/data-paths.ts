@@ -2,6 +2,7 @@
  * Every file and directory name of the embedded store, built in this one place from the data
  * directory:
  *
+ *   <dataDir>/tributary.lock                                 the process holding the directory (data-dir-lock.ts)
  *   <dataDir>/catalog.json                                   streams and jobs (rewritten atomically)
  *   <dataDir>/streams/<stream>/<partition>/<base>.seg        framed blocks from offset <base> on, append-only
  *   <dataDir>/streams/<stream>/<partition>/start.json        the partition's start offset after a trim
@@ -19,6 +20,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 /** Stream names and job ids, optionally "<tenant>~<name>": safe as a file name on every platform we run on. */
 const NAME = /^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}~)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 
+const LOCK_FILE = "tributary.lock";
 const CATALOG_FILE = "catalog.json";
 const STREAMS_DIR = "streams";
 const BATCHES_DIR = "batches";
@@ -38,7 +40,7 @@ export function isName(name: string): boolean {
 }
 
 /** Throws unless `name` is a valid stream name or job id. */
-export function assertName(what: "stream" | "job", name: string): void {
+export function assertName(what: "stream" | "job" | "node", name: string): void {
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new RangeError(`invalid ${what} name ${JSON.stringify(name)}: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit (optionally after \"<tenant>~\")`);
   }
@@ -63,6 +65,10 @@ export class DataPaths {
 
   constructor(dataDir: string) {
     this.root = resolve(dataDir);
+  }
+
+  lock(): string {
+    return this.inside(LOCK_FILE);
   }
 
   catalog(): string {

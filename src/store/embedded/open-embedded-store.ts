@@ -2,17 +2,20 @@
  * The embedded store: everything in files under one data directory, every index also in memory so
  * reads are served without touching the disk. Survives a restart or a killed process: whatever a
  * resolved promise acknowledged is on disk (in the OS page cache at least, see `sync`), and loading
- * cuts away any torn tail a crash left behind. One process per data directory; there is no lock.
+ * cuts away any torn tail a crash left behind. One process per data directory: opening takes the
+ * directory's lock (data-dir-lock.ts) before reading anything, and closing gives it back.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
+import { fencedLocally, LocalLeases } from "../memory/local-leases.js";
 import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { EmbeddedBatchLog } from "./batch-log.js";
 import { EmbeddedCatalog } from "./catalog.js";
 import { EmbeddedCheckpointStore } from "./checkpoint-store.js";
+import { DataDirLock, type DataDirLockOptions } from "./data-dir-lock.js";
 import { DataPaths } from "./data-paths.js";
 import { EmbeddedResultLog } from "./result-log.js";
 import { EmbeddedStreamLog } from "./stream-log.js";
@@ -38,6 +41,8 @@ export interface EmbeddedStoreOptions {
    * free disk a whole segment at a time, so this bounds the space held by blocks already trimmed.
    */
   readonly segmentBytes?: number;
+  /** How the data directory's lock is kept (tests shorten its intervals). */
+  readonly lock?: DataDirLockOptions;
 }
 
 /** Segment size when not told otherwise. */
@@ -53,24 +58,35 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) throw new RangeError(`segmentBytes must be a positive integer, got ${segmentBytes}`);
   await mkdir(paths.root, { recursive: true });
+  // Before loading: loading cuts torn tails, which would damage the files of a process still writing them.
+  const lock = await DataDirLock.acquire(paths.root, paths.lock(), options.lock);
 
-  const [streams, batches, results, catalog, checkpoints] = await Promise.all([
-    EmbeddedStreamLog.load(paths, { ...fileOptions, idempotencyRetentionMs, segmentBytes }),
-    EmbeddedBatchLog.load(paths, fileOptions),
-    EmbeddedResultLog.load(paths, history, fileOptions),
-    EmbeddedCatalog.load(paths),
-    EmbeddedCheckpointStore.load(paths),
-  ]);
+  let loaded;
+  try {
+    loaded = await Promise.all([
+      EmbeddedStreamLog.load(paths, { ...fileOptions, idempotencyRetentionMs, segmentBytes }),
+      EmbeddedBatchLog.load(paths, fileOptions),
+      EmbeddedResultLog.load(paths, history, fileOptions),
+      EmbeddedCatalog.load(paths),
+      EmbeddedCheckpointStore.load(paths),
+    ]);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  const [streams, batches, results, catalog, checkpoints] = loaded;
 
   let closing: Promise<void> | undefined;
+  // One process per data directory, so leases and fences are held in this process.
+  const leases = new LocalLeases();
 
   return {
     kind: "embedded",
     streams,
-    batches,
-    results,
+    ...fencedLocally(leases, { batches, results, checkpoints }),
     catalog,
-    checkpoints,
+    leases,
+    members: leases,
 
     async ping() {
       if (closing !== undefined) throw new StoreUnavailableError("the embedded store is closed");
@@ -87,9 +103,9 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<
     },
 
     close() {
-      closing ??= Promise.all([streams.close(), batches.close(), results.close(), catalog.close(), checkpoints.close()]).then(
-        () => undefined,
-      );
+      closing ??= Promise.all([streams.close(), batches.close(), results.close(), catalog.close(), checkpoints.close()])
+        .finally(() => lock.release())
+        .then(() => undefined);
       return closing;
     },
   };

@@ -9,6 +9,7 @@ import { assertTrimPoint, BlockIndex } from "./block-index.js";
 import { CatalogIndex } from "./catalog-index.js";
 import { assertCounters } from "./checkpoint-counters.js";
 import { CheckpointIndex } from "./checkpoint-index.js";
+import { LocalLeases } from "./local-leases.js";
 import { assertRequestId, DEFAULT_IDEMPOTENCY_RETENTION_MS, RequestIndex } from "./request-index.js";
 import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "./result-index.js";
 
@@ -30,6 +31,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
   const results = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY, options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS);
   const catalog = new CatalogIndex();
   const checkpoints = new CheckpointIndex<Uint8Array>();
+  const leases = new LocalLeases();
   let closed = false;
 
   // Writes after close fail as they would on a durable store, so tests catch use-after-close bugs.
@@ -77,12 +79,14 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       },
     },
     batches: {
-      async record(descriptor) {
+      async record(descriptor, fence) {
         assertOpen();
+        leases.check(descriptor.jobId, fence);
         batches.record(descriptor);
       },
-      async trim(jobId, beforeBatchTime) {
+      async trim(jobId, beforeBatchTime, fence) {
         assertOpen();
+        leases.check(jobId, fence);
         batches.trim(jobId, beforeBatchTime);
       },
       async list(jobId, afterBatchTime, limit) {
@@ -97,8 +101,9 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       },
     },
     results: {
-      async append(jobId, frame) {
+      async append(jobId, frame, fence) {
         assertOpen();
+        leases.check(jobId, fence);
         results.append(jobId, frame);
       },
       async read(jobId, fromSeq, limit) {
@@ -155,12 +160,14 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       },
     },
     checkpoints: {
-      async save(jobId, batchTime, partition, state) {
+      async save(jobId, batchTime, partition, state, fence) {
         assertOpen();
+        leases.check(jobId, fence);
         checkpoints.save(jobId, batchTime, partition, new Uint8Array(state));
       },
-      async complete(jobId, batchTime, partitions, counters) {
+      async complete(jobId, batchTime, partitions, counters, fence) {
         assertOpen();
+        leases.check(jobId, fence);
         if (counters !== undefined) assertCounters(counters);
         checkpoints.assertCompletable(jobId, batchTime, partitions);
         checkpoints.markComplete(jobId, batchTime, counters);
@@ -181,6 +188,8 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
         checkpoints.drop(jobId);
       },
     },
+    leases,
+    members: leases,
     async ping() {
       assertOpen();
     },

@@ -2,29 +2,30 @@
  * The Redis batch log: one sorted set per job, each descriptor's JSON scored by its batch time. A
  * re-recorded batch time replaces its descriptor (record-batch.lua), so a score never holds two.
  */
-import type { BatchDescriptor, BatchLog } from "../types.js";
+import type { BatchDescriptor, BatchLog, Fence } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { recordBatch } from "./scripts/record-batch.js";
+import { trimBatches } from "./scripts/trim-batches.js";
 
 export class RedisBatchLog implements BatchLog {
   constructor(private readonly context: RedisContext) {}
 
-  async record(descriptor: BatchDescriptor): Promise<void> {
+  async record(descriptor: BatchDescriptor, fence?: Fence): Promise<void> {
     const key = this.context.keys.batches(descriptor.jobId);
     assertScore("batchTime", descriptor.batchTime);
     const args = [String(descriptor.batchTime), JSON.stringify(descriptor)];
     return this.context.call(`record batch ${descriptor.batchTime} of ${descriptor.jobId}`, async () => {
-      await this.context.scripts.run(recordBatch, [key], args);
+      await this.context.runFenced(recordBatch, descriptor.jobId, [key], args, fence);
     });
   }
 
-  async trim(jobId: string, beforeBatchTime: number): Promise<void> {
+  async trim(jobId: string, beforeBatchTime: number, fence?: Fence): Promise<void> {
     const key = this.context.keys.batches(jobId);
     if (typeof beforeBatchTime !== "number" || Number.isNaN(beforeBatchTime)) {
       throw new RangeError(`beforeBatchTime must be a number, got ${String(beforeBatchTime)}`);
     }
-    return this.context.call(`trim the batches of ${jobId}`, async (redis) => {
-      await redis.zremrangebyscore(key, "-inf", exclusive(beforeBatchTime));
+    return this.context.call(`trim the batches of ${jobId}`, async () => {
+      await this.context.runFenced(trimBatches, jobId, [key], [exclusive(beforeBatchTime)], fence);
     });
   }
 

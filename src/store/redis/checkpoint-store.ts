@@ -7,24 +7,25 @@
 import { assertBatchTime } from "../embedded/data-paths.js";
 import { assertCounters, countersFrom } from "../memory/checkpoint-counters.js";
 import { KEPT_COMPLETE_CHECKPOINTS } from "../memory/checkpoint-index.js";
-import type { CheckpointStore, JobCounters } from "../types.js";
+import type { CheckpointStore, Fence, JobCounters } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";
 import { completeCheckpoint } from "./scripts/complete-checkpoint.js";
+import { saveSnapshot } from "./scripts/save-snapshot.js";
 
 export class RedisCheckpointStore implements CheckpointStore {
   constructor(private readonly context: RedisContext) {}
 
-  async save(jobId: string, batchTime: number, partition: number, state: Uint8Array): Promise<void> {
+  async save(jobId: string, batchTime: number, partition: number, state: Uint8Array, fence?: Fence): Promise<void> {
     const key = this.context.keys.snapshots(jobId);
     const field = this.context.keys.snapshotField(batchTime, partition);
     const bytes = Buffer.from(state.buffer, state.byteOffset, state.byteLength);
-    return this.context.call(`save checkpoint ${batchTime} partition ${partition} of ${jobId}`, async (redis) => {
-      await redis.hset(key, field, bytes);
+    return this.context.call(`save checkpoint ${batchTime} partition ${partition} of ${jobId}`, async () => {
+      await this.context.runFenced(saveSnapshot, jobId, [key], [field, bytes], fence);
     });
   }
 
-  async complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters): Promise<void> {
+  async complete(jobId: string, batchTime: number, partitions: number, counters?: JobCounters, fence?: Fence): Promise<void> {
     const keys = [this.context.keys.snapshots(jobId), this.context.keys.completeCheckpoints(jobId), this.context.keys.checkpointCounters(jobId)];
     assertBatchTime(batchTime);
     if (!Number.isSafeInteger(partitions) || partitions < 0) {
@@ -34,7 +35,7 @@ export class RedisCheckpointStore implements CheckpointStore {
     const args = [String(batchTime), String(partitions), String(KEPT_COMPLETE_CHECKPOINTS), counters ? JSON.stringify(counters) : ""];
     return this.context.call(`complete checkpoint ${batchTime} of ${jobId}`, async () => {
       try {
-        await this.context.scripts.run(completeCheckpoint, keys, args);
+        await this.context.runFenced(completeCheckpoint, jobId, keys, args, fence);
       } catch (error) {
         const refused = scriptError(error);
         if (refused?.code === "INCOMPLETE") {

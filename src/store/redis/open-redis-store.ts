@@ -11,6 +11,7 @@ import { AofFsync, fsyncPolicy, readAofSettings, type WaitFsync } from "./aof-fs
 import { RedisBatchLog } from "./batch-log.js";
 import { RedisCatalog } from "./catalog.js";
 import { RedisCheckpointStore } from "./checkpoint-store.js";
+import { RedisLeases, RedisMembership } from "./leases.js";
 import { connectRedis } from "./redis-connection.js";
 import { RedisContext } from "./redis-context.js";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./redis-keys.js";
@@ -89,6 +90,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     results: new RedisResultLog(context, history, historyRows),
     catalog: new RedisCatalog(context),
     checkpoints: new RedisCheckpointStore(context),
+    leases: new RedisLeases(context),
+    members: new RedisMembership(context),
 
     async ping() {
       await context.call("answer a ping", (client) => client.ping());

@@ -3,11 +3,12 @@
  * the one way an operation talks to Redis (so that closing and error reporting are handled once).
  */
 import type { Redis } from "ioredis";
-import { StoreUnavailableError } from "../types.js";
+import { FencedError, StoreUnavailableError, type Fence } from "../types.js";
 import type { AofFsync } from "./aof-fsync.js";
 import type { RedisKeys } from "./redis-keys.js";
-import { storeError } from "./redis-errors.js";
-import type { RedisScripts } from "./scripts/redis-scripts.js";
+import { scriptError, storeError } from "./redis-errors.js";
+import type { RedisScript } from "./scripts/redis-script.js";
+import type { RedisScripts, ScriptArgument } from "./scripts/redis-scripts.js";
 
 export class RedisContext {
   private closed = false;
@@ -41,6 +42,20 @@ export class RedisContext {
     const value = await this.call(what, operation);
     if (this.fsync) await this.call(`${what} (fsync)`, () => this.fsync!.afterWrite());
     return value;
+  }
+
+  /**
+   * Runs a fenced script of `jobId` (see FENCE_CHECK): the job's epoch key goes last among its keys,
+   * the writer's epoch last among its arguments; a stale one is thrown as FencedError.
+   */
+  async runFenced(script: RedisScript, jobId: string, keys: readonly string[], args: readonly ScriptArgument[], fence: Fence | undefined): Promise<unknown> {
+    try {
+      return await this.scripts.run(script, [...keys, this.keys.epoch(jobId)], [...args, fence === undefined ? "" : String(fence.epoch)]);
+    } catch (error) {
+      const refused = scriptError(error);
+      if (refused?.code === "FENCED") throw new FencedError(jobId, fence?.epoch ?? 0, Number(refused.detail));
+      throw error;
+    }
   }
 
   /** From now on every call fails; commands already sent still get their replies. */

@@ -3,7 +3,7 @@
  * what was asked, the caller gets StoreUnavailableError (the API answers 503 and the client retries,
  * which its Idempotency-Key makes safe); errors that are the caller's fault stay plain errors.
  */
-import { StoreUnavailableError } from "../types.js";
+import { FencedError, StoreUnavailableError } from "../types.js";
 import { SCRIPT_ERROR_PREFIX } from "./scripts/redis-script.js";
 
 /**
@@ -32,7 +32,7 @@ export function storeError(what: string, error: unknown): Error {
     const code = error.message.split(" ", 1)[0] ?? "";
     if (!UNAVAILABLE_REPLIES.includes(code)) return error; // our bug or the caller's, not Redis's state
   }
-  if (error instanceof StoreUnavailableError) return error;
+  if (error instanceof StoreUnavailableError || error instanceof FencedError) return error;
   const reason = error instanceof Error ? error.message : String(error);
   return new StoreUnavailableError(`Redis cannot ${what} right now: ${reason}`);
 }

@@ -14,6 +14,10 @@
  *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
  *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
  *   <prefix>{job:<id>}:checkpoint-counters                 hash   batch time -> JobCounters JSON of that complete checkpoint
+ *   <prefix>{job:<id>}:lease                               string "<epoch> <node>" of the lease's holder, expires with it
+ *   <prefix>{job:<id>}:epoch                               string newest lease epoch granted (the fence); never expires
+ *   <prefix>{cluster}:members                              set    ids of nodes that announced themselves
+ *   <prefix>{cluster}:node:<id>                            string NodeInfo JSON, expires unless the node renews it
  *
  * The braces are Redis Cluster hash tags: every key one script touches shares its stream's or its job's
  * tag, so each script's keys hash to one slot and the store can move to a cluster unchanged.
@@ -87,6 +91,23 @@ export class RedisKeys {
 
   checkpointCounters(jobId: string): string {
     return `${this.jobTag(jobId)}:checkpoint-counters`;
+  }
+
+  lease(jobId: string): string {
+    return `${this.jobTag(jobId)}:lease`;
+  }
+
+  epoch(jobId: string): string {
+    return `${this.jobTag(jobId)}:epoch`;
+  }
+
+  clusterMembers(): string {
+    return `${this.prefix}{cluster}:members`;
+  }
+
+  clusterNode(nodeId: string): string {
+    assertName("node", nodeId);
+    return `${this.prefix}{cluster}:node:${nodeId}`;
   }
 
   /** The field of a stream's `offsets` hash holding one partition's start or end offset. */

@@ -4,7 +4,7 @@
  * over the frames, kept beside them as a list of counts and their total) in the same step.
  */
 import { assertNextSeq } from "../memory/result-index.js";
-import type { ResultFrame, ResultLog } from "../types.js";
+import type { Fence, ResultFrame, ResultLog } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";
 import { appendResult } from "./scripts/append-result.js";
@@ -17,13 +17,13 @@ export class RedisResultLog implements ResultLog {
     private readonly historyRows: number,
   ) {}
 
-  async append(jobId: string, frame: ResultFrame): Promise<void> {
+  async append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void> {
     const { keys } = this.context;
     const key = keys.results(jobId);
     const args = [String(frame.seq), JSON.stringify(frame), String(this.history), String(this.historyRows), String(frame.rows.length)];
     return this.context.acknowledgedWrite(`append result ${frame.seq} of ${jobId}`, async () => {
       try {
-        await this.context.scripts.run(appendResult, [key, keys.resultRows(jobId), keys.resultTotal(jobId)], args);
+        await this.context.runFenced(appendResult, jobId, [key, keys.resultRows(jobId), keys.resultTotal(jobId)], args, fence);
       } catch (error) {
         const refused = scriptError(error);
         if (refused?.code === "SEQ") assertNextSeq(jobId, Number(refused.detail), frame.seq); // throws the usual message

@@ -7,6 +7,7 @@
  * long it takes to answer is never evidence: on a machine short of CPU, or in a costly task, a healthy
  * thread answers late, and declaring it dead would only run its work again, just as slowly, elsewhere.
  */
+import type { EventLoopUtilization } from "node:perf_hooks";
 import type { Worker } from "node:worker_threads";
 import { startThread } from "../start-thread.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
@@ -34,6 +35,8 @@ export class WorkerHandle {
   /** Requests sent and not yet answered. */
   inFlight = 0;
   busyMs = 0;
+  /** The thread's event-loop reading at the previous eventLoopUtilization() call. */
+  private lastLoop: EventLoopUtilization | undefined;
 
   constructor(
     readonly index: number,
@@ -59,6 +62,17 @@ export class WorkerHandle {
   /** Requests the thread has started and not finished: evidence that it is working on them now. */
   get running(): number {
     return Atomics.load(this.progress, PROGRESS_STARTED) - Atomics.load(this.progress, PROGRESS_FINISHED);
+  }
+
+  /**
+   * The share of time (0-1) the thread's event loop was busy since the previous call (since the thread
+   * started, at the first). Read from this side: a thread busy with a long task need not answer.
+   */
+  eventLoopUtilization(): number {
+    const now = this.worker.performance.eventLoopUtilization();
+    const since = this.lastLoop === undefined ? now : this.worker.performance.eventLoopUtilization(now, this.lastLoop);
+    this.lastLoop = now;
+    return since.utilization;
   }
 
   /** Resolves once the thread answers (it is started and its modules are loaded). */

@@ -9,7 +9,7 @@
  * machine short of CPU) is never taken for a dead one, and a worker's death never reaches the job: what
  * it was running runs again on the others.
  */
-import { workerDeathReason, type Metrics } from "../../metrics/metrics.js";
+import { workerDeathReason, type Metrics, type WorkerFigures } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
 import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
@@ -46,6 +46,9 @@ function unlessLost(error: unknown): void {
 /** How long after a recovery the next standby thread starts booting. */
 const STANDBY_RESPAWN_DELAY_MS = 2000;
 
+/** How long a metrics scrape waits for a worker to tell its heap (see figures()). */
+const HEAP_ANSWER_MS = 250;
+
 /** A map task (or its speculative copy) waiting for a free worker. */
 interface QueuedMap {
   readonly task: MapTask;
@@ -81,10 +84,13 @@ export class WorkerPool implements TaskRunner {
   /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
   private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
   private readonly speculationTimer: NodeJS.Timeout;
+  /** Each live worker's heap in use as it last answered (see figures()). */
+  private readonly lastHeapUsed = new Map<number, number>();
 
   private constructor(private readonly options: WorkerPoolOptions) {
     this.speculationTimer = setInterval(() => this.speculate(), 10);
     this.speculationTimer.unref();
+    options.metrics?.observeWorkers(() => this.figures());
   }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
@@ -221,6 +227,29 @@ export class WorkerPool implements TaskRunner {
     const live = this.liveWorkers().map((w) => this.workers.get(w)!);
     const heaps = await Promise.all(live.map((handle) => handle.request<WorkerHeap>({ type: "heap" })));
     return new Map(live.map((handle, i) => [handle.index, heaps[i]!]));
+  }
+
+  /**
+   * For a metrics scrape: each live worker's heap in use and event-loop utilization since the previous
+   * scrape. A worker busy with a long task answers the heap request only after it; past HEAP_ANSWER_MS
+   * its heap as last answered is given instead (none before its first answer).
+   */
+  async figures(): Promise<WorkerFigures[]> {
+    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
+    return Promise.all(
+      live.map(async (handle) => {
+        const eventLoopUtilization = handle.eventLoopUtilization();
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(() => resolve(), HEAP_ANSWER_MS);
+        });
+        const asked = handle.request<WorkerHeap>({ type: "heap" }).then((heap) => this.lastHeapUsed.set(handle.index, heap.heapUsed), () => undefined);
+        await Promise.race([asked, late]);
+        clearTimeout(timer);
+        const heapUsedBytes = this.lastHeapUsed.get(handle.index);
+        return { worker: handle.index, eventLoopUtilization, ...(heapUsedBytes === undefined ? {} : { heapUsedBytes }) };
+      }),
+    );
   }
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
@@ -459,6 +488,7 @@ export class WorkerPool implements TaskRunner {
   }
 
   private onDeath(dead: WorkerHandle, reason: string): void {
+    this.lastHeapUsed.delete(dead.index);
     if (this.closing) return;
     this.options.metrics?.workerRestarts.inc({ reason: workerDeathReason(reason) });
     if (this.standby?.handle === dead) {

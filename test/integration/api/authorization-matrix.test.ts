@@ -88,6 +88,7 @@ const ROWS: readonly Row[] = [
   { route: "GET /docs/static/index.html", need: "open", ok: 200, send: (c) => call("GET", "/docs/static/index.html", c) },
   { route: "GET /docs/static/swagger-initializer.js", need: "open", ok: 200, send: (c) => call("GET", "/docs/static/swagger-initializer.js", c) },
   { route: "GET /docs/*", need: "open", ok: 200, send: (c) => call("GET", "/docs/static/swagger-ui.css", c) },
+  { route: "GET /v1/cluster", need: "reader", ok: 200, send: (c) => call("GET", "/v1/cluster", c) },
   { route: "GET /v1/streams", need: "reader", ok: 200, send: (c) => call("GET", "/v1/streams", c) },
   { route: "POST /v1/streams", need: "admin", ok: 201, send: (c) => call("POST", "/v1/streams", c, { name: `new${++fresh}` }) },
   { route: "GET /v1/streams/:name", need: "reader", ok: 200, send: (c) => call("GET", "/v1/streams/clicks", c) },

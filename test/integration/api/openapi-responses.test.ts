@@ -74,6 +74,8 @@ describe("every answer matches openapi.yaml", () => {
     await call("GET", "/v1/jobs/model/model");
     await call("GET", "/v1/jobs/counts/batches");
     await call("GET", "/v1/jobs/counts/batches?limit=0");
+    await call("GET", "/v1/cluster");
+    await call("GET", "/v1/cluster?bogus=1");
     await call("POST", "/v1/live-tokens");
     await call("POST", "/v1/jobs/counts/pause");
     await call("POST", "/v1/jobs/counts/pause"); // not running

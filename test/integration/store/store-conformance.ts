@@ -13,6 +13,7 @@ import { describeBatchLogContract } from "./conformance/batch-log-contract.js";
 import { describeCatalogContract } from "./conformance/catalog-contract.js";
 import { describeCheckpointStoreContract } from "./conformance/checkpoint-store-contract.js";
 import type { ConformanceOptions, ConformanceSubject } from "./conformance/fixtures.js";
+import { describeLeaseContract } from "./conformance/lease-contract.js";
 import { describeLifecycleContract } from "./conformance/lifecycle-contract.js";
 import { describeResultLogContract } from "./conformance/result-log-contract.js";
 import { describeStreamLogContract } from "./conformance/stream-log-contract.js";
@@ -83,5 +84,6 @@ export function describeStoreConformance(name: string, open: (options: Conforman
     describeCatalogContract(subject);
     describeCheckpointStoreContract(subject);
     describeLifecycleContract(subject);
+    describeLeaseContract(subject);
   });
 }

@@ -1,4 +1,4 @@
-import type { RedisScript } from "./redis-script.js";
+import { FENCE_CHECK, type RedisScript } from "./redis-script.js";
 
 /** Appends a result frame if its seq is the next one, and trims the job's history (frames and rows). */
 export const appendResult: RedisScript = {
@@ -11,16 +11,19 @@ export const appendResult: RedisScript = {
   KEYS[1] results      zset: ResultFrame JSON scored by seq
   KEYS[2] result-rows  list: row count of each retained frame, oldest first
   KEYS[3] result-total string: rows of the retained frames
+  KEYS[4] epoch        string: the job's lease epoch (the fence)
 
   ARGV[1] seq
   ARGV[2] frame JSON
   ARGV[3] frames kept per job
   ARGV[4] rows kept per job
   ARGV[5] rows of this frame
+  ARGV[6] the writer's epoch; empty: not checked
 
+  Error "TRIB_FENCED <epoch>" when the writer's epoch is stale (nothing is changed).
   Returns the seq stored. Error "TRIB_SEQ <last>" when seq is not last + 1 (nothing is stored).
 ]]
-local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+${FENCE_CHECK}local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 local last = 0
 if newest[2] then
   last = tonumber(newest[2])

@@ -1,4 +1,4 @@
-import type { RedisScript } from "./redis-script.js";
+import { FENCE_CHECK, type RedisScript } from "./redis-script.js";
 
 /** Marks a checkpoint complete (with the job's counters) once every partition has saved, and prunes older ones. */
 export const completeCheckpoint: RedisScript = {
@@ -13,16 +13,19 @@ export const completeCheckpoint: RedisScript = {
   KEYS[1] snapshots  hash: "<batchTime>:<partition>" -> state bytes
   KEYS[2] complete   zset: complete checkpoints' batch times, scored by themselves
   KEYS[3] counters   hash: "<batchTime>" -> JobCounters JSON
+  KEYS[4] epoch      string: the job's lease epoch (the fence)
 
   ARGV[1] batch time
   ARGV[2] partitions of the job
   ARGV[3] complete checkpoints to keep
   ARGV[4] the job's counters as JSON; empty: the checkpoint carries none
+  ARGV[5] the writer's epoch; empty: not checked
 
+  Error "TRIB_FENCED <epoch>" when the writer's epoch is stale (nothing is changed).
   Returns the number of snapshots pruned. Error "TRIB_INCOMPLETE <p>,<p>,..." naming the partitions
   without a snapshot (nothing is changed).
 ]]
-local batchTime = ARGV[1]
+${FENCE_CHECK}local batchTime = ARGV[1]
 local missing = {}
 for partition = 0, tonumber(ARGV[2]) - 1 do
   if redis.call('HEXISTS', KEYS[1], batchTime .. ':' .. partition) == 0 then

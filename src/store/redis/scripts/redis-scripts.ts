@@ -3,16 +3,32 @@
  * to EVAL once per connection) and runs them with a typed signature.
  */
 import type { Redis } from "ioredis";
+import { acquireLease } from "./acquire-lease.js";
 import { appendBlock } from "./append-block.js";
 import { appendResult } from "./append-result.js";
 import { completeCheckpoint } from "./complete-checkpoint.js";
 import { dropStream } from "./drop-stream.js";
 import { recordBatch } from "./record-batch.js";
 import type { RedisScript } from "./redis-script.js";
+import { renewLease } from "./renew-lease.js";
 import { resultBounds } from "./result-bounds.js";
+import { saveSnapshot } from "./save-snapshot.js";
+import { trimBatches } from "./trim-batches.js";
 import { trimBlocks } from "./trim-blocks.js";
 
-const SCRIPTS: readonly RedisScript[] = [appendBlock, trimBlocks, dropStream, recordBatch, appendResult, resultBounds, completeCheckpoint];
+const SCRIPTS: readonly RedisScript[] = [
+  appendBlock,
+  trimBlocks,
+  dropStream,
+  recordBatch,
+  trimBatches,
+  appendResult,
+  resultBounds,
+  saveSnapshot,
+  completeCheckpoint,
+  acquireLease,
+  renewLease,
+];
 
 /** A value a script takes as an argument: bytes go over the wire unchanged. */
 export type ScriptArgument = string | number | Buffer;
