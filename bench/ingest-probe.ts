@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { ndjson, textSource, vocabulary } from "./corpus.js";
 import { pushAtRate } from "./http-load.js";
+import { jobDefinition } from "./workloads.js";
 import { ServerProcess } from "../test/support/server-process.js";
 
 function cpuSeconds(path: string): number {
@@ -32,6 +33,12 @@ const server = process.env.PROBE_URL
 const pid = process.env.PROBE_PID ? Number(process.env.PROBE_PID) : (server as unknown as { child: { pid: number } }).child.pid;
 try {
   await fetch(`${server.url}/v1/streams`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "probe", partitions: 4 }) });
+  // PROBE_JOB=grep: a grep job reads the stream, so ingest competes with a job for the cores, as end to end.
+  if (process.env.PROBE_JOB === "grep") {
+    const job = jobDefinition("grep", { id: "probe-grep", input: "probe", batchIntervalMs: 1000, windowBatches: 1 });
+    const created = await fetch(`${server.url}/v1/jobs`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(job) });
+    if (created.status !== 201) throw new Error(`the grep job was refused: ${await created.text()}`);
+  }
   for (const rate of rates) {
     const cpu0 = cpu(pid);
     const t0 = Date.now();
@@ -46,6 +53,7 @@ try {
         acknowledged: Math.round(outcome.achievedRecordsPerSec),
         failures: outcome.failures,
         lastFailure: outcome.lastFailure,
+        failuresPerSec: Math.round(outcome.failures / seconds),
         serverCores: Number(((cpu1.all - cpu0.all) / seconds).toFixed(2)),
         mainThreadCores: Number(((cpu1.main - cpu0.main) / seconds).toFixed(2)),
         serverCpuMicrosPerEvent: micros(cpu1.all - cpu0.all),
