@@ -14,12 +14,13 @@
  *
  *     window(t) = window(t - batch) + pN+1 - p1     (minus every partial that left by time)
  *
- * With min, max, first, last, collect or approxDistinct in the set, the window is merged afresh from
- * its partials, oldest first, at each slide (so first and last keep their arrival order).
+ * With min, max, first, last, collect or approxDistinct in the set there is no inverse: each key's
+ * partials are kept in two stacks (two-stacks-window.ts), so a batch costs O(keys entering + keys
+ * leaving) too, and a slide reads each key's aggregate with one merge, never merging the window's
+ * partials afresh (first and last keep their arrival order).
  *
  * With `emit: "changes"` a slide emits only the keys that changed and those that left (see
- * window-changes.ts); a key's aggregate is then looked up alone (merged from its partials when the
- * set has no inverse), and the whole window is never merged.
+ * window-changes.ts); a key's aggregate is then looked up alone, and the whole window is never read.
  */
 import { rowsOf } from "./aggregate.js";
 import { groupingOf } from "./key-of.js";
@@ -29,6 +30,7 @@ import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { BatchWindow } from "./batch-window.js";
 import { InvertiblePartial } from "./invertible-partial.js";
+import { TwoStacksWindow } from "./two-stacks-window.js";
 import { Sealed } from "./sealed.js";
 import { REMOVED_FIELD, WindowChanges, type CurrentEntry, type TouchedKey, type WindowEmit } from "./window-changes.js";
 import { StepFieldError } from "./step-field-error.js";
@@ -72,28 +74,15 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
     emitsChanges: options.emit === "changes",
     reducer(partition) {
       // With an inverse for every aggregation, a partial is only subtracted once it leaves: it is kept
-      // in the compact form of invertible-partial.ts. Without, partials stay Groups (they are merged).
+      // in the compact form of invertible-partial.ts. Without, partials stay Groups (their entries are the
+      // two stacks' back, and their keys say what to pop when they leave).
       const partials = new BatchWindow<Groups | InvertiblePartial, Entry[]>(spec.length.ms, spec.batchInterval.ms);
       const asGroups = (part: Groups | InvertiblePartial): Groups => (part instanceof InvertiblePartial ? part.toGroups() : part);
       let window: Groups = new Map();
+      // Without an inverse, each key's aggregate over the window's partials (every part is Groups then).
+      let slices = new TwoStacksWindow(set);
       const changes = options.emit === "changes" ? new WindowChanges(set, options.keyed) : undefined;
-      const windowGroups = (): Groups => {
-        if (set.invertible) return window;
-        const merged: Groups = new Map();
-        for (const partial of partials.values()) set.mergeInto(merged, asGroups(partial));
-        return merged;
-      };
-      /** One key's aggregate over `parts` (oldest first), merged afresh. */
-      const mergedOver = (parts: readonly Groups[], key: Key | undefined): Entry | undefined => {
-        let merged: Entry | undefined;
-        for (const part of parts) {
-          const entry = part.get(key);
-          if (entry) merged = set.mergeEntry(merged, entry);
-        }
-        return merged;
-      };
-      // Without an inverse every part is Groups (only invertible sets keep them compact).
-      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : mergedOver(partials.values() as Groups[], key));
+      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : slices.get(key));
       return {
         reduce(batchPartials, ctx) {
           // The partials are this batch's own (fresh from the shuffle): the first one is adopted as the
@@ -103,18 +92,18 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           changes?.touch(partial, current);
           if (set.invertible) set.mergeInto(window, partial);
           const leaving = partials.add(ctx.batchTime, set.invertible ? InvertiblePartial.of(partial) : partial);
-          if (changes && leaving.length > 0) {
-            // A leaving key not in the new partial still has the window it had before this batch:
-            // the leaving batches, then the ones that stay (the new one, last, excluded).
-            const held = set.invertible ? [] : [...leaving, ...partials.values().slice(0, -1)].map(asGroups);
-            const before: CurrentEntry = set.invertible ? current : (key) => mergedOver(held, key);
-            for (const left of leaving) changes.touch(asGroups(left), before);
-          }
+          // A leaving key not in the new partial still has the window it had before this batch (the
+          // invertible window has only added the new partial; the two stacks have not changed yet).
+          if (changes) for (const left of leaving) changes.touch(asGroups(left), current);
           if (set.invertible) for (const left of leaving) set.subtractFrom(window, left);
+          else {
+            slices.push(partial);
+            for (const left of leaving) slices.evict(left as Groups);
+          }
           if (ctx.batchTime % spec.slide.ms !== 0) return null;
           ctx.window = { start: ctx.batchTime - spec.length.ms, end: ctx.batchTime };
           if (changes) return changes.rows(current);
-          return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
+          return rowsOf(set, set.invertible ? window : slices.groups(), !options.keyed && partition === 0);
         },
         state: {
           snapshot: (): WindowSnapshot => {
@@ -126,8 +115,11 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
             // A sealed partial's entries are adopted as they are: partials never change once added.
             const groupsOf = (p: Sealed<Entry[]> | Entry[]) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p));
             const times = s.times ? { times: s.times } : {};
-            if (!set.invertible) partials.restore({ parts: s.partials, ...times }, groupsOf);
-            else {
+            if (!set.invertible) {
+              partials.restore({ parts: s.partials, ...times }, groupsOf);
+              slices = new TwoStacksWindow(set);
+              for (const partial of partials.values()) slices.push(partial as Groups);
+            } else {
               // Kept compact, each with its checkpointed bytes (if any), so the next checkpoint packs it no more.
               const compact = new Map(s.partials.map((p) => {
                 const partial = InvertiblePartial.of(groupsOf(p));
@@ -142,12 +134,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
             const entry = current(key);
             return entry && set.toRow(entry);
           },
-          size: () => {
-            if (set.invertible) return window.size;
-            const keys = new Set<unknown>();
-            for (const partial of partials.values()) for (const key of asGroups(partial).keys()) keys.add(key);
-            return keys.size;
-          },
+          size: () => (set.invertible ? window.size : slices.size),
         },
       };
     },
