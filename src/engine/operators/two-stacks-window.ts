@@ -78,6 +78,10 @@ export class TwoStacksWindow {
     return out;
   }
 
+  has(key: Key | undefined): boolean {
+    return this.stacks.has(key);
+  }
+
   get size(): number {
     return this.stacks.size;
   }

@@ -3,12 +3,17 @@
  * each key's partials in two stacks (two-stacks-window.ts) instead of merging the window afresh. Over
  * random streams with sparse keys (so keys leave the window and come back), windows up to 12 batches
  * long, any slide, emit "all" or "changes", and a checkpoint taken after any batch and restored into
- * a fresh pipeline, every slide equals the window recomputed from its rows.
+ * a fresh pipeline, every slide equals the window recomputed from its rows; and a state query of a
+ * key after any batch, also between slides, gives its aggregate over (t - length, t].
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { JobPipeline } from "../../../../src/engine/job-pipeline.js";
+import type { Aggregations } from "../../../../src/engine/query/job-definition.js";
 import { compileJob } from "../../../../src/engine/query/compile-job.js";
+import type { BatchContext } from "../../../../src/engine/operators/operator.js";
+import { windowAggregateStage } from "../../../../src/engine/operators/window-aggregate.js";
+import { Duration } from "../../../../src/engine/time.js";
 import { aggregateRows, anyAggsArb, arrived, canonical, groupBy, partitionsArb, windowRows, type Agg } from "./reference.js";
 import type { Row } from "./run-job.js";
 
@@ -60,6 +65,28 @@ describe("windows without an inverse slide on two stacks", () => {
         expect(errors.count).toBe(0);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it("a state query after any batch gives the key's aggregate over (t - length, t]", () => {
+    fc.assert(
+      fc.property(longBatchesArb, longWindowArb, mergedAggsArb, (batches, { length, slide }, aggs) => {
+        const second = Duration.ofMs(1000);
+        const stage = windowAggregateStage({ length: second.times(length), slide: second.times(slide), batchInterval: second }, aggs as Aggregations, { keyed: true });
+        const reducer = stage.reducer(0);
+        const rows = batches.map((batch) => batch.map((e) => ({ key: e.k, v: e.v, w: e.w })));
+        rows.forEach((batch, i) => {
+          const ctx: BatchContext = { batchTime: (i + 1) * 1000, onRowError: (e) => { throw e; } };
+          reducer.reduce([stage.partial(batch, ctx)], ctx);
+          const expected = groupBy(windowRows(rows, i, length), (r) => r.key);
+          for (const key of ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]) {
+            const group = expected.get(key);
+            const got = reducer.state!.lookup!(key);
+            expect(got === undefined ? undefined : canonical(got), `key ${key} after batch ${i + 1}`).toEqual(group && canonical({ key, ...aggregateRows(group, aggs) }));
+          }
+        });
+      }),
+      { numRuns: 100 },
     );
   });
 });
