@@ -135,6 +135,14 @@ describe("three nodes on one Redis", () => {
     const spread = await clusterWhere(a!, (v) => v.nodes.length === 3 && v.jobs.every((j) => j.node !== null) && v.nodes.every((n) => n.jobs === JOBS / 3), "two jobs on each of three nodes");
     expect(new Set(spread.jobs.map((j) => j.node))).toEqual(new Set(["node-a", "node-b", "node-c"]));
 
+    // Any node answers what only the job's node knows: its progress and its state.
+    for (const node of nodes) {
+      for (const name of jobNames) {
+        expect((await node.requestOk<{ progress: unknown }>("GET", `/v1/jobs/${name}`)).progress, `${name} through another node`).not.toBeNull();
+        expect((await node.request("GET", `/v1/jobs/${name}/state?key=the`)).status, `${name} state`).toBe(200);
+      }
+    }
+
     const subscribers = nodes.flatMap((node) => jobNames.map((name) => new ResumingSubscriber(node, name)));
 
     // Ingest through B and C (A is one of the nodes killed): 60 requests of 40 events, each retried
