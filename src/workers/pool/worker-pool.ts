@@ -11,13 +11,13 @@
  */
 import { workerDeathReason, type Metrics, type WorkerFigures } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
-import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
 import { PartitionOwnership } from "./partition-ownership.js";
 import type { InjectedFault, WorkerHeap } from "./protocol.js";
-import { BatchTasks, type RunningTask } from "./speculation.js";
+import { MapScheduler } from "./map-scheduler.js";
 import { WorkerHandle, WorkerLostError } from "./worker-handle.js";
+import type { WorkerRoster } from "./worker-roster.js";
 
 export interface WorkerPoolOptions {
   /** Worker threads; default one per core. */
@@ -49,18 +49,6 @@ const STANDBY_RESPAWN_DELAY_MS = 2000;
 /** How long a metrics scrape waits for a worker to tell its heap (see figures()). */
 const HEAP_ANSWER_MS = 250;
 
-/** A map task (or its speculative copy) waiting for a free worker. */
-interface QueuedMap {
-  readonly task: MapTask;
-  /** Shared with the task's other copy: set to 1 once either has finished. */
-  readonly abandon: SharedArrayBuffer;
-  readonly exclude: number | undefined;
-  readonly onDispatch: (worker: number) => void;
-  readonly unneeded: () => boolean;
-  readonly resolve: (value: { result: MapResult; worker: number }) => void;
-  readonly reject: (error: Error) => void;
-}
-
 export class WorkerPool implements TaskRunner {
   private readonly workers = new Map<number, WorkerHandle>();
   /** Resolves once a worker is started and has every job deployed. */
@@ -75,21 +63,21 @@ export class WorkerPool implements TaskRunner {
   /** Deaths whose partitions are still being rebuilt: no partition moves until they are done. */
   private recoveries = 0;
   private readonly deployments = new Map<string, JobDeployment>();
-  private readonly batches = new Map<string, BatchTasks>();
   private nextIndex = 0;
-  private readonly mapQueue: QueuedMap[] = [];
-  /** Workers running a map task now, and the task each runs. */
-  private readonly mapping = new Map<number, QueuedMap>();
+  private readonly maps: MapScheduler;
   private closing = false;
   /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
   private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
-  private readonly speculationTimer: NodeJS.Timeout;
   /** Each live worker's heap in use as it last answered (see figures()). */
   private readonly lastHeapUsed = new Map<number, number>();
 
   private constructor(private readonly options: WorkerPoolOptions) {
-    this.speculationTimer = setInterval(() => this.speculate(), 10);
-    this.speculationTimer.unref();
+    const roster: WorkerRoster = {
+      live: () => [...this.workers.values()].filter((w) => w.alive),
+      worker: (index) => this.workers.get(index),
+      whenReady: (index) => this.workerReady.get(index),
+    };
+    this.maps = new MapScheduler(roster, (jobId) => this.deployments.has(jobId), options);
     options.metrics?.observeWorkers(() => this.figures());
   }
 
@@ -130,58 +118,13 @@ export class WorkerPool implements TaskRunner {
     this.deployments.delete(jobId);
     this.ownership.removeJob(jobId);
     for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
-    for (const item of this.mapQueue.filter((queued) => queued.task.jobId === jobId)) {
-      this.mapQueue.splice(this.mapQueue.indexOf(item), 1);
-      item.reject(new TaskAbandonedError(`job ${jobId} was removed`));
-    }
-    for (const item of this.mapping.values()) if (item.task.jobId === jobId) Atomics.store(new Int32Array(item.abandon), 0, 1);
+    this.maps.abandonJob(jobId);
     const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
     for (const handle of handles) void handle.request({ type: "undeploy", jobId }).catch(() => undefined);
   }
 
   map(task: MapTask): Promise<MapResult> {
-    const batchKey = `${task.jobId}@${task.batchTime}`;
-    const batch = this.batches.get(batchKey) ?? new BatchTasks();
-    this.batches.set(batchKey, batch);
-    const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: undefined, speculated: false };
-    batch.running.add(running);
-    // Set once the task is settled, so that the copy still running (original or speculative) stops early.
-    const abandon = new SharedArrayBuffer(4);
-    return new Promise<MapResult>((resolve, reject) => {
-      let settled = false;
-      const attempt = (exclude: number | undefined, speculative: boolean) => {
-        const onDispatch = (worker: number) => {
-          if (speculative) return;
-          running.worker = worker;
-          running.startedAt = performance.now();
-        };
-        this.runMap(task, abandon, exclude, onDispatch, () => speculative && settled).then(
-          ({ result, worker }) => {
-            if (speculative) this.options.metrics?.speculativeTasks.inc({ outcome: settled ? "lost" : "won" });
-            if (settled) return;
-            settled = true;
-            if (running.speculated) Atomics.store(new Int32Array(abandon), 0, 1);
-            batch.running.delete(running);
-            batch.durations.push(performance.now() - (running.startedAt ?? performance.now()));
-            if (batch.running.size === 0) this.batches.delete(batchKey);
-            this.options.metrics?.workerTasks.inc({ worker: String(worker), kind: "map" });
-            resolve(result);
-          },
-          (error: Error) => {
-            if (error instanceof TaskAbandonedError) this.options.metrics?.mapTasksAbandoned.inc();
-            // A copy that failed once its twin had won was abandoned (or never needed): it lost.
-            if (speculative && settled) this.options.metrics?.speculativeTasks.inc({ outcome: "lost" });
-            if (settled) return;
-            settled = true;
-            batch.running.delete(running);
-            if (batch.running.size === 0) this.batches.delete(batchKey);
-            reject(error);
-          },
-        );
-      };
-      running.copy = () => attempt(running.worker, true);
-      attempt(undefined, false);
-    });
+    return this.maps.map(task);
   }
 
   async reduce(task: ReduceTask): Promise<ReduceResult> {
@@ -269,59 +212,12 @@ export class WorkerPool implements TaskRunner {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.speculationTimer);
+    this.maps.close();
     const standby = this.standby?.handle;
     this.standby = undefined;
     await Promise.all([...this.workers.values(), ...(standby ? [standby] : [])].map((w) => w.terminate("pool closed")));
     this.workers.clear();
     this.options.metrics?.workersLive.set(0);
-  }
-
-  /**
-   * Map tasks wait in one queue and each worker takes the next when it has no map task running (pull,
-   * not push): a slow worker then holds one task at a time, the others take the rest, and the reduce
-   * tasks it owns are not stuck behind a queue of its map tasks.
-   */
-  private runMap(task: MapTask, abandon: SharedArrayBuffer, exclude: number | undefined, onDispatch: (worker: number) => void, unneeded: () => boolean): Promise<{ result: MapResult; worker: number }> {
-    return new Promise((resolve, reject) => {
-      this.mapQueue.push({ task, abandon, exclude, onDispatch, unneeded, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    for (let i = 0; i < this.mapQueue.length; ) {
-      const item = this.mapQueue[i]!;
-      if (item.unneeded()) {
-        // A speculative copy whose original finished while it waited.
-        this.mapQueue.splice(i, 1);
-        item.reject(new Error("speculative copy not needed"));
-        continue;
-      }
-      const free = [...this.workers.values()].filter((w) => w.alive && !this.workerReady.has(w.index) && !this.mapping.has(w.index));
-      const worker = free.find((w) => w.index !== item.exclude) ?? (free.length > 0 && this.liveWorkers().length === 1 ? free[0] : undefined);
-      if (!worker) {
-        i++;
-        continue;
-      }
-      this.mapQueue.splice(i, 1);
-      this.mapping.set(worker.index, item);
-      item.onDispatch(worker.index);
-      worker.request<MapResult>({ type: "map", task: item.task, abandon: item.abandon }).then(
-        (result) => {
-          this.mapping.delete(worker.index);
-          item.resolve({ result, worker: worker.index });
-          this.pump();
-        },
-        (error: Error) => {
-          this.mapping.delete(worker.index);
-          // Run it on whoever is left, unless its job was removed meanwhile.
-          if (error instanceof WorkerLostError && this.deployments.has(item.task.jobId)) this.mapQueue.push({ ...item, exclude: undefined });
-          else item.reject(error);
-          this.pump();
-        },
-      );
-    }
   }
 
   /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
@@ -442,7 +338,7 @@ export class WorkerPool implements TaskRunner {
     ready.then(
       () => {
         this.workerReady.delete(index);
-        this.pump();
+        this.maps.pump();
         this.rebalance();
       },
       () => this.workerReady.delete(index),
@@ -525,25 +421,5 @@ export class WorkerPool implements TaskRunner {
       // The next standby boots a little later, off the batches that catch up right after a recovery.
       if (promoted !== undefined) setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
     });
-  }
-
-  /**
-   * Copies a straggling map task onto an idle worker. Only idle capacity is used: a task that is slow
-   * because its worker is queued behind other work would not finish sooner elsewhere, and a copy on a
-   * busy worker would only slow the batch down (on two cores that is most of the time).
-   */
-  private speculate(): void {
-    const multiplier = this.options.speculationMultiplier ?? 1.4;
-    if (multiplier <= 0 || this.liveWorkers().length < 2) return;
-    const now = performance.now();
-    for (const batch of this.batches.values()) {
-      for (const task of batch.stragglers(now, multiplier, this.options.speculationMinimumMs ?? 20)) {
-        const running = task as RunningTask & { copy?: () => void; worker?: number };
-        const idle = [...this.workers.values()].some((w) => w.alive && !this.mapping.has(w.index) && w.index !== running.worker && !this.workerReady.has(w.index));
-        if (!idle) return;
-        task.speculated = true;
-        running.copy?.();
-      }
-    }
   }
 }
