@@ -13,10 +13,10 @@ import { workerDeathReason, type Metrics, type WorkerFigures } from "../../metri
 import type { Key } from "../../engine/operators/key-by.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
-import { PartitionOwnership } from "./partition-ownership.js";
+import { PartitionPlacement } from "./partition-placement.js";
 import type { InjectedFault, WorkerHeap } from "./protocol.js";
 import { MapScheduler } from "./map-scheduler.js";
-import { WorkerHandle, WorkerLostError } from "./worker-handle.js";
+import { unlessLost, WorkerHandle } from "./worker-handle.js";
 import type { WorkerRoster } from "./worker-roster.js";
 
 export interface WorkerPoolOptions {
@@ -36,13 +36,6 @@ export interface WorkerPoolOptions {
   readonly log?: OperatorLog;
 }
 
-const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
-
-/** Swallows a WorkerLostError (the work is redone elsewhere), rethrows anything else. */
-function unlessLost(error: unknown): void {
-  if (!(error instanceof WorkerLostError)) throw error;
-}
-
 /** How long after a recovery the next standby thread starts booting. */
 const STANDBY_RESPAWN_DELAY_MS = 2000;
 
@@ -53,18 +46,10 @@ export class WorkerPool implements TaskRunner {
   private readonly workers = new Map<number, WorkerHandle>();
   /** Resolves once a worker is started and has every job deployed. */
   private readonly workerReady = new Map<number, Promise<void>>();
-  private readonly ownership = new PartitionOwnership();
-  /** Resolves once a reduce partition is built on its current owner (or moved to it). */
-  private readonly partitionReady = new Map<string, Promise<void>>();
-  /** Requests sent to a partition's owner and not yet answered, by partition. */
-  private readonly sentToOwner = new Map<string, Set<Promise<unknown>>>();
-  /** Partitions being moved, and the moves under way. */
-  private readonly moving = new Map<string, Promise<void>>();
-  /** Deaths whose partitions are still being rebuilt: no partition moves until they are done. */
-  private recoveries = 0;
   private readonly deployments = new Map<string, JobDeployment>();
   private nextIndex = 0;
   private readonly maps: MapScheduler;
+  private readonly placement: PartitionPlacement;
   private closing = false;
   /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
   private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
@@ -78,6 +63,7 @@ export class WorkerPool implements TaskRunner {
       whenReady: (index) => this.workerReady.get(index),
     };
     this.maps = new MapScheduler(roster, (jobId) => this.deployments.has(jobId), options);
+    this.placement = new PartitionPlacement(roster, this.deployments, options.metrics);
     options.metrics?.observeWorkers(() => this.figures());
   }
 
@@ -104,8 +90,7 @@ export class WorkerPool implements TaskRunner {
     // A worker lost meanwhile is no failure of the deployment: its replacement deploys every job as it
     // boots, and the partitions it was given are rebuilt on the others (onDeath).
     await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment).catch(unlessLost)));
-    const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
-    await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] })).catch(unlessLost)));
+    await this.placement.place(deployment);
   }
 
   /**
@@ -116,8 +101,7 @@ export class WorkerPool implements TaskRunner {
    */
   async undeploy(jobId: string): Promise<void> {
     this.deployments.delete(jobId);
-    this.ownership.removeJob(jobId);
-    for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
+    this.placement.remove(jobId);
     this.maps.abandonJob(jobId);
     const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
     for (const handle of handles) void handle.request({ type: "undeploy", jobId }).catch(() => undefined);
@@ -128,19 +112,19 @@ export class WorkerPool implements TaskRunner {
   }
 
   async reduce(task: ReduceTask): Promise<ReduceResult> {
-    return this.onOwner(task.jobId, task.partition, "reduce", (w) => w.request<ReduceResult>({ type: "reduce", task }));
+    return this.placement.onOwner(task.jobId, task.partition, "reduce", (w) => w.request<ReduceResult>({ type: "reduce", task }));
   }
 
   snapshot(jobId: string, partition: number): Promise<Uint8Array> {
-    return this.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
+    return this.placement.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
   }
 
   lookup(jobId: string, partition: number, key: Key | undefined): Promise<StateLookup> {
-    return this.onOwner(jobId, partition, "lookup", (w) => w.request<StateLookup>({ type: "lookup", jobId, partition, key }));
+    return this.placement.onOwner(jobId, partition, "lookup", (w) => w.request<StateLookup>({ type: "lookup", jobId, partition, key }));
   }
 
   async restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void> {
-    await this.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
+    await this.placement.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
   }
 
   /** Fault injection (tests, benchmarks): slow a worker's map tasks, or crash it. */
@@ -197,120 +181,28 @@ export class WorkerPool implements TaskRunner {
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
   async whenRecovered(): Promise<void> {
-    await Promise.allSettled([...this.workerReady.values(), ...this.partitionReady.values()]);
+    await Promise.all([Promise.allSettled([...this.workerReady.values()]), this.placement.whenBuilt()]);
   }
 
   /** Resolves when no partition is being rebuilt or moved. */
   async whenBalanced(): Promise<void> {
     await this.whenRecovered();
-    while (this.moving.size > 0) await Promise.allSettled([...this.moving.values()]);
+    await this.placement.whenMoved();
   }
 
   ownerOf(jobId: string, partition: number): number | undefined {
-    return this.ownership.ownerOf(jobId, partition);
+    return this.placement.ownerOf(jobId, partition);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    this.placement.close();
     this.maps.close();
     const standby = this.standby?.handle;
     this.standby = undefined;
     await Promise.all([...this.workers.values(), ...(standby ? [standby] : [])].map((w) => w.terminate("pool closed")));
     this.workers.clear();
     this.options.metrics?.workersLive.set(0);
-  }
-
-  /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
-  private async onOwner<T>(jobId: string, partition: number, kind: string, send: (w: WorkerHandle) => Promise<T>): Promise<T> {
-    const k = key(jobId, partition);
-    // Bound to this deployment: a request of a job removed while it waited never reaches a job
-    // registered again under the same name.
-    const deployment = this.deployments.get(jobId);
-    for (;;) {
-      if (!deployment || this.deployments.get(jobId) !== deployment) throw new Error(`job ${jobId} is not deployed on the worker pool`);
-      const ready = this.partitionReady.get(k);
-      await ready?.catch(() => undefined);
-      // Rebuilt or moved again while this waited: wait for that too, so nothing reaches a partition mid-move.
-      if (this.partitionReady.get(k) !== ready) continue;
-      const owner = this.ownership.ownerOf(jobId, partition);
-      const handle = owner === undefined ? undefined : this.workers.get(owner);
-      if (!handle?.alive) {
-        await new Promise((r) => setTimeout(r, 5));
-        continue;
-      }
-      try {
-        const value = await this.tracked(k, send(handle));
-        if (kind === "reduce") this.options.metrics?.workerTasks.inc({ worker: String(handle.index), kind });
-        return value;
-      } catch (error) {
-        if (!(error instanceof WorkerLostError)) throw error;
-      }
-    }
-  }
-
-  /** `sent`, counted among the partition's unanswered requests until it settles. */
-  private tracked<T>(k: string, sent: Promise<T>): Promise<T> {
-    const pending = this.sentToOwner.get(k) ?? new Set<Promise<unknown>>();
-    this.sentToOwner.set(k, pending);
-    pending.add(sent);
-    const done = () => {
-      pending.delete(sent);
-      if (pending.size === 0 && this.sentToOwner.get(k) === pending) this.sentToOwner.delete(k);
-    };
-    sent.then(done, done);
-    return sent;
-  }
-
-  /** Moves partitions until every job is spread evenly over the live workers (see PartitionOwnership.rebalance). */
-  private rebalance(): void {
-    if (this.closing || this.recoveries > 0) return;
-    // Over the workers that are ready; one still booting calls this again once it is.
-    for (const move of this.ownership.rebalance(this.liveWorkers().filter((w) => !this.workerReady.has(w)))) {
-      const k = key(move.jobId, move.partition);
-      if (this.moving.has(k)) continue;
-      const moving = this.move(move.jobId, move.partition, move.from, move.owner);
-      this.moving.set(k, moving.then(() => undefined));
-      // A finished move may leave another worth making (one planned alongside it was skipped).
-      void moving.then((moved) => {
-        this.moving.delete(k);
-        if (moved) this.rebalance();
-      });
-    }
-  }
-
-  /**
-   * Moves one partition at a batch boundary of its own: new requests for it wait (partitionReady),
-   * the ones already sent are answered, then its state is snapshotted on `from` and restored on `to`,
-   * which owns it from then on. A worker lost meanwhile ends the move, and so does anything else that
-   * takes the partition over (a rebuild, the job deployed again): they hold its requests from then on.
-   * Resolves to whether the partition moved.
-   */
-  private move(jobId: string, partition: number, from: number, to: number): Promise<boolean> {
-    const k = key(jobId, partition);
-    const before = this.partitionReady.get(k);
-    const stillOurs = () => this.partitionReady.get(k) === held && this.ownership.ownerOf(jobId, partition) === from;
-    const moved = (async () => {
-      await before?.catch(() => undefined);
-      await Promise.allSettled([...(this.sentToOwner.get(k) ?? [])]);
-      const [source, target] = [this.workers.get(from), this.workers.get(to)];
-      if (!source?.alive || !target?.alive || !this.deployments.has(jobId) || !stillOurs()) return false;
-      const snapshot = await source.request<Uint8Array>({ type: "snapshot", jobId, partition });
-      if (!stillOurs() || !target.alive) return false;
-      await target.request({ type: "rebuild", jobId, partition, snapshot, tasks: [] });
-      if (!stillOurs() || !target.alive) {
-        // Taken over meanwhile: the copy on `to` is not needed, unless `to` now owns the partition
-        // (whatever took it over sends its own rebuild there after this one).
-        if (this.ownership.ownerOf(jobId, partition) !== to) void target.request({ type: "release", jobId, partition }).catch(() => undefined);
-        return false;
-      }
-      this.ownership.move(jobId, partition, to);
-      this.options.metrics?.workerTasks.inc({ worker: String(to), kind: "move" });
-      void source.request({ type: "release", jobId, partition }).catch(() => undefined);
-      return true;
-    })().catch(() => false);
-    const held: Promise<void> = moved.then(() => undefined);
-    this.partitionReady.set(k, held);
-    return moved;
   }
 
   /** Starts a thread; `ready` resolves once it is booted and has every job deployed. */
@@ -339,7 +231,7 @@ export class WorkerPool implements TaskRunner {
       () => {
         this.workerReady.delete(index);
         this.maps.pump();
-        this.rebalance();
+        this.placement.rebalance();
       },
       () => this.workerReady.delete(index),
     );
@@ -364,25 +256,6 @@ export class WorkerPool implements TaskRunner {
     return handle.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
   }
 
-  /**
-   * Builds a reduce partition on its owner from its history. The partition counts as not ready from
-   * this call on, so no task reaches the new owner before the rebuild is done.
-   */
-  private build(jobId: string, partition: number, owner: number, history: () => Promise<{ snapshot: Uint8Array | undefined; tasks: readonly ReduceTask[] }>): Promise<void> {
-    const ready = (async () => {
-      const { snapshot, tasks } = await history();
-      await this.workerReady.get(owner);
-      // An owner lost meanwhile has had its partitions dealt to others, which build them anew.
-      const handle = this.workers.get(owner);
-      if (!handle) throw new WorkerLostError(owner, "lost before its partitions were built");
-      await handle.request({ type: "rebuild", jobId, partition, snapshot, tasks });
-      this.options.metrics?.workerTasks.inc({ worker: String(owner), kind: "rebuild" });
-    })();
-    this.partitionReady.set(key(jobId, partition), ready);
-    ready.catch(() => undefined);
-    return ready;
-  }
-
   private onDeath(dead: WorkerHandle, reason: string): void {
     this.lastHeapUsed.delete(dead.index);
     if (this.closing) return;
@@ -395,7 +268,6 @@ export class WorkerPool implements TaskRunner {
     }
     this.workers.delete(dead.index);
     const started = performance.now();
-    this.recoveries += 1;
     // The standby takes the dead worker's place at once; the lost partitions are dealt across it and
     // every survivor, which rebuild them in parallel. A new thread is started only once they are
     // done (as the next standby, or as a worker if there was no standby): booting takes CPU the
@@ -403,17 +275,11 @@ export class WorkerPool implements TaskRunner {
     const promoted = this.promoteStandby();
     const owners = [...this.liveWorkers()];
     const replacement = owners.length > 0 ? undefined : this.spawn();
-    const moves = this.ownership.reassign(dead.index, replacement === undefined ? owners : [replacement]);
-    this.options.log?.warn({ worker: dead.index, reason, partitionsLost: moves.length }, "worker died");
-    const rebuilt = moves.map(({ jobId, partition, owner }) => {
-      const deployment = this.deployments.get(jobId);
-      return deployment ? this.build(jobId, partition, owner, () => deployment.history.since(partition)) : Promise.resolve();
-    });
-    void Promise.allSettled(rebuilt).then((outcomes) => {
+    const { partitionsLost, rebuilt } = this.placement.rebuildLost(dead.index, replacement === undefined ? owners : [replacement]);
+    this.options.log?.warn({ worker: dead.index, reason, partitionsLost }, "worker died");
+    void rebuilt.then((outcomes) => {
       const recoveryMs = performance.now() - started;
       this.options.metrics?.recoverySeconds.observe(recoveryMs / 1000);
-      this.recoveries -= 1;
-      this.rebalance();
       if (this.closing) return;
       const booted = replacement === undefined && promoted === undefined ? this.spawn() : undefined;
       const partitionsRebuilt = outcomes.filter((o) => o.status === "fulfilled").length;
