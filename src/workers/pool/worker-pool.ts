@@ -9,15 +9,14 @@
  * machine short of CPU) is never taken for a dead one, and a worker's death never reaches the job: what
  * it was running runs again on the others.
  */
-import { workerDeathReason, type Metrics, type WorkerFigures } from "../../metrics/metrics.js";
+import type { Metrics, WorkerFigures } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
+import { MapScheduler } from "./map-scheduler.js";
 import { PartitionPlacement } from "./partition-placement.js";
 import type { InjectedFault, WorkerHeap } from "./protocol.js";
-import { MapScheduler } from "./map-scheduler.js";
-import { unlessLost, WorkerHandle } from "./worker-handle.js";
-import type { WorkerRoster } from "./worker-roster.js";
+import { WorkerSupervisor } from "./worker-supervisor.js";
 
 export interface WorkerPoolOptions {
   /** Worker threads; default one per core. */
@@ -36,60 +35,44 @@ export interface WorkerPoolOptions {
   readonly log?: OperatorLog;
 }
 
-/** How long after a recovery the next standby thread starts booting. */
-const STANDBY_RESPAWN_DELAY_MS = 2000;
-
-/** How long a metrics scrape waits for a worker to tell its heap (see figures()). */
-const HEAP_ANSWER_MS = 250;
-
+/**
+ * The TaskRunner facade: it keeps the deployed jobs and wires the three parts that run them, the
+ * worker supervisor (threads), the map scheduler (map tasks) and the partition placement (reduce
+ * partitions and every request for one).
+ */
 export class WorkerPool implements TaskRunner {
-  private readonly workers = new Map<number, WorkerHandle>();
-  /** Resolves once a worker is started and has every job deployed. */
-  private readonly workerReady = new Map<number, Promise<void>>();
   private readonly deployments = new Map<string, JobDeployment>();
-  private nextIndex = 0;
+  private readonly supervisor: WorkerSupervisor;
   private readonly maps: MapScheduler;
   private readonly placement: PartitionPlacement;
-  private closing = false;
-  /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
-  private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
-  /** Each live worker's heap in use as it last answered (see figures()). */
-  private readonly lastHeapUsed = new Map<number, number>();
 
-  private constructor(private readonly options: WorkerPoolOptions) {
-    const roster: WorkerRoster = {
-      live: () => [...this.workers.values()].filter((w) => w.alive),
-      worker: (index) => this.workers.get(index),
-      whenReady: (index) => this.workerReady.get(index),
-    };
-    this.maps = new MapScheduler(roster, (jobId) => this.deployments.has(jobId), options);
-    this.placement = new PartitionPlacement(roster, this.deployments, options.metrics);
+  private constructor(options: WorkerPoolOptions) {
+    this.supervisor = new WorkerSupervisor(this.deployments, options, {
+      ready: () => {
+        this.maps.pump();
+        this.placement.rebalance();
+      },
+      lost: (worker, owners) => this.placement.rebuildLost(worker, owners),
+    });
+    this.maps = new MapScheduler(this.supervisor, (jobId) => this.deployments.has(jobId), options);
+    this.placement = new PartitionPlacement(this.supervisor, this.deployments, options.metrics);
     options.metrics?.observeWorkers(() => this.figures());
   }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    for (let i = 0; i < options.workers; i++) pool.spawn();
-    pool.spawnStandby();
-    await Promise.all([...pool.workerReady.values(), pool.standby?.ready]);
+    await pool.supervisor.start();
     return pool;
   }
 
   /** Indexes of live workers (a replacement gets a new index). */
   liveWorkers(): number[] {
-    return [...this.workers.values()].filter((w) => w.alive).map((w) => w.index);
+    return this.supervisor.live().map((w) => w.index);
   }
 
   async deploy(deployment: JobDeployment): Promise<void> {
     this.deployments.set(deployment.jobId, deployment);
-    const standby = this.standby;
-    // A standby still booting deploys every job once booted; one already booted gets this one now.
-    void standby?.ready
-      .then(() => (this.deployments.get(deployment.jobId) === deployment ? this.deployOn(standby.handle, deployment) : undefined))
-      .catch(() => undefined);
-    // A worker lost meanwhile is no failure of the deployment: its replacement deploys every job as it
-    // boots, and the partitions it was given are rebuilt on the others (onDeath).
-    await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment).catch(unlessLost)));
+    await this.supervisor.deploy(deployment);
     await this.placement.place(deployment);
   }
 
@@ -103,8 +86,7 @@ export class WorkerPool implements TaskRunner {
     this.deployments.delete(jobId);
     this.placement.remove(jobId);
     this.maps.abandonJob(jobId);
-    const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
-    for (const handle of handles) void handle.request({ type: "undeploy", jobId }).catch(() => undefined);
+    this.supervisor.undeploy(jobId);
   }
 
   map(task: MapTask): Promise<MapResult> {
@@ -129,59 +111,35 @@ export class WorkerPool implements TaskRunner {
 
   /** Fault injection (tests, benchmarks): slow a worker's map tasks, or crash it. */
   inject(worker: number, fault: InjectedFault): Promise<unknown> {
-    const handle = this.workers.get(worker);
-    if (!handle) throw new Error(`no live worker ${worker}`);
-    return handle.request({ type: "inject", fault }).catch(() => undefined);
+    return this.supervisor.inject(worker, fault);
   }
 
   /**
    * Ends a worker's thread on purpose (tests, benchmarks, an operator ending a worker stuck in a task):
    * it is lost as if it had died, and replaced; what it was running runs again on the others.
    */
-  async terminateWorker(worker: number): Promise<void> {
-    const handle = this.workers.get(worker);
-    if (!handle) throw new Error(`no live worker ${worker}`);
-    await handle.terminate("terminated");
+  terminateWorker(worker: number): Promise<void> {
+    return this.supervisor.terminateWorker(worker);
   }
 
   /** Requests a live worker has started and not finished, as its thread counts them; 0 for no such worker. */
   runningOn(worker: number): number {
-    return this.workers.get(worker)?.running ?? 0;
+    return this.supervisor.runningOn(worker);
   }
 
   /** Each live worker's V8 heap as it stands (no collection forced), by worker index. */
-  async heaps(): Promise<Map<number, WorkerHeap>> {
-    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
-    const heaps = await Promise.all(live.map((handle) => handle.request<WorkerHeap>({ type: "heap" })));
-    return new Map(live.map((handle, i) => [handle.index, heaps[i]!]));
+  heaps(): Promise<Map<number, WorkerHeap>> {
+    return this.supervisor.heaps();
   }
 
-  /**
-   * For a metrics scrape: each live worker's heap in use and event-loop utilization since the previous
-   * scrape. A worker busy with a long task answers the heap request only after it; past HEAP_ANSWER_MS
-   * its heap as last answered is given instead (none before its first answer).
-   */
-  async figures(): Promise<WorkerFigures[]> {
-    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
-    return Promise.all(
-      live.map(async (handle) => {
-        const eventLoopUtilization = handle.eventLoopUtilization();
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<void>((resolve) => {
-          timer = setTimeout(() => resolve(), HEAP_ANSWER_MS);
-        });
-        const asked = handle.request<WorkerHeap>({ type: "heap" }).then((heap) => this.lastHeapUsed.set(handle.index, heap.heapUsed), () => undefined);
-        await Promise.race([asked, late]);
-        clearTimeout(timer);
-        const heapUsedBytes = this.lastHeapUsed.get(handle.index);
-        return { worker: handle.index, eventLoopUtilization, ...(heapUsedBytes === undefined ? {} : { heapUsedBytes }) };
-      }),
-    );
+  /** For a metrics scrape: each live worker's heap in use and event-loop utilization (see WorkerSupervisor.figures). */
+  figures(): Promise<WorkerFigures[]> {
+    return this.supervisor.figures();
   }
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
   async whenRecovered(): Promise<void> {
-    await Promise.all([Promise.allSettled([...this.workerReady.values()]), this.placement.whenBuilt()]);
+    await Promise.all([this.supervisor.whenStarted(), this.placement.whenBuilt()]);
   }
 
   /** Resolves when no partition is being rebuilt or moved. */
@@ -195,97 +153,8 @@ export class WorkerPool implements TaskRunner {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     this.placement.close();
     this.maps.close();
-    const standby = this.standby?.handle;
-    this.standby = undefined;
-    await Promise.all([...this.workers.values(), ...(standby ? [standby] : [])].map((w) => w.terminate("pool closed")));
-    this.workers.clear();
-    this.options.metrics?.workersLive.set(0);
-  }
-
-  /** Starts a thread; `ready` resolves once it is booted and has every job deployed. */
-  private startThread(): { handle: WorkerHandle; ready: Promise<void> } {
-    const index = this.nextIndex++;
-    const handle = new WorkerHandle(index, (dead, reason) => this.onDeath(dead, reason), {
-      onBusy: (ms) => this.options.metrics?.workerBusySeconds.inc({ worker: String(index) }, ms / 1000),
-    });
-    const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(handle, d)))).then(() => undefined);
-    ready.catch(() => undefined);
-    return { handle, ready };
-  }
-
-  /** Starts a live worker: it takes map tasks once ready. */
-  private spawn(): number {
-    const { handle, ready } = this.startThread();
-    this.enlist(handle, ready);
-    return handle.index;
-  }
-
-  private enlist(handle: WorkerHandle, ready: Promise<void>): void {
-    const { index } = handle;
-    this.workers.set(index, handle);
-    this.workerReady.set(index, ready);
-    ready.then(
-      () => {
-        this.workerReady.delete(index);
-        this.maps.pump();
-        this.placement.rebalance();
-      },
-      () => this.workerReady.delete(index),
-    );
-    this.options.metrics?.workersLive.set(this.liveWorkers().length);
-  }
-
-  private spawnStandby(): void {
-    if (this.closing || this.standby || (this.options.standbyWorkers ?? 1) < 1) return;
-    this.standby = this.startThread();
-  }
-
-  /** Makes the standby a live worker; its index, or undefined when there is none. */
-  private promoteStandby(): number | undefined {
-    const standby = this.standby;
-    if (!standby?.handle.alive) return undefined;
-    this.standby = undefined;
-    this.enlist(standby.handle, standby.ready);
-    return standby.handle.index;
-  }
-
-  private deployOn(handle: WorkerHandle, d: JobDeployment): Promise<unknown> {
-    return handle.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
-  }
-
-  private onDeath(dead: WorkerHandle, reason: string): void {
-    this.lastHeapUsed.delete(dead.index);
-    if (this.closing) return;
-    this.options.metrics?.workerRestarts.inc({ reason: workerDeathReason(reason) });
-    if (this.standby?.handle === dead) {
-      this.options.log?.warn({ worker: dead.index, reason, standby: true }, "worker died; booting another standby");
-      this.standby = undefined;
-      this.spawnStandby();
-      return;
-    }
-    this.workers.delete(dead.index);
-    const started = performance.now();
-    // The standby takes the dead worker's place at once; the lost partitions are dealt across it and
-    // every survivor, which rebuild them in parallel. A new thread is started only once they are
-    // done (as the next standby, or as a worker if there was no standby): booting takes CPU the
-    // rebuild needs. With no worker left at all, a new one boots and rebuilds.
-    const promoted = this.promoteStandby();
-    const owners = [...this.liveWorkers()];
-    const replacement = owners.length > 0 ? undefined : this.spawn();
-    const { partitionsLost, rebuilt } = this.placement.rebuildLost(dead.index, replacement === undefined ? owners : [replacement]);
-    this.options.log?.warn({ worker: dead.index, reason, partitionsLost }, "worker died");
-    void rebuilt.then((outcomes) => {
-      const recoveryMs = performance.now() - started;
-      this.options.metrics?.recoverySeconds.observe(recoveryMs / 1000);
-      if (this.closing) return;
-      const booted = replacement === undefined && promoted === undefined ? this.spawn() : undefined;
-      const partitionsRebuilt = outcomes.filter((o) => o.status === "fulfilled").length;
-      this.options.log?.info({ worker: dead.index, replacedBy: promoted ?? replacement ?? booted, partitionsRebuilt, recoveryMs: Math.round(recoveryMs) }, "worker replaced");
-      // The next standby boots a little later, off the batches that catch up right after a recovery.
-      if (promoted !== undefined) setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
-    });
+    await this.supervisor.close();
   }
 }
