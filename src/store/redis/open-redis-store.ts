@@ -4,8 +4,7 @@
  * with StoreUnavailableError within about the command timeout, also while Redis is down or stalled;
  * the connection comes back by itself when Redis does, without reopening the store.
  */
-import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
-import { assertHistory, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../memory/result-index.js";
+import { assertHistory, assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
 import type { Store } from "../types.js";
 import { AofFsync, fsyncPolicy, readAofSettings, type WaitFsync } from "./aof-fsync.js";
 import { RedisBatchLog } from "./batch-log.js";
