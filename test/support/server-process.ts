@@ -87,7 +87,7 @@ export class ServerProcess {
       // Load shedding is off unless a test turns it on: on a machine kept busy by other processes a
       // server can lag for reasons that are not its own, and tests that expect every post acknowledged
       // would see 503s (shedding has its own tests).
-      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", SHED_EVENT_LOOP_DELAY_MS: "0", SHED_JOB_DELAY_MS: "0", ...this.env },
+      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", REDIS_CLUSTER_NODES: "", SHED_EVENT_LOOP_DELAY_MS: "0", SHED_JOB_DELAY_MS: "0", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
