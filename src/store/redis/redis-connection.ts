@@ -91,12 +91,20 @@ function cluster(seedText: readonly string[], options: RedisConnectionOptions): 
 
 /**
  * The servers a command about the server itself (PING, INFO, CONFIG, WAITAOF) must reach: the one
- * server, or every master of the cluster as its slot map has them now.
+ * server, or every master of the cluster's slot map. Throws while a master of that map has no
+ * connection (it died, and writes of its slots cannot be confirmed), and asks for the slot map again,
+ * which reconnects to it once it is back.
  */
 export function everyServer(client: RedisClient): Redis[] {
   if (!(client instanceof Cluster)) return [client];
-  const masters = client.status === "ready" ? client.nodes("master") : [];
-  if (masters.length === 0) throw new Error(`the Redis Cluster is not reachable (its client is ${client.status})`);
+  if (client.status !== "ready") throw new Error(`the Redis Cluster is not reachable (its client is ${client.status})`);
+  const masters = client.nodes("master");
+  const connected = new Set(masters.map(serverAddress));
+  const missing = [...new Set(client.slots.map((nodes) => nodes?.[0]).filter((node): node is string => node !== undefined))].filter((node) => !connected.has(node));
+  if (missing.length > 0 || masters.length === 0) {
+    client.refreshSlotsCache();
+    throw new Error(`the Redis Cluster master${missing.length === 1 ? "" : "s"} ${missing.join(", ") || "(none known)"} cannot be reached`);
+  }
   return masters;
 }
 

@@ -124,3 +124,45 @@ describe("redis store on a cluster", () => {
     await expect(openRedisStore({ url: "redis://127.0.0.1:1", clusterNodes: cluster.seeds })).rejects.toThrow(RangeError);
   });
 });
+
+describe("redis store on a cluster when a master is killed", () => {
+  it("rejects what that master serves with StoreUnavailableError within the command timeout, serves the other slots, and works again once it is back", async (ctx) => {
+    if (EXTERNAL_REDIS_CLUSTER_NODES) ctx.skip("REDIS_CLUSTER_NODES is set: this test kills a master, which it must not do to a shared cluster");
+    const store = await openRedisStore({ clusterNodes: cluster.seeds, keyPrefix: freshPrefix() });
+    const admin = new Cluster(cluster.seeds.map((seed) => ({ host: "127.0.0.1", port: Number(seed.split(":")[1]) })));
+    try {
+      await new Promise((resolve) => admin.once("ready", resolve));
+      const portOfJob = async (job: string): Promise<number> => {
+        const slot = Number(await admin.cluster("KEYSLOT", `{job:${job}}`));
+        return Number(admin.slots[slot]![0]!.split(":")[1]);
+      };
+      const victim = cluster.cluster!.servers[0]!;
+      const jobs = Array.from({ length: 30 }, (_, i) => `job-${i}`);
+      const onVictim = [];
+      const elsewhere = [];
+      for (const job of jobs) ((await portOfJob(job)) === victim.port ? onVictim : elsewhere).push(job);
+      expect(onVictim.length).toBeGreaterThan(0);
+      expect(elsewhere.length).toBeGreaterThan(0);
+      for (const job of jobs) await store.results.append(job, frame(1));
+
+      await victim.stop("SIGKILL");
+      const started = performance.now();
+      await expect(store.results.append(onVictim[0]!, frame(2))).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(performance.now() - started).toBeLessThan(4_000);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      // The other masters still take the writes of their slots.
+      await store.results.append(elsewhere[0]!, frame(2));
+
+      await victim.restart();
+      await expect
+        .poll(() => store.results.append(onVictim[0]!, frame(2)).then(() => true, () => false), { timeout: 30_000, interval: 200 })
+        .toBe(true);
+      expect(await store.results.bounds(onVictim[0]!)).toEqual({ first: 1, last: 2 });
+      expect(await store.results.bounds(elsewhere[0]!)).toEqual({ first: 1, last: 2 });
+      await store.ping();
+    } finally {
+      await store.close();
+      admin.disconnect();
+    }
+  }, 60_000);
+});
