@@ -138,8 +138,8 @@ describe("redis store on a cluster when a master is killed", () => {
       };
       const victim = cluster.cluster!.servers[0]!;
       const jobs = Array.from({ length: 30 }, (_, i) => `job-${i}`);
-      const onVictim = [];
-      const elsewhere = [];
+      const onVictim: string[] = [];
+      const elsewhere: string[] = [];
       for (const job of jobs) ((await portOfJob(job)) === victim.port ? onVictim : elsewhere).push(job);
       expect(onVictim.length).toBeGreaterThan(0);
       expect(elsewhere.length).toBeGreaterThan(0);
