@@ -37,6 +37,8 @@ export interface BenchOptions {
   readonly incrementalWindow: { readonly recordsPerBatch: number; readonly measuredBatches: number; readonly longWindowBatches: number; readonly runner: "in-thread" | "pool" };
   /** emit "all" against "changes": keys in the window, events (changed keys) per slide, slides measured. */
   readonly windowEmit: import("./window-emit.js").WindowEmitOptions;
+  /** A max (no inverse) over a 30 s window and a 10 s tumbling one: distinct words, events per batch, slides measured. */
+  readonly windowMax: import("./window-max.js").WindowMaxOptions;
   /** Distinct keys held in window state for the memory figure. */
   readonly memoryKeys: number;
   readonly e2e: {
@@ -68,7 +70,7 @@ export interface BenchOptions {
 }
 
 /** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
-export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
 
 /**
  * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its
@@ -115,6 +117,7 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
     scaling: { recordsPerBatch: 50_000, windowBatches: quick ? 4 : 10, measuredBatches: quick ? 12 : 25, turnBatches: quick ? 4 : 5, smallBatchesToo: !quick },
     incrementalWindow: { recordsPerBatch: 200, measuredBatches: quick ? 10 : 20, longWindowBatches: 300, runner: quick ? "in-thread" : "pool" },
     windowEmit: { keys: quick ? 20_000 : 50_000, eventsPerSlide: 100, measuredSlides: quick ? 10 : 20 },
+    windowMax: { keys: quick ? 20_000 : 50_000, eventsPerBatch: quick ? 2_000 : 5_000, measuredSlides: quick ? 10 : 20 },
     memoryKeys: quick ? 250_000 : 1_000_000,
     e2e: {
       clients: 4,

@@ -97,6 +97,8 @@ export interface BenchResults {
   incrementalWindow: { ratio: number | null; medianRatio?: number | null; slideRatio?: number | null; shortCheckpointBatchMs?: number; longCheckpointBatchMs?: number; shortWindowMsPerBatch?: number; longWindowMsPerBatch?: number; shortWindowSec?: number; longWindowSec?: number; recordsPerBatch?: number; workload?: string; runner?: string; measuredBatches?: number } & Unmeasured;
   /** CPU per slide of a window with emit "all" and with emit "changes" (absent in older results). */
   windowEmit?: import("./window-emit.js").WindowEmitFigures;
+  /** CPU per slide of a max window (no inverse), sliding and tumbling (absent in older results). */
+  windowMax?: import("./window-max.js").WindowMaxFigures;
   recovery: {
     workerKillMs: number | null;
     serverRestartMs: number | null;

@@ -30,6 +30,7 @@ import { judgeTargets } from "./targets.js";
 import { measureThroughput, type ThroughputRun } from "./throughput.js";
 import { measureWorkerKill } from "./worker-kill.js";
 import { measureWindowEmit } from "./window-emit.js";
+import { measureWindowMax } from "./window-max.js";
 import { WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const quick = process.argv.includes("--quick");
@@ -115,6 +116,10 @@ await section("incremental window", async () => {
 
 await section("window emit", async () => {
   results.windowEmit = await measureWindowEmit(options.windowEmit, failures);
+});
+
+await section("window max", async () => {
+  results.windowMax = await measureWindowMax(options.windowMax, failures);
 });
 
 await section("many jobs", async () => {
@@ -220,6 +225,7 @@ function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): B
   if (ran("stragglers")) merged.stragglers = fresh.stragglers;
   if (ran("incremental window")) merged.incrementalWindow = fresh.incrementalWindow;
   if (ran("window emit")) merged.windowEmit = fresh.windowEmit;
+  if (ran("window max")) merged.windowMax = fresh.windowMax;
   if (ran("memory")) merged.memory = fresh.memory;
   if (ran("many jobs")) merged.manyJobs = fresh.manyJobs;
   if (ran("fast batches")) merged.fastBatches = fresh.fastBatches;

@@ -2,6 +2,7 @@
 import { availableParallelism, hostname, totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { z } from "zod";
+import { parseClusterSeeds, splitClusterSeeds } from "./store/redis/cluster-seeds.js";
 
 /**
  * Memory past which ingest is shed by default, so that what is accepted can never run the process out
@@ -21,6 +22,18 @@ const schema = z.object({
   HOST: z.string().default("127.0.0.1"),
   DATA_DIR: z.string().default("./data"),
   REDIS_URL: z.string().url().optional(),
+  /** Seed nodes of a Redis Cluster, "host:port,host:port" (or redis[s]://user:password@host:port each); instead of REDIS_URL. */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform(splitClusterSeeds)
+    .superRefine((seeds, ctx) => {
+      try {
+        parseClusterSeeds(seeds);
+      } catch (error) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      }
+    })
+    .optional(),
   REDIS_KEY_PREFIX: z.string().default("trib:"),
   REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().min(1).default(2000),
   /** When ingest and result frames wait for Redis to fsync its append-only file (WAITAOF, Redis 7.2+). */
@@ -99,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`invalid configuration: ${problems}`);
+  }
+  if (parsed.data.REDIS_URL !== undefined && parsed.data.REDIS_CLUSTER_NODES !== undefined) {
+    throw new Error("invalid configuration: REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for one Redis server, or REDIS_CLUSTER_NODES for a Redis Cluster, not both");
   }
   return parsed.data;
 }

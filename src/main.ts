@@ -19,11 +19,15 @@ import { InThreadRunner } from "./workers/in-thread-runner.js";
 import { IngestThreads } from "./workers/ingest/ingest-threads.js";
 import { WorkerPool } from "./workers/pool/worker-pool.js";
 
-/** Redis when REDIS_URL is set (with a warning for each unsafe server setting), else files in DATA_DIR. */
+/**
+ * Redis when REDIS_URL (one server) or REDIS_CLUSTER_NODES (a Redis Cluster) is set, with a warning for
+ * each unsafe server setting; else files in DATA_DIR.
+ */
 async function openStore(config: Config, warn: (message: string) => void): Promise<Store> {
   const common = { resultHistory: config.RESULT_HISTORY, resultHistoryRows: config.RESULT_HISTORY_ROWS, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
-  if (!config.REDIS_URL) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
-  const store = await openRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, waitFsync: config.REDIS_WAIT_FSYNC, ...common });
+  const target = config.REDIS_URL ? { url: config.REDIS_URL } : config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : undefined;
+  if (target === undefined) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
+  const store = await openRedisStore({ ...target, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, waitFsync: config.REDIS_WAIT_FSYNC, ...common });
   for (const warning of await store.warnings()) warn(warning);
   return store;
 }

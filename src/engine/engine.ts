@@ -96,6 +96,12 @@ export interface Engine {
   ready(): Promise<boolean>;
   /** The live nodes and where each job runs. */
   cluster(): Promise<ClusterView>;
+  /**
+   * The live node that runs the job when it is another node (its id and address): what only the
+   * job's node knows (progress, state, model) is asked of it. Undefined when it runs here, nowhere,
+   * or its node is not live.
+   */
+  jobOwner(id: string): Promise<{ readonly node: string; readonly address: string } | undefined>;
   /** Recovers catalogued jobs and starts their batch loops. */
   start(): Promise<void>;
   /**
@@ -175,6 +181,13 @@ export function createEngine(options: EngineOptions): Engine {
     async cluster() {
       const [nodes, placement] = await Promise.all([store.members.live(), jobs.placement()]);
       return { node: node.id, nodes, jobs: placement };
+    },
+    async jobOwner(id) {
+      if (jobs.runsHere(id)) return undefined;
+      const holder = await store.leases.holder(id);
+      if (holder === undefined || holder.node === node.id) return undefined;
+      const owner = (await store.members.live()).find((n) => n.id === holder.node);
+      return owner === undefined || owner.address === "" ? undefined : { node: owner.id, address: owner.address };
     },
     async start() {
       reachability.start();

@@ -111,6 +111,9 @@ export class Jobs {
   /** The lease of every job this node runs (or is starting): its writes carry the lease's fence. */
   private readonly leases = new Map<string, Lease>();
 
+  /** Status changes made through this node so far (see applyStatus). */
+  private localStatusChanges = 0;
+
   /** The status each job running here was last told (pause and resume may come from another node). */
   private readonly appliedStatus = new Map<string, JobRecord["status"]>();
 
@@ -122,6 +125,9 @@ export class Jobs {
    * for them, so they never act on a job that is half started.
    */
   private readonly registrations = new Map<string, Promise<void>>();
+
+  /** Registrations under way here, by job name (see register). */
+  private readonly registering = new Map<string, number>();
 
   /** Jobs being marked failed now: delete waits for it, so no failure is written after the job is gone. */
   private readonly failing = new Map<string, Promise<void>>();
@@ -150,15 +156,31 @@ export class Jobs {
     const startOffsets: Record<number, number> = {};
     for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
     const record: JobRecord = { id, definition: stored, status: "running", createdAt: this.clock.now(), startOffsets };
-    // The name is claimed before anything runs, so of concurrent registrations (here or on another
-    // node) exactly one deploys a generator; the others change nothing.
-    if (!(await this.store.catalog.createJob(record))) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
-    const started = this.start(record, plan, layout);
-    this.registrations.set(id, started);
+    // Marked before the name is claimed, so this node's coordinator never claims the job meanwhile.
+    this.registering.set(id, (this.registering.get(id) ?? 0) + 1);
     try {
-      await started;
+      // The name is claimed before anything runs, so of concurrent registrations (here or on another
+      // node) exactly one deploys a generator; the others change nothing.
+      if (!(await this.store.catalog.createJob(record))) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
+      const lease = await this.store.leases.acquire(id, this.node.id, this.node.leaseTtlMs);
+      if (lease === undefined) {
+        // Another node's coordinator claimed the new job first (or a deleted job's lease has yet to
+        // lapse): it runs there, or once the lease lapses.
+        this.log.info({ job: id, node: this.node.id }, "job registered; another node runs it");
+        return this.view(record);
+      }
+      this.hold(lease);
+      const started = this.start(record, plan, layout);
+      this.registrations.set(id, started);
+      try {
+        await started;
+      } finally {
+        if (this.registrations.get(id) === started) this.registrations.delete(id);
+      }
     } finally {
-      if (this.registrations.get(id) === started) this.registrations.delete(id);
+      const left = (this.registering.get(id) ?? 1) - 1;
+      if (left > 0) this.registering.set(id, left);
+      else this.registering.delete(id);
     }
     this.log.info({ job: id, inputs: jobInputs(stored).names, partitions: layout.partitions, startFrom }, "job registered");
     return this.view(record);
@@ -197,9 +219,6 @@ export class Jobs {
   private async start(record: JobRecord, plan: JobPlan, layout: JobLayout): Promise<void> {
     const { id, startOffsets } = record;
     try {
-      // The name was just claimed, so no other node may run it: a lease left by an earlier job of
-      // that name (deleted) is taken over.
-      this.leases.set(id, await this.store.leases.seize(id, this.node.id, this.node.leaseTtlMs));
       const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
       await this.deploy(record, layout, generator);
       this.retention.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
@@ -222,7 +241,7 @@ export class Jobs {
    */
   async claim(record: JobRecord, lease: Lease): Promise<boolean> {
     if (this.generators.has(record.id)) return true;
-    this.leases.set(record.id, lease);
+    this.hold(lease);
     try {
       await this.recover(record);
       return true;
@@ -249,6 +268,16 @@ export class Jobs {
         return { id: record.id, status: record.status, node: holder?.node ?? null, epoch: holder?.epoch ?? null };
       }),
     );
+  }
+
+  /** Whether a registration of the job is under way here (the coordinator leaves the job to it). */
+  isRegistering(id: string): boolean {
+    return this.registering.has(id);
+  }
+
+  /** Counts a lease just granted to this node among its own (renewed, and the job's writes fenced with it). */
+  hold(lease: Lease): void {
+    this.leases.set(lease.jobId, lease);
   }
 
   /** Whether this node runs the job now (it holds its lease and its generator is here). */
@@ -283,9 +312,19 @@ export class Jobs {
     this.log.info({ job: id, node: this.node.id }, "job handed over");
   }
 
-  /** Applies a pause or resume recorded in the catalogue (possibly by another node) to a job running here. */
-  applyStatus(record: JobRecord): void {
+  /** A count of the status changes made through this node: a record read before the latest is stale. */
+  statusChanges(): number {
+    return this.localStatusChanges;
+  }
+
+  /**
+   * Applies a pause or resume recorded in the catalogue (possibly by another node) to a job running
+   * here; `readAfter` (statusChanges() before the record was read) makes a record read before a status
+   * change made here count as stale, so it undoes nothing.
+   */
+  applyStatus(record: JobRecord, readAfter = this.localStatusChanges): void {
     const generator = this.generators.get(record.id);
+    if (readAfter < this.localStatusChanges) return;
     if (!generator || this.recovering.has(record.id) || this.appliedStatus.get(record.id) === record.status) return;
     if (record.status === "paused") generator.pause();
     else if (record.status === "running") generator.start();
@@ -552,6 +591,7 @@ export class Jobs {
 
   private async setStatus(record: JobRecord, status: JobRecord["status"]): Promise<JobRecord> {
     const next = { ...record, status };
+    this.localStatusChanges++;
     await this.store.catalog.putJob(next);
     return next;
   }

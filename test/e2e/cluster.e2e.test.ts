@@ -8,68 +8,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { random, tweets } from "../../examples/lib/corpus.mjs";
+import { clusterView as cluster, clusterWhere, countWords, ingestOnce as ingest, ResumingSubscriber, sleep, wordTotalsJob, type Row } from "../support/cluster-nodes.js";
 import { testRedis, type TestRedis } from "../support/redis-server.js";
 import { ServerProcess } from "../support/server-process.js";
-import { LiveClient } from "../support/ws-client.js";
 
-type Row = Record<string, unknown>;
-interface Frame {
-  readonly seq: number;
-  readonly rows: Row[];
-}
-interface ClusterView {
-  readonly nodes: { id: string; jobs: number }[];
-  readonly jobs: { id: string; node: string | null; epoch: number | null }[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const JOBS = 6;
 const jobNames = Array.from({ length: JOBS }, (_, i) => `totals-${i + 1}`);
-
-function countWords(events: readonly Row[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of events) for (const w of String(e.text).split(" ")) if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
-/** A subscriber on one node that reconnects after every disconnect, resuming after the last seq it saw. */
-class ResumingSubscriber {
-  readonly frames: Frame[] = [];
-  private stopped = false;
-  private client: LiveClient | undefined;
-
-  constructor(
-    private readonly node: ServerProcess,
-    readonly jobId: string,
-  ) {
-    void this.loop();
-  }
-
-  get last(): Row[] {
-    return this.frames.at(-1)?.rows ?? [];
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const from = (this.frames.at(-1)?.seq ?? 0) + 1;
-      const client = new LiveClient(`${this.node.wsUrl}/v1/jobs/${this.jobId}/results/live?from=${from}`);
-      this.client = client;
-      let seen = 0;
-      while (!this.stopped && client.closed === undefined) {
-        await client.until(() => client.results.length > seen || client.closed !== undefined, 60_000).catch(() => undefined);
-        for (const frame of client.results.slice(seen)) this.frames.push({ seq: frame.seq!, rows: frame.rows as Row[] });
-        seen = client.results.length;
-      }
-      client.close();
-      await sleep(100);
-    }
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.client?.close();
-  }
-}
 
 let redis: TestRedis | undefined;
 const nodes: ServerProcess[] = [];
@@ -85,55 +29,22 @@ async function startCluster(): Promise<ServerProcess[]> {
   return nodes;
 }
 
-async function cluster(node: ServerProcess): Promise<ClusterView> {
-  return node.requestOk<ClusterView>("GET", "/v1/cluster");
-}
-
-/** Waits until `ok` holds for the cluster as `node` sees it; returns that view. */
-async function clusterWhere(node: ServerProcess, ok: (view: ClusterView) => boolean, what: string): Promise<ClusterView> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const view = await cluster(node).catch(() => undefined);
-    if (view && ok(view)) return view;
-    if (Date.now() > deadline) throw new Error(`the cluster never got to: ${what}; last seen ${JSON.stringify(view)}`);
-    await sleep(100);
-  }
-}
-
-/** Sends one request through the first node that acknowledges it, retrying with the same Idempotency-Key. */
-async function ingest(through: readonly ServerProcess[], events: Row[], start: number): Promise<number> {
-  const key = randomUUID();
-  let refused = 0;
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 600) throw new Error("a request was never acknowledged");
-    const node = through[(start + attempt) % through.length]!;
-    try {
-      const res = await node.request("POST", "/v1/streams/tweets/events", events, { "idempotency-key": key });
-      if (res.status === 202) return refused;
-    } catch {
-      // that node is down: the next one takes the same request
-    }
-    refused++;
-    await sleep(50);
-  }
-}
-
 describe("three nodes on one Redis", () => {
   it("spreads the jobs, survives nodes SIGKILLed under load, and counts every acknowledged event once in every job, seen alike on every node", async () => {
     const [a, b, c] = await startCluster();
     expect((await a!.request("POST", "/v1/streams", { name: "tweets", partitions: 4 })).status).toBe(201);
-    for (const name of jobNames) {
-      const job = {
-        name,
-        input: "tweets",
-        batchInterval: "250ms",
-        steps: [{ op: "flatMap", expr: "text.split(' ')", as: "word" }, { op: "keyBy", key: "word" }, { op: "runningAggregate", aggs: { count: { fn: "count" } } }],
-      };
-      expect((await a!.request("POST", "/v1/jobs", job)).status).toBe(201);
-    }
+    for (const name of jobNames) expect((await a!.request("POST", "/v1/jobs", wordTotalsJob(name))).status).toBe(201);
     // Every job is held by one live node, and each of the three nodes runs its share.
     const spread = await clusterWhere(a!, (v) => v.nodes.length === 3 && v.jobs.every((j) => j.node !== null) && v.nodes.every((n) => n.jobs === JOBS / 3), "two jobs on each of three nodes");
     expect(new Set(spread.jobs.map((j) => j.node))).toEqual(new Set(["node-a", "node-b", "node-c"]));
+
+    // Any node answers what only the job's node knows: its progress and its state.
+    for (const node of nodes) {
+      for (const name of jobNames) {
+        expect((await node.requestOk<{ progress: unknown }>("GET", `/v1/jobs/${name}`)).progress, `${name} through another node`).not.toBeNull();
+        expect((await node.request("GET", `/v1/jobs/${name}/state?key=the`)).status, `${name} state`).toBe(200);
+      }
+    }
 
     const subscribers = nodes.flatMap((node) => jobNames.map((name) => new ResumingSubscriber(node, name)));
 

@@ -20,6 +20,11 @@ export interface RedisServerOptions {
   readonly maxmemoryPolicy?: string;
   /** Data directory; a fresh temporary one (removed by dispose) when absent. */
   readonly dir?: string;
+  /**
+   * Start it as a Redis Cluster node (cluster-enabled, its config file in its directory, its cluster
+   * bus on a free port of its own, not port + 10000, which may be taken or out of range).
+   */
+  readonly clusterNode?: boolean;
 }
 
 /** How long start and restart wait for PING to answer. */
@@ -46,7 +51,8 @@ export class RedisServer {
     // Another process may take the port between our probe and redis-server's bind: try a few.
     let lastError: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const server = new RedisServer(await freePort(), dir, settings, ownsDir);
+      const cluster = options.clusterNode === true ? ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", String(await freePort())] : [];
+      const server = new RedisServer(await freePort(), dir, [...settings, ...cluster], ownsDir);
       try {
         await server.launch();
         return server;

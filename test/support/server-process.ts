@@ -35,6 +35,9 @@ export async function freePort(): Promise<number> {
 export class ServerProcess {
   private child: ChildProcess | undefined;
   private output = "";
+  /** Lines of output holding one of the watched texts, kept whole for the life of this object. */
+  private readonly watched: { readonly text: string; readonly lines: string[] }[] = [];
+  private partialLine = "";
 
   private constructor(
     readonly port: number,
@@ -84,12 +87,16 @@ export class ServerProcess {
       // Load shedding is off unless a test turns it on: on a machine kept busy by other processes a
       // server can lag for reasons that are not its own, and tests that expect every post acknowledged
       // would see 503s (shedding has its own tests).
-      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", SHED_EVENT_LOOP_DELAY_MS: "0", SHED_JOB_DELAY_MS: "0", ...this.env },
+      env: { ...process.env, PORT: String(this.port), HOST: "127.0.0.1", DATA_DIR: this.dataDir, LOG_LEVEL: "warn", REDIS_URL: "", REDIS_CLUSTER_NODES: "", SHED_EVENT_LOOP_DELAY_MS: "0", SHED_JOB_DELAY_MS: "0", ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
     // The newest output only, so a server that runs for minutes cannot fill memory.
-    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-OUTPUT_KEPT));
+    const keep = (d: Buffer) => {
+      const text = d.toString();
+      this.output = (this.output + text).slice(-OUTPUT_KEPT);
+      if (this.watched.length > 0) this.watch(text);
+    };
     child.stdout!.on("data", keep);
     child.stderr!.on("data", keep);
     const deadline = Date.now() + 120_000;
@@ -151,6 +158,22 @@ export class ServerProcess {
 
   logs(): string {
     return this.output;
+  }
+
+  /**
+   * Every output line holding `text` from now on (across restarts), kept whole however much else the
+   * server prints; the returned array fills as lines come.
+   */
+  linesWith(text: string): readonly string[] {
+    const lines: string[] = [];
+    this.watched.push({ text, lines });
+    return lines;
+  }
+
+  private watch(text: string): void {
+    const lines = (this.partialLine + text).split("\n");
+    this.partialLine = lines.pop()!.slice(-OUTPUT_KEPT);
+    for (const line of lines) for (const w of this.watched) if (line.includes(w.text)) w.lines.push(line);
   }
 
   async dispose(): Promise<void> {

@@ -1,5 +1,6 @@
 /** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
 import type { FastifyPluginAsync } from "fastify";
+import { answeredByOwner } from "../owner-proxy.js";
 import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
 import { noQuery, parseRequest } from "../schemas/parse.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
@@ -37,9 +38,11 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
     return { jobs: await request.tenant.engine.listJobs() };
   });
 
-  app.get("/v1/jobs/:id", async (request) => {
+  // Progress, model and state live on the node that runs the job: another node asks it (owner-proxy.ts).
+  app.get("/v1/jobs/:id", async (request, reply) => {
     noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
+    if (await answeredByOwner(request, reply, id)) return reply;
     return request.tenant.engine.getJob(id);
   });
 
@@ -68,15 +71,17 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
     return request.tenant.engine.resumeJob(id);
   });
 
-  app.get("/v1/jobs/:id/model", async (request) => {
+  app.get("/v1/jobs/:id/model", async (request, reply) => {
     noQuery(request.query);
     const { id } = parseRequest(jobParams, request.params, "path");
+    if (await answeredByOwner(request, reply, id)) return reply;
     return request.tenant.engine.jobModel(id);
   });
 
-  app.get("/v1/jobs/:id/state", async (request) => {
+  app.get("/v1/jobs/:id/state", async (request, reply) => {
     const { id } = parseRequest(jobParams, request.params, "path");
     const { key } = parseRequest(stateQuery, request.query, "query");
+    if (await answeredByOwner(request, reply, id)) return reply;
     return request.tenant.engine.jobState(id, key);
   });
 

@@ -99,6 +99,7 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
         const view = await engine.cluster();
         return { ...view, jobs: view.jobs.filter((j) => owns(j.id)).map((j) => ({ ...j, id: unqualify(j.id) })) };
       }),
+    jobOwner: (id) => engine.jobOwner(qualify(id)),
     start: () => engine.start(),
     stop: () => engine.stop(),
   };

@@ -28,6 +28,10 @@ export class NodeCoordinator {
   private readonly startedAt = Date.now();
   private lastCpu = process.cpuUsage();
   private lastRoundAt = Date.now();
+  /** Claims and handovers under way, and how many of them run now. */
+  private readonly tasks = new Set<Promise<void>>();
+  private running = 0;
+  private readonly slotFreed: (() => void)[] = [];
 
   constructor(
     private readonly node: NodeIdentity,
@@ -40,6 +44,8 @@ export class NodeCoordinator {
   async start(): Promise<void> {
     this.stopped = false;
     await this.runRound();
+    // The jobs this node claims at start-up are rebuilt before it serves (as a lone node always did).
+    await this.settled();
     this.schedule();
   }
 
@@ -48,6 +54,12 @@ export class NodeCoordinator {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.round;
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Resolves once the claims and handovers started so far are done (tests, and start-up). */
+  async settled(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
   }
 
   /** Removes this node from the live nodes at once. */
@@ -77,12 +89,14 @@ export class NodeCoordinator {
     const { store, jobs, node } = this;
     await store.members.announce(this.info(), node.leaseTtlMs);
     await Promise.all(jobs.held().map((lease) => this.renew(lease)));
+    const readAfter = jobs.statusChanges();
     const [records, nodes] = await Promise.all([store.catalog.listJobs(), store.members.live()]);
     const byId = new Map(records.map((record) => [record.id, record]));
     for (const lease of jobs.held()) {
       const record = byId.get(lease.jobId);
-      if (record === undefined) await jobs.stepDown(lease.jobId, "the job was deleted");
-      else jobs.applyStatus(record);
+      // Not listed: deleted, or registered here after the listing (read it again to tell).
+      if (record === undefined && (await store.catalog.getJob(lease.jobId)) === undefined) await jobs.stepDown(lease.jobId, "the job was deleted");
+      else if (record !== undefined) jobs.applyStatus(record, readAfter);
     }
     const runnable = records.filter((record) => record.status === "running" || record.status === "paused");
     const share = Math.ceil(runnable.length / Math.max(1, nodes.length));
@@ -96,32 +110,53 @@ export class NodeCoordinator {
     }
   }
 
-  /** Claims jobs nobody holds until this node runs its share. */
+  /**
+   * Claims jobs nobody holds until this node runs its share. The leases are taken in the round; the
+   * jobs are rebuilt in the background, CLAIM_CONCURRENCY at a time, so that a long recovery never
+   * holds up the renewal of this node's other leases.
+   */
   private async claim(runnable: readonly JobRecord[], share: number): Promise<void> {
     const held = new Set(this.jobs.held().map((lease) => lease.jobId));
     let room = share - held.size;
-    if (room <= 0) return;
     // In a random order, so nodes claiming at the same moment mostly try different jobs.
-    const free = shuffled(runnable.filter((record) => !held.has(record.id)));
-    const claimNext = async (): Promise<void> => {
-      for (let record = free.shift(); record !== undefined && room > 0; record = free.shift()) {
-        room--;
-        const lease = await this.store.leases.acquire(record.id, this.node.id, this.node.leaseTtlMs);
-        if (lease === undefined) {
-          room++;
-          continue;
-        }
-        // The record may have changed between the listing and the grant: claim what the catalogue says now.
-        const current = await this.store.catalog.getJob(record.id);
-        if (current === undefined || (current.status !== "running" && current.status !== "paused")) {
-          await this.store.leases.release(lease);
-          room++;
-          continue;
-        }
-        if (await this.jobs.claim(current, lease)) this.log.info({ job: record.id, node: this.node.id, epoch: lease.epoch }, "job claimed");
+    for (const record of shuffled(runnable.filter((r) => !held.has(r.id)))) {
+      if (room <= 0) break;
+      if (this.jobs.isRegistering(record.id)) continue;
+      const lease = await this.store.leases.acquire(record.id, this.node.id, this.node.leaseTtlMs);
+      if (lease === undefined) continue;
+      room--;
+      this.jobs.hold(lease);
+      this.background(() => this.rebuild(record.id, lease));
+    }
+  }
+
+  /** Rebuilds a claimed job here, from what the catalogue says of it now. */
+  private async rebuild(id: string, lease: Lease): Promise<void> {
+    const current = await this.store.catalog.getJob(id);
+    if (current === undefined || (current.status !== "running" && current.status !== "paused")) {
+      await this.jobs.stepDown(id, "it was deleted, stopped or failed while it was being claimed");
+      await this.store.leases.release(lease).catch(() => undefined);
+      return;
+    }
+    if (await this.jobs.claim(current, lease)) this.log.info({ job: id, node: this.node.id, epoch: lease.epoch }, "job claimed");
+  }
+
+  /** Runs `task` beside the rounds, CLAIM_CONCURRENCY such tasks at a time; stop() waits for them. */
+  private background(task: () => Promise<void>): void {
+    const run = async (): Promise<void> => {
+      while (this.running >= CLAIM_CONCURRENCY) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+      this.running++;
+      try {
+        await task();
+      } catch (error) {
+        this.log.warn({ node: this.node.id, cause: (error as Error).message }, "cluster task failed");
+      } finally {
+        this.running--;
+        this.slotFreed.shift()?.();
       }
     };
-    await Promise.all(Array.from({ length: CLAIM_CONCURRENCY }, claimNext));
+    const done = run().finally(() => this.tasks.delete(done));
+    this.tasks.add(done);
   }
 
   /** Hands over jobs beyond this node's share, as many as the other nodes have room for. */
@@ -131,7 +166,7 @@ export class NodeCoordinator {
     const least = Math.floor(runnable / nodes.length);
     const room = nodes.filter((n) => n.id !== this.node.id).reduce((sum, n) => sum + Math.max(0, least - n.jobs), 0);
     const surplus = Math.min(held.length - share, room);
-    await Promise.all(held.slice(0, surplus).map((lease) => this.jobs.handOver(lease.jobId)));
+    for (const lease of held.slice(0, surplus)) this.background(() => this.jobs.handOver(lease.jobId));
   }
 
   private info(): NodeInfo {

@@ -12,6 +12,12 @@
  *
  * Each part also keeps its Sealed form once a checkpoint has made one (parts never change once
  * added, so a checkpoint packs each only once; see sealed.ts).
+ *
+ * With a `sliceMs` (a window merged by slices, see sliced-window.ts), batches leave by whole slices:
+ * a batch in slice (k*slice - slice, k*slice] leaves when k*slice is no longer in the window, so the
+ * window keeps (and checkpoints) every batch of each slice it still holds. Between slides the parts
+ * may then reach back up to a slice before (t - length); at a slide (a multiple of the slice) they
+ * are exactly the batches in (t - length, t].
  */
 import { Sealed } from "./sealed.js";
 
@@ -38,6 +44,7 @@ export class BatchWindow<T, S> {
   constructor(
     private readonly lengthMs: number,
     private readonly batchIntervalMs: number,
+    private readonly sliceMs?: number,
   ) {}
 
   /** Adds batch `batchTime`'s part and returns the parts that left the window, oldest first. */
@@ -52,13 +59,20 @@ export class BatchWindow<T, S> {
     this.parts.push({ batchTime, value, sealed: undefined });
     const from = batchTime - this.lengthMs;
     let leaving = 0;
-    while (leaving < this.parts.length && this.parts[leaving]!.batchTime <= from) leaving++;
+    const slice = this.sliceMs;
+    const endOf = slice === undefined ? (t: number) => t : (t: number) => Math.ceil(t / slice) * slice;
+    while (leaving < this.parts.length && endOf(this.parts[leaving]!.batchTime) <= from) leaving++;
     return leaving === 0 ? [] : this.parts.splice(0, leaving).map((p) => p.value);
   }
 
   /** The parts in the window, oldest first. */
   values(): T[] {
     return this.parts.map((p) => p.value);
+  }
+
+  /** The parts' batch times, oldest first; undefined after a restore from a checkpoint without them (until the next add). */
+  times(): number[] | undefined {
+    return this.timesUnknown ? undefined : this.parts.map((p) => p.batchTime);
   }
 
   get size(): number {

@@ -14,12 +14,14 @@
  *
  *     window(t) = window(t - batch) + pN+1 - p1     (minus every partial that left by time)
  *
- * With min, max, first, last, collect or approxDistinct in the set, the window is merged afresh from
- * its partials, oldest first, at each slide (so first and last keep their arrival order).
+ * With min, max, first, last, collect or approxDistinct in the set there is no inverse: batches are
+ * merged by slices of gcd(length, slide) as they arrive, and the slices kept per key in two stacks
+ * (sliced-window.ts, two-stacks-window.ts), so a batch costs O(keys entering + keys leaving) too, a
+ * slide reads each key's aggregate with one merge, and a tumbling window's closing batch only reads
+ * its one slice; the window's partials are never merged afresh (first and last keep arrival order).
  *
  * With `emit: "changes"` a slide emits only the keys that changed and those that left (see
- * window-changes.ts); a key's aggregate is then looked up alone (merged from its partials when the
- * set has no inverse), and the whole window is never merged.
+ * window-changes.ts); a key's aggregate is then looked up alone, and the whole window is never read.
  */
 import { rowsOf } from "./aggregate.js";
 import { groupingOf } from "./key-of.js";
@@ -29,6 +31,7 @@ import type { Key } from "./key-by.js";
 import type { KeyedStage } from "./keyed-stage.js";
 import { BatchWindow } from "./batch-window.js";
 import { InvertiblePartial } from "./invertible-partial.js";
+import { SlicedWindow, sliceOf } from "./sliced-window.js";
 import { Sealed } from "./sealed.js";
 import { REMOVED_FIELD, WindowChanges, type CurrentEntry, type TouchedKey, type WindowEmit } from "./window-changes.js";
 import { StepFieldError } from "./step-field-error.js";
@@ -72,28 +75,31 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
     emitsChanges: options.emit === "changes",
     reducer(partition) {
       // With an inverse for every aggregation, a partial is only subtracted once it leaves: it is kept
-      // in the compact form of invertible-partial.ts. Without, partials stay Groups (they are merged).
-      const partials = new BatchWindow<Groups | InvertiblePartial, Entry[]>(spec.length.ms, spec.batchInterval.ms);
+      // in the compact form of invertible-partial.ts. Without, partials stay Groups, merged by slices
+      // (sliced-window.ts), and leave the window by whole slices.
+      const sliceMs = sliceOf(spec.length.ms, spec.slide.ms);
+      const partials = new BatchWindow<Groups | InvertiblePartial, Entry[]>(spec.length.ms, spec.batchInterval.ms, set.invertible ? undefined : sliceMs);
       const asGroups = (part: Groups | InvertiblePartial): Groups => (part instanceof InvertiblePartial ? part.toGroups() : part);
       let window: Groups = new Map();
+      // Without an inverse, each key's aggregate over the window's closed slices (every part is Groups then).
+      const newSlices = () => new SlicedWindow(set, sliceMs, spec.length.ms / sliceMs);
+      let slices = newSlices();
       const changes = options.emit === "changes" ? new WindowChanges(set, options.keyed) : undefined;
-      const windowGroups = (): Groups => {
-        if (set.invertible) return window;
-        const merged: Groups = new Map();
-        for (const partial of partials.values()) set.mergeInto(merged, asGroups(partial));
-        return merged;
-      };
-      /** One key's aggregate over `parts` (oldest first), merged afresh. */
-      const mergedOver = (parts: readonly Groups[], key: Key | undefined): Entry | undefined => {
+      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : slices.get(key));
+      /**
+       * Without an inverse, a key's aggregate over (t - length, t] for the last batch t, merged from the
+       * batches (for state queries: between slides the slices may hold a little more, see batch-window.ts).
+       */
+      const latestWindow: CurrentEntry = (key) => {
+        const times = partials.times();
+        const from = times && times.length > 0 ? times[times.length - 1]! - spec.length.ms : -Infinity;
         let merged: Entry | undefined;
-        for (const part of parts) {
-          const entry = part.get(key);
+        partials.values().forEach((part, i) => {
+          const entry = (times === undefined || times[i]! > from) && asGroups(part).get(key);
           if (entry) merged = set.mergeEntry(merged, entry);
-        }
+        });
         return merged;
       };
-      // Without an inverse every part is Groups (only invertible sets keep them compact).
-      const current: CurrentEntry = (key) => (set.invertible ? window.get(key) : mergedOver(partials.values() as Groups[], key));
       return {
         reduce(batchPartials, ctx) {
           // The partials are this batch's own (fresh from the shuffle): the first one is adopted as the
@@ -103,18 +109,18 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
           changes?.touch(partial, current);
           if (set.invertible) set.mergeInto(window, partial);
           const leaving = partials.add(ctx.batchTime, set.invertible ? InvertiblePartial.of(partial) : partial);
-          if (changes && leaving.length > 0) {
-            // A leaving key not in the new partial still has the window it had before this batch:
-            // the leaving batches, then the ones that stay (the new one, last, excluded).
-            const held = set.invertible ? [] : [...leaving, ...partials.values().slice(0, -1)].map(asGroups);
-            const before: CurrentEntry = set.invertible ? current : (key) => mergedOver(held, key);
-            for (const left of leaving) changes.touch(asGroups(left), before);
-          }
+          // A leaving key not in the new partial still has the window it had before this batch (the
+          // invertible window has only added the new partial; the slices have not changed yet).
+          if (changes) for (const left of leaving) changes.touch(asGroups(left), current);
           if (set.invertible) for (const left of leaving) set.subtractFrom(window, left);
+          else {
+            slices.add(ctx.batchTime, partial);
+            slices.leave(leaving as Groups[]);
+          }
           if (ctx.batchTime % spec.slide.ms !== 0) return null;
           ctx.window = { start: ctx.batchTime - spec.length.ms, end: ctx.batchTime };
           if (changes) return changes.rows(current);
-          return rowsOf(set, windowGroups(), !options.keyed && partition === 0);
+          return rowsOf(set, set.invertible ? window : slices.groups(), !options.keyed && partition === 0);
         },
         state: {
           snapshot: (): WindowSnapshot => {
@@ -126,8 +132,12 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
             // A sealed partial's entries are adopted as they are: partials never change once added.
             const groupsOf = (p: Sealed<Entry[]> | Entry[]) => (p instanceof Sealed ? adoptGroups(p.value) : groupsFromSnapshot(p));
             const times = s.times ? { times: s.times } : {};
-            if (!set.invertible) partials.restore({ parts: s.partials, ...times }, groupsOf);
-            else {
+            if (!set.invertible) {
+              partials.restore({ parts: s.partials, ...times }, groupsOf);
+              slices = newSlices();
+              const batchTimes = partials.times();
+              partials.values().forEach((partial, i) => slices.add(batchTimes?.[i], partial as Groups));
+            } else {
               // Kept compact, each with its checkpointed bytes (if any), so the next checkpoint packs it no more.
               const compact = new Map(s.partials.map((p) => {
                 const partial = InvertiblePartial.of(groupsOf(p));
@@ -139,15 +149,10 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
             changes?.restore(s.touched);
           },
           lookup: (key) => {
-            const entry = current(key);
+            const entry = set.invertible ? current(key) : latestWindow(key);
             return entry && set.toRow(entry);
           },
-          size: () => {
-            if (set.invertible) return window.size;
-            const keys = new Set<unknown>();
-            for (const partial of partials.values()) for (const key of asGroups(partial).keys()) keys.add(key);
-            return keys.size;
-          },
+          size: () => (set.invertible ? window.size : slices.size),
         },
       };
     },

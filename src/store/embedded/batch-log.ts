@@ -4,10 +4,11 @@
  * is appended as a marker line `{"trimBefore": T}` and applied again on reload. Once the file holds
  * more than twice the lines it needs, it is rewritten to the retained descriptors.
  */
+import { assertName } from "../contract.js";
 import { BatchIndex } from "../memory/batch-index.js";
 import type { BatchDescriptor, BatchLog } from "../types.js";
 import type { AppendOnlyFile, AppendOnlyFileOptions } from "./append-only-file.js";
-import { assertName, type DataPaths } from "./data-paths.js";
+import type { DataPaths } from "./data-paths.js";
 import { JobFiles } from "./job-files.js";
 import { encodeJsonLine } from "./json-lines.js";
 

@@ -16,7 +16,7 @@
  * short or does not match, and everything from there on is cut away.
  */
 import { crc32 } from "node:zlib";
-import { MAX_REQUEST_ID_BYTES } from "../memory/request-index.js";
+import { MAX_REQUEST_ID_BYTES } from "../contract.js";
 
 export const FRAME_HEADER_BYTES = 24;
 const CHECKSUM_AT = 20;

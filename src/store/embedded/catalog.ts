@@ -5,10 +5,11 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { assertName } from "../contract.js";
 import { CatalogIndex, type CatalogSnapshot } from "../memory/catalog-index.js";
 import { StoreUnavailableError, type Catalog, type JobRecord, type StreamDefinition } from "../types.js";
 import { isTempName, writeFileAtomic } from "./atomic-file.js";
-import { assertName, type DataPaths } from "./data-paths.js";
+import type { DataPaths } from "./data-paths.js";
 import { isMissing, listDirectory } from "./list-directory.js";
 import { KeyedQueue } from "./keyed-queue.js";
 

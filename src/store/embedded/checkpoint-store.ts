@@ -8,11 +8,11 @@
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { assertCounters, countersFrom } from "../memory/checkpoint-counters.js";
+import { assertCounters, countersFrom, isName } from "../contract.js";
 import { CheckpointIndex } from "../memory/checkpoint-index.js";
 import { StoreUnavailableError, type CheckpointStore, type JobCounters } from "../types.js";
 import { isTempName, writeFileAtomic } from "./atomic-file.js";
-import { BATCH_TIME_DIR, COMPLETE_MARKER, isName, SNAPSHOT_FILE, type DataPaths } from "./data-paths.js";
+import { BATCH_TIME_DIR, COMPLETE_MARKER, SNAPSHOT_FILE, type DataPaths } from "./data-paths.js";
 import { KeyedQueue } from "./keyed-queue.js";
 import { isMissing, listDirectory } from "./list-directory.js";
 

@@ -16,9 +16,7 @@
  * inside the data directory.
  */
 import { isAbsolute, join, relative, resolve } from "node:path";
-
-/** Stream names and job ids, optionally "<tenant>~<name>": safe as a file name on every platform we run on. */
-const NAME = /^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}~)?[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
+import { assertBatchTime, assertName, assertPartition } from "../contract.js";
 
 const LOCK_FILE = "tributary.lock";
 const CATALOG_FILE = "catalog.json";
@@ -34,31 +32,6 @@ export const JSON_LINES_FILE = /^(.+)\.jsonl$/;
 export const SNAPSHOT_FILE = /^(0|[1-9][0-9]*)\.snap$/;
 export const BATCH_TIME_DIR = /^-?(0|[1-9][0-9]*)$/;
 export const COMPLETE_MARKER = "complete.json";
-
-export function isName(name: string): boolean {
-  return NAME.test(name);
-}
-
-/** Throws unless `name` is a valid stream name or job id. */
-export function assertName(what: "stream" | "job" | "node", name: string): void {
-  if (typeof name !== "string" || !NAME.test(name)) {
-    throw new RangeError(`invalid ${what} name ${JSON.stringify(name)}: use 1-64 of [a-zA-Z0-9_.-], starting with a letter or digit (optionally after \"<tenant>~\")`);
-  }
-}
-
-/** Throws unless `partition` is a non-negative integer. */
-export function assertPartition(partition: number): void {
-  if (!Number.isSafeInteger(partition) || partition < 0) {
-    throw new RangeError(`partition must be a non-negative integer, got ${partition}`);
-  }
-}
-
-/** Throws unless `batchTime` is an integer (it becomes a directory name). */
-export function assertBatchTime(batchTime: number): void {
-  if (!Number.isSafeInteger(batchTime)) {
-    throw new RangeError(`batchTime must be an integer, got ${batchTime}`);
-  }
-}
 
 export class DataPaths {
   readonly root: string;

@@ -4,10 +4,11 @@
  */
 import { readFile, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
+import { isName } from "../contract.js";
 import { StoreUnavailableError } from "../types.js";
 import { AppendOnlyFile, type AppendOnlyFileOptions } from "./append-only-file.js";
 import { isTempName } from "./atomic-file.js";
-import { isName, JSON_LINES_FILE } from "./data-paths.js";
+import { JSON_LINES_FILE } from "./data-paths.js";
 import { decodeJsonLines } from "./json-lines.js";
 import { listDirectory } from "./list-directory.js";
 

@@ -8,9 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
 import { fencedLocally, LocalLeases } from "../memory/local-leases.js";
-import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "../memory/result-index.js";
+import { ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { EmbeddedBatchLog } from "./batch-log.js";
 import { EmbeddedCatalog } from "./catalog.js";

@@ -3,10 +3,11 @@
  * many as the index's frame and row bounds allow). The file is compacted to the retained frames once it
  * holds more than twice as many, so it never grows without bound.
  */
-import { assertNextSeq, ResultIndex } from "../memory/result-index.js";
+import { assertName, assertNextSeq } from "../contract.js";
+import { ResultIndex } from "../memory/result-index.js";
 import type { ResultFrame, ResultLog } from "../types.js";
 import type { AppendOnlyFile, AppendOnlyFileOptions } from "./append-only-file.js";
-import { assertName, type DataPaths } from "./data-paths.js";
+import type { DataPaths } from "./data-paths.js";
 import { JobFiles } from "./job-files.js";
 import { encodeJsonLine } from "./json-lines.js";
 

@@ -6,12 +6,13 @@
  */
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { assertTrimPoint, BlockIndex } from "../memory/block-index.js";
-import { assertRequestId, RequestIndex } from "../memory/request-index.js";
+import { assertName, assertPartition, assertRequestId, assertTrimPoint, isName } from "../contract.js";
+import { BlockIndex } from "../memory/block-index.js";
+import { RequestIndex } from "../memory/request-index.js";
 import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type StreamLog } from "../types.js";
 import { isTempName } from "./atomic-file.js";
 import { encodeBlockFrame, framePayload } from "./block-frame.js";
-import { assertName, assertPartition, isName, PARTITION_DIR, type DataPaths } from "./data-paths.js";
+import { PARTITION_DIR, type DataPaths } from "./data-paths.js";
 import { listDirectory } from "./list-directory.js";
 import { PartitionLog, type PartitionIndexes, type PartitionLogOptions } from "./partition-log.js";
 

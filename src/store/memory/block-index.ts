@@ -118,12 +118,5 @@ export class BlockIndex {
   }
 }
 
-/** Throws unless `beforeOffset` is a number a trim can act on (any number; it is rounded up). */
-export function assertTrimPoint(beforeOffset: number): void {
-  if (typeof beforeOffset !== "number" || Number.isNaN(beforeOffset)) {
-    throw new RangeError(`beforeOffset must be a number, got ${String(beforeOffset)}`);
-  }
-}
-
 /** Stands in for a trimmed block until its slot is compacted away, so its payload can be collected. */
 const RELEASED: Block = { offset: -1, count: 0, appendedAt: 0, payload: new Uint8Array(0) };

@@ -3,10 +3,8 @@
  * was completed with), plus the retention rule. The memory store keeps the snapshot bytes in it; the
  * embedded store keeps file paths.
  */
+import { KEPT_COMPLETE_CHECKPOINTS } from "../contract.js";
 import type { JobCounters } from "../types.js";
-
-/** Complete checkpoints kept per job: the newest, and one before it in case the newest cannot be read. */
-export const KEPT_COMPLETE_CHECKPOINTS = 2;
 
 interface Checkpoint<Snapshot> {
   readonly snapshots: Map<number, Snapshot>;

@@ -4,6 +4,7 @@
  * they matter for the engine's own lifecycle (a job deleted while it writes is fenced) and keep the
  * conformance suite one for every store.
  */
+import { assertTtl } from "../contract.js";
 import { FencedError, type BatchLog, type CheckpointStore, type Fence, type Lease, type Leases, type Membership, type NodeInfo, type ResultLog } from "../types.js";
 
 interface Grant {
@@ -88,10 +89,6 @@ export class LocalLeases implements Leases, Membership {
     this.grants.set(jobId, { node, epoch, expiresAt: this.now() + ttlMs });
     return { jobId, node, epoch };
   }
-}
-
-export function assertTtl(ttlMs: number): void {
-  if (!Number.isSafeInteger(ttlMs) || ttlMs < 1) throw new RangeError(`a lease or membership time to live must be a positive integer of ms, got ${ttlMs}`);
 }
 
 /**

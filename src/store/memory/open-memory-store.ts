@@ -3,15 +3,15 @@
  * and throwaway runs. It follows the same contract as the durable stores (the conformance suite in
  * test/integration/store runs against it), built from the same indexes the embedded store reads from.
  */
+import { assertCounters, assertRequestId, assertTrimPoint, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { BatchIndex } from "./batch-index.js";
-import { assertTrimPoint, BlockIndex } from "./block-index.js";
+import { BlockIndex } from "./block-index.js";
 import { CatalogIndex } from "./catalog-index.js";
-import { assertCounters } from "./checkpoint-counters.js";
 import { CheckpointIndex } from "./checkpoint-index.js";
 import { LocalLeases } from "./local-leases.js";
-import { assertRequestId, DEFAULT_IDEMPOTENCY_RETENTION_MS, RequestIndex } from "./request-index.js";
-import { DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS, ResultIndex } from "./result-index.js";
+import { RequestIndex } from "./request-index.js";
+import { ResultIndex } from "./result-index.js";
 
 /** Options of {@link openMemoryStore}. */
 export interface MemoryStoreOptions {

@@ -5,12 +5,7 @@
  *
  * Entries are kept in append order, so expiry only ever looks at the front of a partition's map.
  */
-
-/** How long a request id is remembered when the store is not told otherwise: 24 hours. */
-export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
-
-/** Longest request id a store accepts, in UTF-8 bytes; it is stored with every block. */
-export const MAX_REQUEST_ID_BYTES = 1024;
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../contract.js";
 
 /**
  * Request ids remembered per partition, at most. A JavaScript Map cannot hold more than 2^24 entries,
@@ -23,24 +18,6 @@ export const MAX_REQUESTS_PER_PARTITION = 1_000_000;
 export interface RequestEntry {
   readonly offset: number;
   readonly appendedAt: number;
-}
-
-/** Throws unless `requestId` is a non-empty string of at most {@link MAX_REQUEST_ID_BYTES} bytes. */
-export function assertRequestId(requestId: unknown): asserts requestId is string {
-  if (typeof requestId !== "string" || requestId.length === 0) {
-    throw new RangeError(`requestId must be a non-empty string, got ${JSON.stringify(requestId)}`);
-  }
-  const bytes = Buffer.byteLength(requestId, "utf8");
-  if (bytes > MAX_REQUEST_ID_BYTES) {
-    throw new RangeError(`requestId is ${bytes} bytes long; at most ${MAX_REQUEST_ID_BYTES} are allowed`);
-  }
-}
-
-/** Throws unless `retentionMs` is a positive whole number of milliseconds. */
-export function assertRetention(retentionMs: number): void {
-  if (!Number.isSafeInteger(retentionMs) || retentionMs < 1) {
-    throw new RangeError(`idempotencyRetentionMs must be a positive integer, got ${retentionMs}`);
-  }
 }
 
 export class RequestIndex {

@@ -2,16 +2,8 @@
  * The newest result frames of each job, held in memory: the whole result log of the memory store, and
  * the read side of the embedded store's result files.
  */
+import { assertHistory, assertNextSeq, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
 import type { ResultFrame } from "../types.js";
-
-/** Frames kept per job when the store is not told otherwise. */
-export const DEFAULT_RESULT_HISTORY = 10_000;
-/**
- * Rows kept per job (over all its retained frames) when the store is not told otherwise, so that a job
- * whose every frame is wide (a window's every key, every second) cannot fill memory. The newest frame
- * is always kept, whatever its size.
- */
-export const DEFAULT_RESULT_HISTORY_ROWS = 1_000_000;
 
 interface JobFrames {
   /** frames[start..] are retained; the dead prefix is cut off in bulk so trimming stays O(1) per frame. */
@@ -20,11 +12,6 @@ interface JobFrames {
   last: number;
   /** Rows of the retained frames. */
   rows: number;
-}
-
-/** Checks a history bound given as an option. */
-export function assertHistory(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
 }
 
 export class ResultIndex {
@@ -119,9 +106,3 @@ export class ResultIndex {
 /** What a forgotten frame's slot holds until the dead prefix is cut off, so its rows are freed now. */
 const RELEASED: ResultFrame = { seq: 0, batchTime: 0, window: null, rows: [] };
 
-/** Throws unless `seq` follows `last`: result seqs are 1, 2, 3, ... per job with no gaps. */
-export function assertNextSeq(jobId: string, last: number, seq: number): void {
-  if (seq !== last + 1) {
-    throw new Error(`result frame seq ${seq} for job ${jobId} is out of order: the next seq must be ${last + 1}`);
-  }
-}

@@ -8,6 +8,7 @@
  */
 import type { Redis } from "ioredis";
 import { StoreUnavailableError } from "../types.js";
+import { everyServer, serverAddress, type RedisClient } from "./redis-connection.js";
 import { storeError } from "./redis-errors.js";
 
 /** When writes wait for the append-only file's fsync (REDIS_WAIT_FSYNC). */
@@ -66,8 +67,38 @@ export function fsyncPolicy(mode: WaitFsync, settings: AofSettings): FsyncPolicy
   };
 }
 
-/** Reads the version (INFO server) and the append-only settings (CONFIG GET, which may be denied). */
-export async function readAofSettings(redis: Redis): Promise<AofSettings> {
+/**
+ * Reads the version (INFO server) and the append-only settings (CONFIG GET, which may be denied); of a
+ * cluster, of every master, keeping the least safe answer of each (see {@link leastSafe}).
+ */
+export async function readAofSettings(client: RedisClient): Promise<AofSettings> {
+  const servers = everyServer(client);
+  const each = await Promise.all(servers.map(readServerSettings));
+  return servers.length === 1 ? each[0]! : leastSafe(each, servers.map(serverAddress));
+}
+
+/**
+ * One master's settings standing for a cluster's: the oldest version, appendonly and appendfsync as the
+ * first master that differs from "yes" and "always" has them, and any refusal to say.
+ */
+export function leastSafe(settings: readonly AofSettings[], addresses: readonly string[]): AofSettings {
+  const versions = settings.map((s) => s.version);
+  const oldest = versions.includes(undefined) ? undefined : (versions as string[]).reduce((a, b) => (compareVersions(a, b) <= 0 ? a : b));
+  const worst = (key: "appendonly" | "appendfsync", safe: string): string | undefined => {
+    if (settings.some((s) => s[key] === undefined)) return undefined;
+    return settings.find((s) => s[key] !== safe)?.[key] ?? safe;
+  };
+  const denied = settings.flatMap((s, i) => (s.configDenied === undefined ? [] : [`${addresses[i]}: ${s.configDenied}`]));
+  return { ...(oldest === undefined ? {} : { version: oldest }), ...defined("appendonly", worst("appendonly", "yes")), ...defined("appendfsync", worst("appendfsync", "always")), ...(denied.length === 0 ? {} : { configDenied: denied.join("; ") }) };
+}
+
+function compareVersions(a: string, b: string): number {
+  const [x, y] = [a.split(".").map(Number), b.split(".").map(Number)];
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return 0;
+}
+
+async function readServerSettings(redis: Redis): Promise<AofSettings> {
   const version = await readVersion(redis);
   const read = async (parameter: string): Promise<string | undefined> => {
     const reply = (await redis.config("GET", parameter)) as unknown;
@@ -101,12 +132,14 @@ function defined<K extends string>(key: K, value: string | undefined): Partial<R
  * Waits for the append-only file's fsync after writes, one WAITAOF for every write answered in the
  * same turn of the event loop (a group commit). WAITAOF covers the writes this connection sent before
  * it; each one is sent after the replies of the writes it confirms arrived, so it comes after them.
+ * On a cluster each master's connection carries the writes of its slots, so every master is asked
+ * (one that got none of the writes answers at once).
  */
 export class AofFsync {
   private next: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly client: RedisClient,
     private readonly timeoutMs: number,
     private readonly version: string | undefined,
   ) {}
@@ -124,10 +157,20 @@ export class AofFsync {
   }
 
   private async waitAof(): Promise<void> {
+    let servers: Redis[];
+    try {
+      servers = everyServer(this.client);
+    } catch (error) {
+      throw storeError("confirm that the write reached its disk", error);
+    }
+    await Promise.all(servers.map((server) => this.waitAofOn(server)));
+  }
+
+  private async waitAofOn(redis: Redis): Promise<void> {
     let reply: unknown;
     try {
       // Redis gives up a little before the client would, so that its answer (0 fsynced) says why.
-      reply = await this.redis.call("WAITAOF", "1", "0", String(this.waitMs()));
+      reply = await redis.call("WAITAOF", "1", "0", String(this.waitMs()));
     } catch (error) {
       if (error instanceof Error && error.name === "ReplyError") {
         const needs = hasWaitAof(this.version) ? "appendonly yes" : `Redis 7.2 or newer (this is Redis ${this.version ?? "of unknown version"})`;

@@ -2,7 +2,7 @@
  * The Redis catalogue: streams and jobs as two hashes of JSON, keyed by stream name and job id. A name
  * is claimed with HSETNX, so of two nodes creating one name exactly one wins.
  */
-import { assertName } from "../embedded/data-paths.js";
+import { assertName } from "../contract.js";
 import type { Catalog, JobRecord, StreamDefinition } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 

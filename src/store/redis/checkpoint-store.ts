@@ -4,9 +4,7 @@
  * complete-checkpoint.lua checks, marks (counters included) and prunes in one step, so a checkpoint is
  * listed as complete only with every snapshot it needs, and its counters exist only with it.
  */
-import { assertBatchTime } from "../embedded/data-paths.js";
-import { assertCounters, countersFrom } from "../memory/checkpoint-counters.js";
-import { KEPT_COMPLETE_CHECKPOINTS } from "../memory/checkpoint-index.js";
+import { assertBatchTime, assertCounters, countersFrom, KEPT_COMPLETE_CHECKPOINTS } from "../contract.js";
 import type { CheckpointStore, Fence, JobCounters } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";

@@ -4,7 +4,7 @@
  * write of the job checks it in the same script (FENCE_CHECK). Nodes announce themselves as one key
  * each that expires unless renewed, listed in one set: every key in the {cluster} slot.
  */
-import { assertTtl } from "../memory/local-leases.js";
+import { assertTtl } from "../contract.js";
 import type { Lease, Leases, Membership, NodeInfo } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { acquireLease } from "./scripts/acquire-lease.js";

@@ -4,15 +4,14 @@
  * with StoreUnavailableError within about the command timeout, also while Redis is down or stalled;
  * the connection comes back by itself when Redis does, without reopening the store.
  */
-import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../memory/request-index.js";
-import { assertHistory, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../memory/result-index.js";
+import { assertHistory, assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
 import type { Store } from "../types.js";
 import { AofFsync, fsyncPolicy, readAofSettings, type WaitFsync } from "./aof-fsync.js";
 import { RedisBatchLog } from "./batch-log.js";
 import { RedisCatalog } from "./catalog.js";
 import { RedisCheckpointStore } from "./checkpoint-store.js";
 import { RedisLeases, RedisMembership } from "./leases.js";
-import { connectRedis } from "./redis-connection.js";
+import { connectRedis, everyServer } from "./redis-connection.js";
 import { RedisContext } from "./redis-context.js";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./redis-keys.js";
 import { RedisResultLog } from "./result-log.js";
@@ -23,7 +22,13 @@ import { RedisStreamLog } from "./stream-log.js";
 /** Options of {@link openRedisStore}. */
 export interface RedisStoreOptions {
   /** Where Redis listens, e.g. `redis://localhost:6379` (`rediss://` for TLS; user and password allowed). */
-  readonly url: string;
+  readonly url?: string;
+  /**
+   * Instead of `url`: seed nodes of a Redis Cluster, each `host:port` or `redis[s]://[user:password@]host:port`
+   * (the same credentials and scheme on every seed). Every script and multi-key command of the store
+   * touches one hash slot, so the cluster needs nothing else.
+   */
+  readonly clusterNodes?: readonly string[];
   /** Put before every key, so several deployments (or test runs) can share one Redis (default "trib:"). */
   readonly keyPrefix?: string;
   /** Result frames kept per job (default 10 000). */
@@ -60,8 +65,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * Connects to Redis and returns the store. Rejects with StoreUnavailableError when Redis cannot be
- * reached within `connectTimeoutMs`.
+ * Connects to Redis (one server at `url`, or the cluster of `clusterNodes`) and returns the store.
+ * Rejects with StoreUnavailableError when Redis cannot be reached within `connectTimeoutMs`.
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
@@ -74,7 +79,9 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const commandTimeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   const connectTimeoutMs = positive("connectTimeoutMs", options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
 
-  const redis = await connectRedis({ url: options.url, commandTimeoutMs, connectTimeoutMs });
+  if ((options.url === undefined) === (options.clusterNodes === undefined)) throw new RangeError("give the Redis store either url (one server) or clusterNodes (a Redis Cluster), not both");
+  const target = options.url !== undefined ? { url: options.url } : { clusterNodes: options.clusterNodes! };
+  const redis = await connectRedis({ ...target, commandTimeoutMs, connectTimeoutMs });
   const settings = await readAofSettings(redis).catch((error: unknown) => {
     redis.disconnect();
     throw error;
@@ -94,7 +101,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     members: new RedisMembership(context),
 
     async ping() {
-      await context.call("answer a ping", (client) => client.ping());
+      // Of a cluster, every master: the store is reachable only when each of its slots is.
+      await context.call("answer a ping", (client) => Promise.all(everyServer(client).map((server) => server.ping())));
     },
 
     async warnings() {

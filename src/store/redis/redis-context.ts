@@ -2,9 +2,9 @@
  * What every part of the Redis store shares: the connection, the key names, the scripts, and `call`,
  * the one way an operation talks to Redis (so that closing and error reporting are handled once).
  */
-import type { Redis } from "ioredis";
 import { FencedError, StoreUnavailableError, type Fence } from "../types.js";
 import type { AofFsync } from "./aof-fsync.js";
+import type { RedisClient } from "./redis-connection.js";
 import type { RedisKeys } from "./redis-keys.js";
 import { scriptError, storeError } from "./redis-errors.js";
 import type { RedisScript } from "./scripts/redis-script.js";
@@ -14,7 +14,7 @@ export class RedisContext {
   private closed = false;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: RedisKeys,
     readonly scripts: RedisScripts,
     /** Set when writes that are acknowledged must first be fsynced (see aof-fsync.ts). */
@@ -25,7 +25,7 @@ export class RedisContext {
    * Runs `operation` now (synchronously up to its first await, so commands go out in call order) and
    * reports its failure as the store's error; refuses once the store is closed.
    */
-  async call<T>(what: string, operation: (redis: Redis) => Promise<T>): Promise<T> {
+  async call<T>(what: string, operation: (redis: RedisClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError("the Redis store is closed");
     try {
       return await operation(this.redis);
@@ -38,7 +38,7 @@ export class RedisContext {
    * A `call` whose write someone is told about (an ingest's 202, a result frame sent to subscribers):
    * when the store waits for fsync, it resolves only once the write is in the fsynced append-only file.
    */
-  async acknowledgedWrite<T>(what: string, operation: (redis: Redis) => Promise<T>): Promise<T> {
+  async acknowledgedWrite<T>(what: string, operation: (redis: RedisClient) => Promise<T>): Promise<T> {
     const value = await this.call(what, operation);
     if (this.fsync) await this.call(`${what} (fsync)`, () => this.fsync!.afterWrite());
     return value;

@@ -25,7 +25,7 @@
  * Names come from users, so they follow the embedded store's name rule (a stream valid in one store is
  * valid in the other, and no name can contain a brace or a colon that would confuse the layout).
  */
-import { assertBatchTime, assertName, assertPartition } from "../embedded/data-paths.js";
+import { assertBatchTime, assertName, assertPartition } from "../contract.js";
 
 /** The key prefix when none is given. */
 export const DEFAULT_KEY_PREFIX = "trib:";

@@ -3,7 +3,7 @@
  * checks the seq against the newest stored one and trims to the configured history (frames, and rows
  * over the frames, kept beside them as a list of counts and their total) in the same step.
  */
-import { assertNextSeq } from "../memory/result-index.js";
+import { assertNextSeq } from "../contract.js";
 import type { Fence, ResultFrame, ResultLog } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";

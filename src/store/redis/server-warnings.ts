@@ -5,6 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { StoreUnavailableError } from "../types.js";
+import { everyServer, serverAddress, type RedisClient } from "./redis-connection.js";
 import { storeError } from "./redis-errors.js";
 
 interface ExpectedSetting {
@@ -29,10 +30,22 @@ const EXPECTED_SETTINGS: readonly ExpectedSetting[] = [
 
 /**
  * One message per setting that is not as the store expects, or that cannot be read (CONFIG may be
- * renamed or denied by an ACL, as on many hosted Redis services). Rejects with StoreUnavailableError
- * only when Redis itself cannot be reached.
+ * renamed or denied by an ACL, as on many hosted Redis services); of a cluster, of every master, each
+ * message once with the masters it concerns. Rejects with StoreUnavailableError only when Redis itself
+ * cannot be reached.
  */
-export async function serverWarnings(redis: Redis): Promise<string[]> {
+export async function serverWarnings(client: RedisClient): Promise<string[]> {
+  const servers = everyServer(client);
+  if (servers.length === 1) return warningsOf(servers[0]!);
+  const where = new Map<string, string[]>();
+  const each = await Promise.all(servers.map(warningsOf));
+  each.forEach((warnings, i) => {
+    for (const warning of warnings) where.set(warning, [...(where.get(warning) ?? []), serverAddress(servers[i]!)]);
+  });
+  return [...where].map(([warning, addresses]) => `${warning} (Redis Cluster master${addresses.length === 1 ? "" : "s"} ${addresses.join(", ")})`);
+}
+
+async function warningsOf(redis: Redis): Promise<string[]> {
   const warnings: string[] = [];
   for (const setting of EXPECTED_SETTINGS) {
     let reply: unknown;

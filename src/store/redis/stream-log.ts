@@ -4,8 +4,7 @@
  * a trim is one XTRIM MINID. Appends go through append-block.lua, which also checks and records the
  * request id in the same step.
  */
-import { assertTrimPoint } from "../memory/block-index.js";
-import { assertRequestId } from "../memory/request-index.js";
+import { assertRequestId, assertTrimPoint } from "../contract.js";
 import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type StreamLog } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { appendBlock } from "./scripts/append-block.js";

@@ -21,6 +21,11 @@ export class WorkerLostError extends Error {
   }
 }
 
+/** Swallows a WorkerLostError (the work is redone elsewhere), rethrows anything else. */
+export function unlessLost(error: unknown): void {
+  if (!(error instanceof WorkerLostError)) throw error;
+}
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 type RequestBody = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;
 

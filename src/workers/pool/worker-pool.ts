@@ -9,15 +9,14 @@
  * machine short of CPU) is never taken for a dead one, and a worker's death never reaches the job: what
  * it was running runs again on the others.
  */
-import { workerDeathReason, type Metrics, type WorkerFigures } from "../../metrics/metrics.js";
+import type { Metrics, WorkerFigures } from "../../metrics/metrics.js";
 import type { Key } from "../../engine/operators/key-by.js";
-import { TaskAbandonedError } from "../../engine/operators/operator.js";
 import type { OperatorLog } from "../../engine/operator-log.js";
 import type { JobDeployment, MapResult, MapTask, ReduceResult, ReduceTask, StateLookup, TaskRunner } from "../../engine/task-runner.js";
-import { PartitionOwnership } from "./partition-ownership.js";
+import { MapScheduler } from "./map-scheduler.js";
+import { PartitionPlacement } from "./partition-placement.js";
 import type { InjectedFault, WorkerHeap } from "./protocol.js";
-import { BatchTasks, type RunningTask } from "./speculation.js";
-import { WorkerHandle, WorkerLostError } from "./worker-handle.js";
+import { WorkerSupervisor } from "./worker-supervisor.js";
 
 export interface WorkerPoolOptions {
   /** Worker threads; default one per core. */
@@ -36,88 +35,45 @@ export interface WorkerPoolOptions {
   readonly log?: OperatorLog;
 }
 
-const key = (jobId: string, partition: number) => `${jobId}#${partition}`;
-
-/** Swallows a WorkerLostError (the work is redone elsewhere), rethrows anything else. */
-function unlessLost(error: unknown): void {
-  if (!(error instanceof WorkerLostError)) throw error;
-}
-
-/** How long after a recovery the next standby thread starts booting. */
-const STANDBY_RESPAWN_DELAY_MS = 2000;
-
-/** How long a metrics scrape waits for a worker to tell its heap (see figures()). */
-const HEAP_ANSWER_MS = 250;
-
-/** A map task (or its speculative copy) waiting for a free worker. */
-interface QueuedMap {
-  readonly task: MapTask;
-  /** Shared with the task's other copy: set to 1 once either has finished. */
-  readonly abandon: SharedArrayBuffer;
-  readonly exclude: number | undefined;
-  readonly onDispatch: (worker: number) => void;
-  readonly unneeded: () => boolean;
-  readonly resolve: (value: { result: MapResult; worker: number }) => void;
-  readonly reject: (error: Error) => void;
-}
-
+/**
+ * The TaskRunner facade: it keeps the deployed jobs and wires the three parts that run them, the
+ * worker supervisor (threads), the map scheduler (map tasks) and the partition placement (reduce
+ * partitions and every request for one).
+ */
 export class WorkerPool implements TaskRunner {
-  private readonly workers = new Map<number, WorkerHandle>();
-  /** Resolves once a worker is started and has every job deployed. */
-  private readonly workerReady = new Map<number, Promise<void>>();
-  private readonly ownership = new PartitionOwnership();
-  /** Resolves once a reduce partition is built on its current owner (or moved to it). */
-  private readonly partitionReady = new Map<string, Promise<void>>();
-  /** Requests sent to a partition's owner and not yet answered, by partition. */
-  private readonly sentToOwner = new Map<string, Set<Promise<unknown>>>();
-  /** Partitions being moved, and the moves under way. */
-  private readonly moving = new Map<string, Promise<void>>();
-  /** Deaths whose partitions are still being rebuilt: no partition moves until they are done. */
-  private recoveries = 0;
   private readonly deployments = new Map<string, JobDeployment>();
-  private readonly batches = new Map<string, BatchTasks>();
-  private nextIndex = 0;
-  private readonly mapQueue: QueuedMap[] = [];
-  /** Workers running a map task now, and the task each runs. */
-  private readonly mapping = new Map<number, QueuedMap>();
-  private closing = false;
-  /** The standby thread (see WorkerPoolOptions.standbyWorkers), and when it is booted and deployed. */
-  private standby: { readonly handle: WorkerHandle; readonly ready: Promise<void> } | undefined;
-  private readonly speculationTimer: NodeJS.Timeout;
-  /** Each live worker's heap in use as it last answered (see figures()). */
-  private readonly lastHeapUsed = new Map<number, number>();
+  private readonly supervisor: WorkerSupervisor;
+  private readonly maps: MapScheduler;
+  private readonly placement: PartitionPlacement;
 
-  private constructor(private readonly options: WorkerPoolOptions) {
-    this.speculationTimer = setInterval(() => this.speculate(), 10);
-    this.speculationTimer.unref();
+  private constructor(options: WorkerPoolOptions) {
+    this.supervisor = new WorkerSupervisor(this.deployments, options, {
+      ready: () => {
+        this.maps.pump();
+        this.placement.rebalance();
+      },
+      lost: (worker, owners) => this.placement.rebuildLost(worker, owners),
+    });
+    this.maps = new MapScheduler(this.supervisor, (jobId) => this.deployments.has(jobId), options);
+    this.placement = new PartitionPlacement(this.supervisor, this.deployments, options.metrics);
     options.metrics?.observeWorkers(() => this.figures());
   }
 
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
-    for (let i = 0; i < options.workers; i++) pool.spawn();
-    pool.spawnStandby();
-    await Promise.all([...pool.workerReady.values(), pool.standby?.ready]);
+    await pool.supervisor.start();
     return pool;
   }
 
   /** Indexes of live workers (a replacement gets a new index). */
   liveWorkers(): number[] {
-    return [...this.workers.values()].filter((w) => w.alive).map((w) => w.index);
+    return this.supervisor.live().map((w) => w.index);
   }
 
   async deploy(deployment: JobDeployment): Promise<void> {
     this.deployments.set(deployment.jobId, deployment);
-    const standby = this.standby;
-    // A standby still booting deploys every job once booted; one already booted gets this one now.
-    void standby?.ready
-      .then(() => (this.deployments.get(deployment.jobId) === deployment ? this.deployOn(standby.handle, deployment) : undefined))
-      .catch(() => undefined);
-    // A worker lost meanwhile is no failure of the deployment: its replacement deploys every job as it
-    // boots, and the partitions it was given are rebuilt on the others (onDeath).
-    await Promise.all(this.liveWorkers().map((w) => this.deployOn(this.workers.get(w)!, deployment).catch(unlessLost)));
-    const owners = this.ownership.assignJob(deployment.jobId, deployment.partitions, this.liveWorkers());
-    await Promise.all(owners.map((owner, p) => this.build(deployment.jobId, p, owner, async () => ({ snapshot: undefined, tasks: [] })).catch(unlessLost)));
+    await this.supervisor.deploy(deployment);
+    await this.placement.place(deployment);
   }
 
   /**
@@ -128,422 +84,77 @@ export class WorkerPool implements TaskRunner {
    */
   async undeploy(jobId: string): Promise<void> {
     this.deployments.delete(jobId);
-    this.ownership.removeJob(jobId);
-    for (const k of [...this.partitionReady.keys()]) if (k.startsWith(`${jobId}#`)) this.partitionReady.delete(k);
-    for (const item of this.mapQueue.filter((queued) => queued.task.jobId === jobId)) {
-      this.mapQueue.splice(this.mapQueue.indexOf(item), 1);
-      item.reject(new TaskAbandonedError(`job ${jobId} was removed`));
-    }
-    for (const item of this.mapping.values()) if (item.task.jobId === jobId) Atomics.store(new Int32Array(item.abandon), 0, 1);
-    const handles = [...this.liveWorkers().map((w) => this.workers.get(w)!), ...(this.standby ? [this.standby.handle] : [])];
-    for (const handle of handles) void handle.request({ type: "undeploy", jobId }).catch(() => undefined);
+    this.placement.remove(jobId);
+    this.maps.abandonJob(jobId);
+    this.supervisor.undeploy(jobId);
   }
 
   map(task: MapTask): Promise<MapResult> {
-    const batchKey = `${task.jobId}@${task.batchTime}`;
-    const batch = this.batches.get(batchKey) ?? new BatchTasks();
-    this.batches.set(batchKey, batch);
-    const running: RunningTask & { copy?: () => void; worker?: number } = { startedAt: undefined, speculated: false };
-    batch.running.add(running);
-    // Set once the task is settled, so that the copy still running (original or speculative) stops early.
-    const abandon = new SharedArrayBuffer(4);
-    return new Promise<MapResult>((resolve, reject) => {
-      let settled = false;
-      const attempt = (exclude: number | undefined, speculative: boolean) => {
-        const onDispatch = (worker: number) => {
-          if (speculative) return;
-          running.worker = worker;
-          running.startedAt = performance.now();
-        };
-        this.runMap(task, abandon, exclude, onDispatch, () => speculative && settled).then(
-          ({ result, worker }) => {
-            if (speculative) this.options.metrics?.speculativeTasks.inc({ outcome: settled ? "lost" : "won" });
-            if (settled) return;
-            settled = true;
-            if (running.speculated) Atomics.store(new Int32Array(abandon), 0, 1);
-            batch.running.delete(running);
-            batch.durations.push(performance.now() - (running.startedAt ?? performance.now()));
-            if (batch.running.size === 0) this.batches.delete(batchKey);
-            this.options.metrics?.workerTasks.inc({ worker: String(worker), kind: "map" });
-            resolve(result);
-          },
-          (error: Error) => {
-            if (error instanceof TaskAbandonedError) this.options.metrics?.mapTasksAbandoned.inc();
-            // A copy that failed once its twin had won was abandoned (or never needed): it lost.
-            if (speculative && settled) this.options.metrics?.speculativeTasks.inc({ outcome: "lost" });
-            if (settled) return;
-            settled = true;
-            batch.running.delete(running);
-            if (batch.running.size === 0) this.batches.delete(batchKey);
-            reject(error);
-          },
-        );
-      };
-      running.copy = () => attempt(running.worker, true);
-      attempt(undefined, false);
-    });
+    return this.maps.map(task);
   }
 
   async reduce(task: ReduceTask): Promise<ReduceResult> {
-    return this.onOwner(task.jobId, task.partition, "reduce", (w) => w.request<ReduceResult>({ type: "reduce", task }));
+    return this.placement.onOwner(task.jobId, task.partition, "reduce", (w) => w.request<ReduceResult>({ type: "reduce", task }));
   }
 
   snapshot(jobId: string, partition: number): Promise<Uint8Array> {
-    return this.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
+    return this.placement.onOwner(jobId, partition, "snapshot", (w) => w.request<Uint8Array>({ type: "snapshot", jobId, partition }));
   }
 
   lookup(jobId: string, partition: number, key: Key | undefined): Promise<StateLookup> {
-    return this.onOwner(jobId, partition, "lookup", (w) => w.request<StateLookup>({ type: "lookup", jobId, partition, key }));
+    return this.placement.onOwner(jobId, partition, "lookup", (w) => w.request<StateLookup>({ type: "lookup", jobId, partition, key }));
   }
 
   async restore(jobId: string, partition: number, snapshot: Uint8Array): Promise<void> {
-    await this.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
+    await this.placement.onOwner(jobId, partition, "restore", (w) => w.request({ type: "restore", jobId, partition, snapshot }));
   }
 
   /** Fault injection (tests, benchmarks): slow a worker's map tasks, or crash it. */
   inject(worker: number, fault: InjectedFault): Promise<unknown> {
-    const handle = this.workers.get(worker);
-    if (!handle) throw new Error(`no live worker ${worker}`);
-    return handle.request({ type: "inject", fault }).catch(() => undefined);
+    return this.supervisor.inject(worker, fault);
   }
 
   /**
    * Ends a worker's thread on purpose (tests, benchmarks, an operator ending a worker stuck in a task):
    * it is lost as if it had died, and replaced; what it was running runs again on the others.
    */
-  async terminateWorker(worker: number): Promise<void> {
-    const handle = this.workers.get(worker);
-    if (!handle) throw new Error(`no live worker ${worker}`);
-    await handle.terminate("terminated");
+  terminateWorker(worker: number): Promise<void> {
+    return this.supervisor.terminateWorker(worker);
   }
 
   /** Requests a live worker has started and not finished, as its thread counts them; 0 for no such worker. */
   runningOn(worker: number): number {
-    return this.workers.get(worker)?.running ?? 0;
+    return this.supervisor.runningOn(worker);
   }
 
   /** Each live worker's V8 heap as it stands (no collection forced), by worker index. */
-  async heaps(): Promise<Map<number, WorkerHeap>> {
-    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
-    const heaps = await Promise.all(live.map((handle) => handle.request<WorkerHeap>({ type: "heap" })));
-    return new Map(live.map((handle, i) => [handle.index, heaps[i]!]));
+  heaps(): Promise<Map<number, WorkerHeap>> {
+    return this.supervisor.heaps();
   }
 
-  /**
-   * For a metrics scrape: each live worker's heap in use and event-loop utilization since the previous
-   * scrape. A worker busy with a long task answers the heap request only after it; past HEAP_ANSWER_MS
-   * its heap as last answered is given instead (none before its first answer).
-   */
-  async figures(): Promise<WorkerFigures[]> {
-    const live = this.liveWorkers().map((w) => this.workers.get(w)!);
-    return Promise.all(
-      live.map(async (handle) => {
-        const eventLoopUtilization = handle.eventLoopUtilization();
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<void>((resolve) => {
-          timer = setTimeout(() => resolve(), HEAP_ANSWER_MS);
-        });
-        const asked = handle.request<WorkerHeap>({ type: "heap" }).then((heap) => this.lastHeapUsed.set(handle.index, heap.heapUsed), () => undefined);
-        await Promise.race([asked, late]);
-        clearTimeout(timer);
-        const heapUsedBytes = this.lastHeapUsed.get(handle.index);
-        return { worker: handle.index, eventLoopUtilization, ...(heapUsedBytes === undefined ? {} : { heapUsedBytes }) };
-      }),
-    );
+  /** For a metrics scrape: each live worker's heap in use and event-loop utilization (see WorkerSupervisor.figures). */
+  figures(): Promise<WorkerFigures[]> {
+    return this.supervisor.figures();
   }
 
   /** Resolves when no partition is being rebuilt (or moved, once a move has started). */
   async whenRecovered(): Promise<void> {
-    await Promise.allSettled([...this.workerReady.values(), ...this.partitionReady.values()]);
+    await Promise.all([this.supervisor.whenStarted(), this.placement.whenBuilt()]);
   }
 
   /** Resolves when no partition is being rebuilt or moved. */
   async whenBalanced(): Promise<void> {
     await this.whenRecovered();
-    while (this.moving.size > 0) await Promise.allSettled([...this.moving.values()]);
+    await this.placement.whenMoved();
   }
 
   ownerOf(jobId: string, partition: number): number | undefined {
-    return this.ownership.ownerOf(jobId, partition);
+    return this.placement.ownerOf(jobId, partition);
   }
 
   async close(): Promise<void> {
-    this.closing = true;
-    clearInterval(this.speculationTimer);
-    const standby = this.standby?.handle;
-    this.standby = undefined;
-    await Promise.all([...this.workers.values(), ...(standby ? [standby] : [])].map((w) => w.terminate("pool closed")));
-    this.workers.clear();
-    this.options.metrics?.workersLive.set(0);
-  }
-
-  /**
-   * Map tasks wait in one queue and each worker takes the next when it has no map task running (pull,
-   * not push): a slow worker then holds one task at a time, the others take the rest, and the reduce
-   * tasks it owns are not stuck behind a queue of its map tasks.
-   */
-  private runMap(task: MapTask, abandon: SharedArrayBuffer, exclude: number | undefined, onDispatch: (worker: number) => void, unneeded: () => boolean): Promise<{ result: MapResult; worker: number }> {
-    return new Promise((resolve, reject) => {
-      this.mapQueue.push({ task, abandon, exclude, onDispatch, unneeded, resolve, reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    for (let i = 0; i < this.mapQueue.length; ) {
-      const item = this.mapQueue[i]!;
-      if (item.unneeded()) {
-        // A speculative copy whose original finished while it waited.
-        this.mapQueue.splice(i, 1);
-        item.reject(new Error("speculative copy not needed"));
-        continue;
-      }
-      const free = [...this.workers.values()].filter((w) => w.alive && !this.workerReady.has(w.index) && !this.mapping.has(w.index));
-      const worker = free.find((w) => w.index !== item.exclude) ?? (free.length > 0 && this.liveWorkers().length === 1 ? free[0] : undefined);
-      if (!worker) {
-        i++;
-        continue;
-      }
-      this.mapQueue.splice(i, 1);
-      this.mapping.set(worker.index, item);
-      item.onDispatch(worker.index);
-      worker.request<MapResult>({ type: "map", task: item.task, abandon: item.abandon }).then(
-        (result) => {
-          this.mapping.delete(worker.index);
-          item.resolve({ result, worker: worker.index });
-          this.pump();
-        },
-        (error: Error) => {
-          this.mapping.delete(worker.index);
-          // Run it on whoever is left, unless its job was removed meanwhile.
-          if (error instanceof WorkerLostError && this.deployments.has(item.task.jobId)) this.mapQueue.push({ ...item, exclude: undefined });
-          else item.reject(error);
-          this.pump();
-        },
-      );
-    }
-  }
-
-  /** Runs `send` on the partition's owner once it is built there; if the owner dies, waits and retries. */
-  private async onOwner<T>(jobId: string, partition: number, kind: string, send: (w: WorkerHandle) => Promise<T>): Promise<T> {
-    const k = key(jobId, partition);
-    // Bound to this deployment: a request of a job removed while it waited never reaches a job
-    // registered again under the same name.
-    const deployment = this.deployments.get(jobId);
-    for (;;) {
-      if (!deployment || this.deployments.get(jobId) !== deployment) throw new Error(`job ${jobId} is not deployed on the worker pool`);
-      const ready = this.partitionReady.get(k);
-      await ready?.catch(() => undefined);
-      // Rebuilt or moved again while this waited: wait for that too, so nothing reaches a partition mid-move.
-      if (this.partitionReady.get(k) !== ready) continue;
-      const owner = this.ownership.ownerOf(jobId, partition);
-      const handle = owner === undefined ? undefined : this.workers.get(owner);
-      if (!handle?.alive) {
-        await new Promise((r) => setTimeout(r, 5));
-        continue;
-      }
-      try {
-        const value = await this.tracked(k, send(handle));
-        if (kind === "reduce") this.options.metrics?.workerTasks.inc({ worker: String(handle.index), kind });
-        return value;
-      } catch (error) {
-        if (!(error instanceof WorkerLostError)) throw error;
-      }
-    }
-  }
-
-  /** `sent`, counted among the partition's unanswered requests until it settles. */
-  private tracked<T>(k: string, sent: Promise<T>): Promise<T> {
-    const pending = this.sentToOwner.get(k) ?? new Set<Promise<unknown>>();
-    this.sentToOwner.set(k, pending);
-    pending.add(sent);
-    const done = () => {
-      pending.delete(sent);
-      if (pending.size === 0 && this.sentToOwner.get(k) === pending) this.sentToOwner.delete(k);
-    };
-    sent.then(done, done);
-    return sent;
-  }
-
-  /** Moves partitions until every job is spread evenly over the live workers (see PartitionOwnership.rebalance). */
-  private rebalance(): void {
-    if (this.closing || this.recoveries > 0) return;
-    // Over the workers that are ready; one still booting calls this again once it is.
-    for (const move of this.ownership.rebalance(this.liveWorkers().filter((w) => !this.workerReady.has(w)))) {
-      const k = key(move.jobId, move.partition);
-      if (this.moving.has(k)) continue;
-      const moving = this.move(move.jobId, move.partition, move.from, move.owner);
-      this.moving.set(k, moving.then(() => undefined));
-      // A finished move may leave another worth making (one planned alongside it was skipped).
-      void moving.then((moved) => {
-        this.moving.delete(k);
-        if (moved) this.rebalance();
-      });
-    }
-  }
-
-  /**
-   * Moves one partition at a batch boundary of its own: new requests for it wait (partitionReady),
-   * the ones already sent are answered, then its state is snapshotted on `from` and restored on `to`,
-   * which owns it from then on. A worker lost meanwhile ends the move, and so does anything else that
-   * takes the partition over (a rebuild, the job deployed again): they hold its requests from then on.
-   * Resolves to whether the partition moved.
-   */
-  private move(jobId: string, partition: number, from: number, to: number): Promise<boolean> {
-    const k = key(jobId, partition);
-    const before = this.partitionReady.get(k);
-    const stillOurs = () => this.partitionReady.get(k) === held && this.ownership.ownerOf(jobId, partition) === from;
-    const moved = (async () => {
-      await before?.catch(() => undefined);
-      await Promise.allSettled([...(this.sentToOwner.get(k) ?? [])]);
-      const [source, target] = [this.workers.get(from), this.workers.get(to)];
-      if (!source?.alive || !target?.alive || !this.deployments.has(jobId) || !stillOurs()) return false;
-      const snapshot = await source.request<Uint8Array>({ type: "snapshot", jobId, partition });
-      if (!stillOurs() || !target.alive) return false;
-      await target.request({ type: "rebuild", jobId, partition, snapshot, tasks: [] });
-      if (!stillOurs() || !target.alive) {
-        // Taken over meanwhile: the copy on `to` is not needed, unless `to` now owns the partition
-        // (whatever took it over sends its own rebuild there after this one).
-        if (this.ownership.ownerOf(jobId, partition) !== to) void target.request({ type: "release", jobId, partition }).catch(() => undefined);
-        return false;
-      }
-      this.ownership.move(jobId, partition, to);
-      this.options.metrics?.workerTasks.inc({ worker: String(to), kind: "move" });
-      void source.request({ type: "release", jobId, partition }).catch(() => undefined);
-      return true;
-    })().catch(() => false);
-    const held: Promise<void> = moved.then(() => undefined);
-    this.partitionReady.set(k, held);
-    return moved;
-  }
-
-  /** Starts a thread; `ready` resolves once it is booted and has every job deployed. */
-  private startThread(): { handle: WorkerHandle; ready: Promise<void> } {
-    const index = this.nextIndex++;
-    const handle = new WorkerHandle(index, (dead, reason) => this.onDeath(dead, reason), {
-      onBusy: (ms) => this.options.metrics?.workerBusySeconds.inc({ worker: String(index) }, ms / 1000),
-    });
-    const ready = handle.ready().then(() => Promise.all([...this.deployments.values()].map((d) => this.deployOn(handle, d)))).then(() => undefined);
-    ready.catch(() => undefined);
-    return { handle, ready };
-  }
-
-  /** Starts a live worker: it takes map tasks once ready. */
-  private spawn(): number {
-    const { handle, ready } = this.startThread();
-    this.enlist(handle, ready);
-    return handle.index;
-  }
-
-  private enlist(handle: WorkerHandle, ready: Promise<void>): void {
-    const { index } = handle;
-    this.workers.set(index, handle);
-    this.workerReady.set(index, ready);
-    ready.then(
-      () => {
-        this.workerReady.delete(index);
-        this.pump();
-        this.rebalance();
-      },
-      () => this.workerReady.delete(index),
-    );
-    this.options.metrics?.workersLive.set(this.liveWorkers().length);
-  }
-
-  private spawnStandby(): void {
-    if (this.closing || this.standby || (this.options.standbyWorkers ?? 1) < 1) return;
-    this.standby = this.startThread();
-  }
-
-  /** Makes the standby a live worker; its index, or undefined when there is none. */
-  private promoteStandby(): number | undefined {
-    const standby = this.standby;
-    if (!standby?.handle.alive) return undefined;
-    this.standby = undefined;
-    this.enlist(standby.handle, standby.ready);
-    return standby.handle.index;
-  }
-
-  private deployOn(handle: WorkerHandle, d: JobDeployment): Promise<unknown> {
-    return handle.request({ type: "deploy", jobId: d.jobId, definition: d.definition, partitions: d.partitions });
-  }
-
-  /**
-   * Builds a reduce partition on its owner from its history. The partition counts as not ready from
-   * this call on, so no task reaches the new owner before the rebuild is done.
-   */
-  private build(jobId: string, partition: number, owner: number, history: () => Promise<{ snapshot: Uint8Array | undefined; tasks: readonly ReduceTask[] }>): Promise<void> {
-    const ready = (async () => {
-      const { snapshot, tasks } = await history();
-      await this.workerReady.get(owner);
-      // An owner lost meanwhile has had its partitions dealt to others, which build them anew.
-      const handle = this.workers.get(owner);
-      if (!handle) throw new WorkerLostError(owner, "lost before its partitions were built");
-      await handle.request({ type: "rebuild", jobId, partition, snapshot, tasks });
-      this.options.metrics?.workerTasks.inc({ worker: String(owner), kind: "rebuild" });
-    })();
-    this.partitionReady.set(key(jobId, partition), ready);
-    ready.catch(() => undefined);
-    return ready;
-  }
-
-  private onDeath(dead: WorkerHandle, reason: string): void {
-    this.lastHeapUsed.delete(dead.index);
-    if (this.closing) return;
-    this.options.metrics?.workerRestarts.inc({ reason: workerDeathReason(reason) });
-    if (this.standby?.handle === dead) {
-      this.options.log?.warn({ worker: dead.index, reason, standby: true }, "worker died; booting another standby");
-      this.standby = undefined;
-      this.spawnStandby();
-      return;
-    }
-    this.workers.delete(dead.index);
-    const started = performance.now();
-    this.recoveries += 1;
-    // The standby takes the dead worker's place at once; the lost partitions are dealt across it and
-    // every survivor, which rebuild them in parallel. A new thread is started only once they are
-    // done (as the next standby, or as a worker if there was no standby): booting takes CPU the
-    // rebuild needs. With no worker left at all, a new one boots and rebuilds.
-    const promoted = this.promoteStandby();
-    const owners = [...this.liveWorkers()];
-    const replacement = owners.length > 0 ? undefined : this.spawn();
-    const moves = this.ownership.reassign(dead.index, replacement === undefined ? owners : [replacement]);
-    this.options.log?.warn({ worker: dead.index, reason, partitionsLost: moves.length }, "worker died");
-    const rebuilt = moves.map(({ jobId, partition, owner }) => {
-      const deployment = this.deployments.get(jobId);
-      return deployment ? this.build(jobId, partition, owner, () => deployment.history.since(partition)) : Promise.resolve();
-    });
-    void Promise.allSettled(rebuilt).then((outcomes) => {
-      const recoveryMs = performance.now() - started;
-      this.options.metrics?.recoverySeconds.observe(recoveryMs / 1000);
-      this.recoveries -= 1;
-      this.rebalance();
-      if (this.closing) return;
-      const booted = replacement === undefined && promoted === undefined ? this.spawn() : undefined;
-      const partitionsRebuilt = outcomes.filter((o) => o.status === "fulfilled").length;
-      this.options.log?.info({ worker: dead.index, replacedBy: promoted ?? replacement ?? booted, partitionsRebuilt, recoveryMs: Math.round(recoveryMs) }, "worker replaced");
-      // The next standby boots a little later, off the batches that catch up right after a recovery.
-      if (promoted !== undefined) setTimeout(() => this.spawnStandby(), STANDBY_RESPAWN_DELAY_MS).unref();
-    });
-  }
-
-  /**
-   * Copies a straggling map task onto an idle worker. Only idle capacity is used: a task that is slow
-   * because its worker is queued behind other work would not finish sooner elsewhere, and a copy on a
-   * busy worker would only slow the batch down (on two cores that is most of the time).
-   */
-  private speculate(): void {
-    const multiplier = this.options.speculationMultiplier ?? 1.4;
-    if (multiplier <= 0 || this.liveWorkers().length < 2) return;
-    const now = performance.now();
-    for (const batch of this.batches.values()) {
-      for (const task of batch.stragglers(now, multiplier, this.options.speculationMinimumMs ?? 20)) {
-        const running = task as RunningTask & { copy?: () => void; worker?: number };
-        const idle = [...this.workers.values()].some((w) => w.alive && !this.mapping.has(w.index) && w.index !== running.worker && !this.workerReady.has(w.index));
-        if (!idle) return;
-        task.speculated = true;
-        running.copy?.();
-      }
-    }
+    this.placement.close();
+    this.maps.close();
+    await this.supervisor.close();
   }
 }

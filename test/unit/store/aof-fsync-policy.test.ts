@@ -1,6 +1,6 @@
 /** When the Redis store waits for the append-only file's fsync, and what it warns about, by setting. */
 import { describe, expect, it } from "vitest";
-import { fsyncPolicy, hasWaitAof, type AofSettings, type WaitFsync } from "../../../src/store/redis/aof-fsync.js";
+import { fsyncPolicy, hasWaitAof, leastSafe, type AofSettings, type WaitFsync } from "../../../src/store/redis/aof-fsync.js";
 
 const on = (version: string, appendfsync: string): AofSettings => ({ version, appendonly: "yes", appendfsync });
 
@@ -34,5 +34,21 @@ describe("fsync policy of the Redis store", () => {
     expect(policy.waits).toBe(waits);
     if (warning === undefined) expect(policy.warning).toBeUndefined();
     else expect(policy.warning).toMatch(warning);
+  });
+});
+
+describe("settings of a Redis Cluster's masters", () => {
+  const masters = ["10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"];
+
+  it("stand for the cluster by the least safe answer of each", () => {
+    expect(leastSafe([on("7.2.4", "always"), on("7.0.15", "everysec"), on("7.4.0", "always")], masters)).toEqual(on("7.0.15", "everysec"));
+    expect(leastSafe([on("7.2.4", "always"), { version: "7.2.4", appendonly: "no", appendfsync: "always" }, on("7.2.4", "always")], masters)).toEqual({ version: "7.2.4", appendonly: "no", appendfsync: "always" });
+    expect(leastSafe([on("7.2.4", "always"), on("7.2.4", "always"), on("7.2.4", "always")], masters)).toEqual(on("7.2.4", "always"));
+  });
+
+  it("say what one master would not tell, and where", () => {
+    const denied = leastSafe([on("7.2.4", "always"), { version: "7.2.4", configDenied: "CONFIG GET is not allowed: NOPERM" }, on("7.2.4", "always")], masters);
+    expect(denied).toEqual({ version: "7.2.4", configDenied: "10.0.0.2:7001: CONFIG GET is not allowed: NOPERM" });
+    expect(fsyncPolicy("auto", denied).warning).toMatch(/cannot check the Redis setting appendfsync \(10\.0\.0\.2:7001: CONFIG GET is not allowed/);
   });
 });

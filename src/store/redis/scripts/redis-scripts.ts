@@ -1,8 +1,9 @@
 /**
  * Registers every Lua script of the Redis store with ioredis (`defineCommand`: EVALSHA, falling back
- * to EVAL once per connection) and runs them with a typed signature.
+ * to EVAL once per connection) and runs them with a typed signature. On a cluster a script runs on the
+ * node of its keys' slot: every script's keys share one hash tag (see redis-keys.ts).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../redis-connection.js";
 import { acquireLease } from "./acquire-lease.js";
 import { appendBlock } from "./append-block.js";
 import { appendResult } from "./append-result.js";
@@ -36,7 +37,7 @@ export type ScriptArgument = string | number | Buffer;
 type ScriptCommand = (numberOfKeys: number, ...keysAndArguments: ScriptArgument[]) => Promise<unknown>;
 
 export class RedisScripts {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     // Without numberOfKeys: each call says how many keys it passes (append-block takes 3 or 4).
     for (const script of SCRIPTS) redis.defineCommand(script.name, { lua: script.lua });
   }

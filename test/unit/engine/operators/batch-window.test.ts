@@ -33,4 +33,15 @@ describe("BatchWindow", () => {
     expect(legacy.add(5000, "e")).toEqual([]);
     expect(legacy.add(6000, "f")).toEqual(["a"]);
   });
+
+  it("with a slice, batches leave by whole slices: at a slide it holds exactly (t - length, t]", () => {
+    // Length 4 s, slices of 2 s: (0,2] (2,4] (4,6] ...
+    const w = new BatchWindow<string, string>(4000, 1000, 2000);
+    for (const [t, v] of [[1000, "a"], [2000, "b"], [3000, "c"], [4000, "d"]] as const) expect(w.add(t, v)).toEqual([]);
+    // a (t 1000) is out of (1000, 5000] but its slice (0,2] is still partly in: it stays.
+    expect(w.add(5000, "e")).toEqual([]);
+    expect(w.add(6000, "f")).toEqual(["a", "b"]);
+    expect(w.values()).toEqual(["c", "d", "e", "f"]);
+    expect(w.times()).toEqual([3000, 4000, 5000, 6000]);
+  });
 });
