@@ -240,7 +240,8 @@ export class Jobs {
    * A job that cannot be rebuilt is marked failed. False when the lease moved on meanwhile.
    */
   async claim(record: JobRecord, lease: Lease): Promise<boolean> {
-    if (this.generators.has(record.id)) return true;
+    // What is left here of an earlier run of the job (it failed here, and was restarted elsewhere).
+    await this.stopHere(record.id);
     this.hold(lease);
     try {
       await this.recover(record);

@@ -158,7 +158,10 @@ describe("two nodes on one Redis", () => {
     a.signal("SIGCONT");
     // A steps down from each job it held (its renewal or its first write is refused), then gets its share back.
     await until(b, (v) => v.nodes.length === 2 && v.nodes.every((n) => n.jobs === 2), "two jobs on each node again");
-    for (const id of heldByA) expect(steppedDown.some((line) => line.includes(`"job":"${id}"`)), `${id} left node-a: ${steppedDown.join("\n")}`).toBe(true);
+    // Its log says so for each (the lines may reach the pipe a little after the fact).
+    const leftA = (id: string) => steppedDown.some((line) => line.includes(`"job":"${id}"`));
+    for (let waited = 0; !heldByA.every(leftA) && waited < 60_000; waited += 100) await sleep(100);
+    for (const id of heldByA) expect(leftA(id), `${id} left node-a: ${steppedDown.join("\n")}`).toBe(true);
     await push([a, b], 20);
 
     // SIGTERM B: it finishes its batches, checkpoints, hands its jobs over and exits 0; A takes them at once.
