@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { encodeBlockOfJson } from "./block-codec.js";
 import { EngineError } from "./errors.js";
 import { checkEvent, eventRequestId, type StreamShape } from "./event-check.js";
+import { eventValidator, type EventValidator } from "./event-schema.js";
 import { hashPartition } from "./partitioning.js";
 
 /** One share of a request: the events bound for one partition. */
@@ -92,10 +93,15 @@ class ShareBuilder {
   private readonly groups = new Map<number, { json: string[]; requestIds: string[] }>();
   private count = 0;
 
-  constructor(private readonly shape: StreamShape) {}
+  /** The stream's schema, compiled (once per thread and schema). */
+  private readonly validate: EventValidator | undefined;
+
+  constructor(private readonly shape: StreamShape) {
+    this.validate = shape.schema === undefined ? undefined : eventValidator(shape.schema);
+  }
 
   add(event: unknown, index: number): void {
-    const { row, json } = checkEvent(this.shape, event, index);
+    const { row, json } = checkEvent(this.shape, event, index, this.validate);
     // An event with an id always goes where that id went before, so its partition spots the duplicate.
     const by = this.shape.keyField ?? this.shape.idField;
     const group = by === undefined ? index % this.shape.partitions : hashPartition(row[by], this.shape.partitions);

@@ -6,13 +6,17 @@ import { createHash } from "node:crypto";
 import type { StreamDefinition } from "../store/types.js";
 import { EngineError } from "./errors.js";
 import { checkEventLimits } from "./event-limits.js";
+import type { EventValidator } from "./event-schema.js";
 import type { Row } from "./operators/operator.js";
 
 /** What checking, routing and encoding an event need to know of its stream. */
-export type StreamShape = Pick<StreamDefinition, "name" | "partitions" | "keyField" | "idField" | "eventTimeField">;
+export type StreamShape = Pick<StreamDefinition, "name" | "partitions" | "keyField" | "idField" | "eventTimeField" | "schema">;
 
-/** Checks an event against its stream and the event limits; gives it back with its JSON text. */
-export function checkEvent(stream: StreamShape, event: unknown, index: number): { row: Row; json: string } {
+/**
+ * Checks an event against its stream (its fields, then its schema, through `validate`: the stream's
+ * compiled schema, when it has one) and the event limits; gives it back with its JSON text.
+ */
+export function checkEvent(stream: StreamShape, event: unknown, index: number, validate?: EventValidator): { row: Row; json: string } {
   if (event === null || typeof event !== "object" || Array.isArray(event)) {
     throw new EngineError("INVALID_EVENT", `event ${index} is not a JSON object; send objects such as {"text": "..."}`, { index });
   }
@@ -27,6 +31,16 @@ export function checkEvent(stream: StreamShape, event: unknown, index: number): 
     throw new EngineError("INVALID_EVENT", `event ${index} has no valid "${stream.eventTimeField}" (ms since epoch or ISO-8601 text), the event-time field of stream "${stream.name}"`, { index });
   }
   const checked = checkEventLimits(row);
+  // After the limits, so that the schema only ever runs on an event of bounded size and depth.
+  const mismatch = "problem" in checked ? undefined : validate?.(row);
+  if (mismatch) {
+    const what = mismatch.field === "" ? "" : ` field "${mismatch.field}"`;
+    throw new EngineError(
+      "INVALID_EVENT",
+      `event ${index}${what} ${mismatch.expected}, by the schema of stream "${stream.name}" (see GET /v1/streams/${stream.name}); nothing of this request was stored`,
+      { index, field: mismatch.field, expected: mismatch.expected },
+    );
+  }
   if ("problem" in checked) throw new EngineError("INVALID_EVENT", `event ${index} ${checked.problem}`, { index, limit: checked.limit });
   return { row, json: checked.json };
 }

@@ -10,6 +10,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { encodeEvents, type EncodedBody, type EncodedShare } from "./encoded-body.js";
 import { EngineError } from "./errors.js";
+import { eventSchemaProblem } from "./event-schema.js";
 import type { StreamShape } from "./event-check.js";
 import { InlineIngestEncoder, type IngestEncoder } from "./ingest-encoder.js";
 import { hashPartition } from "./partitioning.js";
@@ -23,6 +24,8 @@ export interface StreamSpec {
   keyField?: string;
   eventTimeField?: string;
   idField?: string;
+  /** JSON Schema (2020-12) every event must match; see event-schema.ts for what a schema may be. */
+  schema?: Record<string, unknown>;
 }
 
 export interface IngestReceipt {
@@ -82,6 +85,8 @@ export class Streams {
 
   async declare(spec: StreamSpec): Promise<StreamDefinition> {
     checkName(spec.name);
+    const schemaProblem = spec.schema === undefined ? undefined : eventSchemaProblem(spec.schema);
+    if (schemaProblem) throw new EngineError("INVALID_STREAM", `schema ${schemaProblem}`, { problems: [{ path: "schema", message: schemaProblem }] });
     const definition: StreamDefinition = {
       name: spec.name,
       partitions: spec.partitions ?? this.defaultPartitions,
@@ -89,6 +94,7 @@ export class Streams {
       ...(spec.keyField === undefined ? {} : { keyField: spec.keyField }),
       ...(spec.eventTimeField === undefined ? {} : { eventTimeField: spec.eventTimeField }),
       ...(spec.idField === undefined ? {} : { idField: spec.idField }),
+      ...(spec.schema === undefined ? {} : { schema: spec.schema }),
     };
     if (!(await this.catalog.createStream(definition))) {
       throw new EngineError("STREAM_EXISTS", `stream "${spec.name}" already exists; delete it first or use another name`);
@@ -200,7 +206,10 @@ function noEvents(): EngineError {
 
 /** Whether events encoded for one definition go where the other would send them. */
 function sameShape(a: StreamShape, b: StreamShape): boolean {
-  return a.partitions === b.partitions && a.keyField === b.keyField && a.idField === b.idField && a.eventTimeField === b.eventTimeField;
+  return (
+    a.partitions === b.partitions && a.keyField === b.keyField && a.idField === b.idField && a.eventTimeField === b.eventTimeField &&
+    JSON.stringify(a.schema) === JSON.stringify(b.schema)
+  );
 }
 
 function checkName(name: string): void {

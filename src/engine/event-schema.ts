@@ -1,0 +1,238 @@
+/**
+ * A stream's declared JSON Schema (2020-12) for its events: checked once when the stream is declared,
+ * compiled once per schema per thread (ajv), then run on every event of every ingest, before anything
+ * is stored.
+ *
+ * A schema is the user's input that then runs on every event, so what it may cost is bounded when it
+ * is declared: its size and depth are capped, `$ref` may point only inside the schema (nothing is ever
+ * fetched), and a `pattern` is refused when its shape can backtrack without end (a quantified group
+ * that holds a quantifier or an alternation, backreferences, lookarounds). A pattern is also only run
+ * on strings of up to {@link EVENT_SCHEMA_LIMITS.maxPatternInput} characters, so even a pattern that
+ * passes these checks but backtracks polynomially stays cheap; a longer string fails it, in words.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+
+export const EVENT_SCHEMA_LIMITS = {
+  /** Characters of the schema as JSON text. */
+  maxChars: 16 * 1024,
+  /** Objects and arrays inside each other in the schema. */
+  maxDepth: 16,
+  /** Characters of one `pattern` (or `patternProperties` key). */
+  maxPatternChars: 256,
+  /** The longest string a `pattern` is run on. */
+  maxPatternInput: 4096,
+} as const;
+
+/** Where an event departs from its stream's schema, in words a sender can act on. */
+export interface SchemaMismatch {
+  /** The field, as a path into the event (`text`, `user.id`, `tags[2]`); "" for the event itself. */
+  readonly field: string;
+  /** What the schema expected there (ajv's words: `must be string`, `must have required property 'text'`). */
+  readonly expected: string;
+}
+
+/** A compiled schema: the first mismatch of an event, or undefined when it matches. */
+export type EventValidator = (event: unknown) => SchemaMismatch | undefined;
+
+/** Runs a pattern only on strings it can judge cheaply; see the file's comment. */
+const boundedRegExp = Object.assign(
+  (pattern: string, flags: string) => {
+    const re = new RegExp(pattern, flags);
+    // ajv keeps compiled patterns by their text (toString), shared between schemas.
+    return { test: (s: string) => s.length <= EVENT_SCHEMA_LIMITS.maxPatternInput && re.test(s), toString: () => `bounded ${re}` };
+  },
+  { code: "boundedRegExp" },
+);
+
+// One instance per thread. strict: an unknown keyword (a misspelt "requird") is refused rather than
+// ignored; strictTypes off, so `properties` needs no `type: "object"` beside it.
+const ajv = new Ajv2020({
+  strict: true,
+  strictTypes: false,
+  strictTuples: false,
+  strictRequired: false,
+  allowUnionTypes: true,
+  allErrors: false,
+  logger: false,
+  code: { regExp: boundedRegExp },
+});
+
+/** Compiled schemas by their JSON text, so each thread compiles a stream's schema once. */
+const validators = new Map<string, EventValidator>();
+/** The same, by the definition's schema object, so that a body's events need no lookup by text. */
+const byObject = new WeakMap<object, EventValidator>();
+const MAX_VALIDATORS = 512;
+
+/**
+ * Why `schema` cannot be a stream's event schema, or undefined when it can (it is then compiled and
+ * cached). The message names the place in the schema and what to change.
+ */
+export function eventSchemaProblem(schema: unknown): string | undefined {
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    return "must be a JSON Schema object, e.g. {\"type\": \"object\", \"properties\": {\"text\": {\"type\": \"string\"}}, \"required\": [\"text\"]}";
+  }
+  const chars = JSON.stringify(schema).length;
+  if (chars > EVENT_SCHEMA_LIMITS.maxChars) {
+    return `is ${chars} characters as JSON; a stream's schema may have at most ${EVENT_SCHEMA_LIMITS.maxChars} (it runs on every event)`;
+  }
+  const shapeProblem = walkProblem(schema);
+  if (shapeProblem) return shapeProblem;
+  try {
+    compile(schema);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (message.startsWith("unknown format")) return `uses "format", which streams do not check (${message.replace(/ ignored.*/, "")}); describe the text with "pattern" instead`;
+    return `is not a valid JSON Schema (2020-12): ${message}`;
+  }
+  return undefined;
+}
+
+/** The validator of a schema that passed {@link eventSchemaProblem} (compiled on first use in this thread). */
+export function eventValidator(schema: Record<string, unknown>): EventValidator {
+  return byObject.get(schema) ?? compile(schema);
+}
+
+function compile(schema: object): EventValidator {
+  const text = JSON.stringify(schema);
+  let validator = validators.get(text);
+  if (!validator) {
+    const validate = ajv.compile(schema);
+    // Compiled schemas are kept by ajv only under an $id; these have none, so dropping ours frees them.
+    validator = (event) => (validate(event) ? undefined : mismatchOf(validate, event));
+    if (validators.size >= MAX_VALIDATORS) validators.delete(validators.keys().next().value!);
+    validators.set(text, validator);
+  }
+  byObject.set(schema, validator);
+  return validator;
+}
+
+function mismatchOf(validate: ValidateFunction, event: unknown): SchemaMismatch {
+  const error = validate.errors?.[0];
+  if (!error) return { field: "", expected: "must match the stream's schema" };
+  return { field: fieldOf(error), expected: expectedOf(error, event) };
+}
+
+/** The field an error is about: for a missing or extra property, that property. */
+function fieldOf(error: ErrorObject): string {
+  const path = error.instancePath
+    .split("/")
+    .slice(1)
+    .map((part) => part.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out === "" ? part : `${out}.${part}`), "");
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const named = params.missingProperty ?? params.additionalProperty;
+  return named === undefined ? path : path === "" ? named : `${path}.${named}`;
+}
+
+function expectedOf(error: ErrorObject, event: unknown): string {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string; pattern?: string };
+  if (error.keyword === "required") return "is required";
+  if (error.keyword === "additionalProperties") return "is not a field the stream's schema allows (it sets additionalProperties: false)";
+  if (error.keyword === "pattern") {
+    const value = valueAt(event, error.instancePath);
+    if (typeof value === "string" && value.length > EVENT_SCHEMA_LIMITS.maxPatternInput) {
+      return `is ${value.length} characters; a field with a pattern may have at most ${EVENT_SCHEMA_LIMITS.maxPatternInput}`;
+    }
+  }
+  const got = valueAt(event, error.instancePath);
+  return `${error.message ?? "must match the stream's schema"} (got ${describe(got)})`;
+}
+
+function valueAt(event: unknown, pointer: string): unknown {
+  let value = event;
+  for (const part of pointer.split("/").slice(1)) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string, unknown>)[part.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${typeof value} ${text.slice(0, 37)}...` : text;
+}
+
+/** Checks depth, references and patterns without recursion. */
+function walkProblem(schema: object): string | undefined {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: schema, path: "", depth: 1 }];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth > EVENT_SCHEMA_LIMITS.maxDepth) return `nests more than ${EVENT_SCHEMA_LIMITS.maxDepth} deep at ${path || "/"}; flatten it`;
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => stack.push({ value: item, path: `${path}/${i}`, depth: depth + 1 }));
+      continue;
+    }
+    for (const [key, item] of Object.entries(value)) {
+      const at = `${path}/${key}`;
+      if ((key === "$ref" || key === "$dynamicRef") && (typeof item !== "string" || !item.startsWith("#"))) {
+        return `has ${key} ${JSON.stringify(item)} at ${at}: a stream's schema may refer only inside itself ("#/$defs/..."); nothing is fetched`;
+      }
+      if (key === "$schema" && item !== "https://json-schema.org/draft/2020-12/schema") {
+        return `says "$schema": ${JSON.stringify(item)}; streams take JSON Schema 2020-12 (leave "$schema" out, or give "https://json-schema.org/draft/2020-12/schema")`;
+      }
+      if (key === "pattern" && typeof item === "string") {
+        const problem = patternProblem(item);
+        if (problem) return `has a pattern at ${at} that ${problem}`;
+      }
+      if (key === "patternProperties" && item !== null && typeof item === "object") {
+        for (const pattern of Object.keys(item)) {
+          const problem = patternProblem(pattern);
+          if (problem) return `has a pattern at ${at} (${JSON.stringify(pattern)}) that ${problem}`;
+        }
+      }
+      stack.push({ value: item, path: at, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why a pattern could take time without end on some string, or undefined. Refused shapes: a
+ * quantified group holding a quantifier or an alternation (`(a+)+`, `(a|aa)*`, `(\w+\s?)*`), a
+ * backreference, a lookaround.
+ */
+export function patternProblem(pattern: string): string | undefined {
+  if (pattern.length > EVENT_SCHEMA_LIMITS.maxPatternChars) {
+    return `is ${pattern.length} characters; a pattern may have at most ${EVENT_SCHEMA_LIMITS.maxPatternChars}`;
+  }
+  try {
+    new RegExp(pattern, "u");
+  } catch (error) {
+    return `is not a regular expression (${(error as Error).message})`;
+  }
+  if (/\\[1-9]|\\k</.test(pattern)) return "uses a backreference, which can make matching take exponential time; rewrite it without";
+  if (/\(\?<?[=!]/.test(pattern)) return "uses a lookaround; rewrite it without";
+  // Groups open on the stack; each remembers whether it holds a quantifier or an alternation.
+  const open: boolean[] = [];
+  let risky = false; // of the group that just closed
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "\\") {
+      i += 1;
+      risky = false;
+      continue;
+    }
+    if (c === "[") {
+      // A character class: skip to its end (a quantifier inside it is a literal).
+      for (i += 1; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i += 1;
+      risky = false;
+      continue;
+    }
+    // Exact counts ({3}) cannot backtrack; {n,}, {n,m}, * and + can.
+    const quantifier = c === "*" || c === "+" || (c === "{" && /^\{\d+,\d*\}/.test(pattern.slice(i)));
+    if (quantifier && risky) {
+      return "repeats a group that itself repeats or alternates (like (a+)+ or (a|b)*), which can make matching take exponential time; repeat a character class instead, e.g. [ab]*";
+    }
+    if (quantifier || c === "|") {
+      if (open.length > 0) open[open.length - 1] = true;
+    }
+    if (c === "(") open.push(false);
+    risky = c === ")" ? (open.pop() ?? false) : false;
+    if (c === ")" && risky && open.length > 0) open[open.length - 1] = true;
+  }
+  return undefined;
+}
