@@ -13,6 +13,7 @@ import { reducePartitionOf } from "./operators/keyed-stage.js";
 import { modelOf } from "./operators/train-logistic-regression.js";
 import { compileJob, definitionSize, MAX_DEFINITION_CHARS, type JobPlan } from "./query/compile-job.js";
 import { withEventTime } from "./query/event-time-default.js";
+import { checkStepTypes, declaredFieldTypes } from "./query/typed-steps.js";
 import { jobInputs } from "./query/job-inputs.js";
 import { InputRetention, readersOf } from "./input-retention.js";
 import { layoutOf, type JobLayout } from "./job-layout.js";
@@ -211,6 +212,12 @@ export class Jobs {
     // (which refuses a definition over its size limit before parsing anything).
     if (definitionSize(filled) <= MAX_DEFINITION_CHARS) await prepareExpressions((filled as { steps?: unknown } | null)?.steps);
     const plan = compileJob(filled);
+    // A typed input stream: its fields' types are known, so misuses are refused now, not per row.
+    const fields = stream && declaredFieldTypes(stream);
+    if (stream && fields) {
+      const typeProblems = checkStepTypes(plan.definition, stream.name, fields);
+      if (typeProblems.length > 0) throw invalidJob(typeProblems);
+    }
     const stored = plan.definition as unknown as Record<string, unknown>;
     return { plan, stored, layout: await layoutOf(this.store.catalog, stored, plan) };
   }

@@ -94,7 +94,8 @@ class Checker {
   constructor(
     private readonly source: string,
     private readonly positions: { readonly [id: string]: number },
-    private readonly declared: ReadonlySet<string> | undefined, // undefined: any name is a variable
+    // Each variable's CEL type name ("dyn" when unknown); undefined: any name is a dyn variable.
+    private readonly declared: ReadonlyMap<string, string> | undefined,
   ) {}
 
   private fail(e: Expr, message: string): never {
@@ -109,9 +110,9 @@ class Checker {
       case "identExpr": {
         const name = k.value.name;
         if (this.bound.includes(name)) return "dyn";
-        if (this.declared ? this.declared.has(name) : !TYPES.has(name)) return this.used.add(name), "dyn";
+        if (this.declared ? this.declared.has(name) : !TYPES.has(name)) return this.used.add(name), (this.declared?.get(name) ?? "dyn");
         if (TYPES.has(name)) return "type";
-        const known = [...(this.declared ?? [])];
+        const known = [...(this.declared?.keys() ?? [])];
         const list = known.slice(0, 10).join(", ") + (known.length > 10 ? ", ..." : "");
         return this.fail(e, `unknown variable '${name}' (known variables: ${list})`);
       }
@@ -237,7 +238,7 @@ function syntaxHint(source: string): string {
   return "check operators, parentheses, commas and quotes";
 }
 
-function check(source: string, declared: ReadonlySet<string> | undefined) {
+function check(source: string, declared: ReadonlyMap<string, string> | undefined) {
   if (source.trim() === "") throw new ExpressionError(source, "the expression is empty");
   const tooLarge = textLimitProblem(source);
   if (tooLarge) throw new ExpressionError(source, `the expression ${tooLarge}`);
@@ -254,8 +255,8 @@ function check(source: string, declared: ReadonlySet<string> | undefined) {
   const shape = treeShape(parsed.expr);
   if (shape.problem) throw new ExpressionError(source, `the expression ${shape.problem}`);
   const checker = new Checker(source, parsed.sourceInfo?.positions ?? {}, declared);
-  checker.type(parsed.expr);
-  return { ast: parsed.expr, used: [...checker.used], shape };
+  const type = checker.type(parsed.expr);
+  return { ast: parsed.expr, used: [...checker.used], shape, type };
 }
 
 /**
@@ -264,6 +265,16 @@ function check(source: string, declared: ReadonlySet<string> | undefined) {
  */
 export function freeVariables(source: string): string[] {
   return check(source, undefined).used;
+}
+
+/**
+ * The CEL type `source` gives (a CEL type name such as "bool", "int", "double", "string", "list",
+ * "map"; "dyn" when it cannot be known before it runs), given each variable's type. Reading a
+ * variable not in `variables`, a syntax error, or a misuse of a typed variable (`n.contains("a")` with
+ * `n` a double) throws ExpressionError.
+ */
+export function expressionType(source: string, variables: ReadonlyMap<string, string>): string {
+  return check(source, variables).type;
 }
 
 /**
@@ -288,13 +299,16 @@ const compiled = new Map<string, CompiledExpression>();
 const COMPILED_CACHE_SIZE = 2000;
 
 function compileUncached(source: string, variables: readonly string[]): CompiledExpression {
-  const { ast, used, shape } = check(source, new Set(["event", ...variables]));
+  const { ast, used, shape } = check(source, new Map(["event", ...variables].map((name) => [name, "dyn"])));
   const evaluate = plan(env, ast) as (bindings: Readonly<Record<string, unknown>>) => CelResult;
   const fail = (bindings: Readonly<Record<string, unknown>>, message: string): never => {
     // Error path only. The library says "unresolved attribute" for an unbound variable: name it.
     const missing = used.filter((v) => bindings[v] === undefined);
+    const nulls = used.filter((v) => v !== "row" && bindings[v] === null);
     if (message === "unresolved attribute" && missing.length > 0) {
       message = `no value for '${missing.join("', '")}'`;
+    } else if (/no matching overload.*null_type/.test(message) && nulls.length > 0) {
+      message = absentFields(bindings, nulls);
     } else if (/Unsupported input|reading 'name'/.test(message)) { // a Date, class or null-prototype object
       message = "a bound value is not plain JSON (objects, arrays, strings, numbers, booleans, null)";
     } else if (/no matching overload.*double|invalid integer/.test(message)) {
@@ -321,6 +335,19 @@ function compileUncached(source: string, variables: readonly string[]): Compiled
     if (isCelError(result)) return fail(bindings, result.message);
     return typeof result === "object" || typeof result === "bigint" ? toJson(result, source) : result;
   };
+}
+
+/**
+ * Names the fields an expression found no value in, instead of CEL's "no matching overload ...
+ * null_type": absent from the row (a row expression binds its whole row as `row`), or null.
+ */
+function absentFields(bindings: Readonly<Record<string, unknown>>, nulls: readonly string[]): string {
+  const row = bindings.row;
+  const absent = typeof row === "object" && row !== null ? nulls.filter((name) => !Object.hasOwn(row, name)) : [];
+  const quoted = (names: readonly string[]) => names.map((name) => `'${name}'`).join(", ");
+  const what = absent.length > 0 ? `the row has no field ${quoted(absent)}` : `field ${quoted(nulls)} is null`;
+  const guard = absent.length > 0 ? `has(row.${absent[0]})` : `${nulls[0]} != null`;
+  return `${what}; skip such rows with a filter such as "${guard}", or declare the stream with a schema that requires it, so that events without it are refused at ingest`;
 }
 
 /** Converts CEL ints, uints, lists and maps (recursively) and types to plain JSON-compatible values. */

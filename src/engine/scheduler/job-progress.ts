@@ -39,6 +39,8 @@ export class JobProgress {
   private rowErrors = 0;
   private lateEvents = 0;
   private lastRowError: string | undefined;
+  /** The first failed row of the latest batch that had one. */
+  private firstRowErrorOfLatest: string | undefined;
   private stall: string | undefined;
   /** `tookMs` null: the checkpoint a restarted job recovered from, written before this process began. */
   private lastCheckpoint: { batchTime: number; tookMs: number | null } | undefined;
@@ -100,6 +102,7 @@ export class JobProgress {
     this.rowErrors += batch.rowErrors.count;
     this.lateEvents += batch.lateEvents ?? 0;
     if (batch.rowErrors.last !== undefined) this.lastRowError = batch.rowErrors.last;
+    if (batch.rowErrors.first !== undefined) this.firstRowErrorOfLatest = batch.rowErrors.first;
   }
 
   toJSON() {
@@ -114,6 +117,7 @@ export class JobProgress {
       stateSize: this.stateSize,
       lastSeq: this.lastSeq,
       rowErrors: { count: this.rowErrors, last: this.lastRowError ?? null },
+      lastRowError: this.firstRowErrorOfLatest ?? null,
       lateEvents: this.lateEvents,
       stalled: this.stall ?? null,
       lastCheckpoint: this.lastCheckpoint ?? null,

@@ -1,8 +1,10 @@
 import { RowBudgetExceededError } from "../expr/row-budget.js";
 
-/** Rows dropped because a user expression failed on them: how many, and the last reason. */
+/** Rows dropped because a user expression failed on them: how many, and the first and last reasons. */
 export interface RowErrorReport {
   count: number;
+  /** The first failed row's message: the one to fix first (later rows often fail for its reason). */
+  first?: string;
   last?: string;
 }
 
@@ -11,6 +13,7 @@ export function rowErrorCollector(report: RowErrorReport): (error: Error) => voi
   return (error) => {
     if (error instanceof RowBudgetExceededError) throw error;
     report.count += 1;
+    report.first ??= error.message;
     report.last = error.message;
   };
 }
@@ -18,5 +21,6 @@ export function rowErrorCollector(report: RowErrorReport): (error: Error) => voi
 /** Adds `from` into `into`. */
 export function addRowErrors(into: RowErrorReport, from: RowErrorReport): void {
   into.count += from.count;
+  if (into.first === undefined && from.first !== undefined) into.first = from.first;
   if (from.last !== undefined) into.last = from.last;
 }

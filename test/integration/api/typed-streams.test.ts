@@ -116,3 +116,56 @@ describe("a stream's schema at declaration", () => {
     expect((await supertest(t.app.server).get("/v1/streams").expect(200)).body.streams).toEqual([]);
   });
 });
+
+describe("a job reading a typed stream", () => {
+  const job = (steps: unknown[]) => ({ name: "j", input: "tweets", steps });
+
+  it.each([
+    ["a field the schema does not declare", [{ op: "filter", where: 'txt.contains("a")' }], "steps[0].where", /reads field 'txt', which stream "tweets" does not declare in its schema/],
+    ["a where that is not a bool", [{ op: "filter", where: "size(text)" }], "steps[0].where", /must give a bool .* "size\(text\)" gives an int \(field 'text' is a string\)/],
+    ["a field used as another type", [{ op: "keyBy", key: "user" }, { op: "aggregate", aggs: { n: { fn: "sum", of: "likes.size()" } } }], "steps[1].aggs.n.of", /'size' cannot be applied on a value of type double .*field 'likes' is a double/],
+    ["a field an earlier step left out", [{ op: "flatMap", expr: "text.split(' ')", as: "word" }, { op: "filter", where: "likes > 1" }], "steps[1].where", /reads field 'likes', which the rows no longer have at this step \(they have: word\)/],
+  ])("refuses %s at registration and validation, naming the step's path and the field", async (_what, steps, path, message) => {
+    const t = await app();
+    await declare(t).expect(201);
+    for (const route of ["/v1/jobs", "/v1/jobs/validate"]) {
+      const refused = await supertest(t.app.server).post(route).send(job(steps)).expect(400);
+      expect(refused.body.error.code).toBe("INVALID_JOB");
+      expect(refused.body.error.details.problems).toEqual([{ path, message: expect.stringMatching(message) }]);
+      expect(refused.body.error.message).toContain(`${path}: `);
+    }
+    expect((await supertest(t.app.server).get("/v1/jobs").expect(200)).body.jobs).toEqual([]);
+  });
+
+  it("registers a job whose expressions fit the declared types, and counts what it reads", async () => {
+    const t = await app();
+    await declare(t).expect(201);
+    const steps = [
+      { op: "filter", where: "likes > 0 && text.contains('x') && has(row.extra) == false" },
+      { op: "flatMap", expr: "text.split(' ')", as: "word" },
+      { op: "keyBy", key: "word" },
+      { op: "aggregate", aggs: { n: { fn: "count" } } },
+    ];
+    await supertest(t.app.server).post("/v1/jobs").send(job(steps)).expect(201);
+    await supertest(t.app.server).post("/v1/streams/tweets/events").send([{ text: "x y", user: "@a", likes: 1 }, { text: "x", user: "@b", likes: 0 }]).expect(202);
+    await t.advance(1000);
+    const frames = (await supertest(t.app.server).get("/v1/jobs/j/results").expect(200)).body.frames as { rows: { key: string; n: number }[] }[];
+    expect(frames.flatMap((f) => f.rows).sort((a, b) => a.key.localeCompare(b.key))).toEqual([{ key: "x", n: 1 }, { key: "y", n: 1 }]);
+  });
+});
+
+describe("a job reading a stream without a schema", () => {
+  it("keeps the first failing row's message in progress.lastRowError, naming the missing field", async () => {
+    const t = await app();
+    await supertest(t.app.server).post("/v1/streams").send({ name: "loose", partitions: 1 }).expect(201);
+    await supertest(t.app.server).post("/v1/jobs").send({ name: "j", input: "loose", steps: [{ op: "filter", where: 'text.contains("a")' }] }).expect(201);
+    expect((await supertest(t.app.server).get("/v1/jobs/j").expect(200)).body.progress.lastRowError).toBeNull();
+    await supertest(t.app.server).post("/v1/streams/loose/events").send([{ text: "abc" }, { body: "no text" }, { text: null }]).expect(202);
+    await t.advance(1000);
+    const progress = (await supertest(t.app.server).get("/v1/jobs/j").expect(200)).body.progress;
+    expect(progress.rowErrors.count).toBe(2);
+    expect(progress.lastRowError).toMatch(/^evaluating "text\.contains\(\\"a\\"\)": the row has no field 'text'; skip such rows with a filter such as "has\(row\.text\)"/);
+    expect(progress.lastRowError).not.toMatch(/null_type|no matching overload/);
+    expect(progress.rowErrors.last).toMatch(/field 'text' is null/);
+  });
+});
