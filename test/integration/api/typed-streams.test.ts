@@ -86,6 +86,9 @@ describe("a stream's schema at ingest", () => {
     events[150] = good(150);
     await supertest(t.app.server).post("/v1/streams/tweets/events").set("content-type", "application/x-ndjson").send(ndjson(events)).expect(202);
     expect(await stored(t, "tweets")).toHaveLength(200);
+    // The stored body was checked where the test meant it to be.
+    const onThreads = (await t.metrics.registry.metrics()).split("\n").find((l) => l.startsWith('tributary_ingest_bodies_encoded_total{thread="ingest thread"}'));
+    expect(onThreads === undefined ? 0 : Number(onThreads.split(" ").pop())).toBe(threads > 0 ? 1 : 0);
   });
 
   it("runs a pattern only on strings of bounded length, and says so", async () => {
@@ -97,6 +100,13 @@ describe("a stream's schema at ingest", () => {
   });
 });
 
+/** Each level refers twice to the next: small as text, 2^levels checks an event once followed. */
+function doublingRefs(levels: number): Record<string, unknown> {
+  const $defs: Record<string, unknown> = { [`l${levels}`]: { type: "object" } };
+  for (let i = 0; i < levels; i++) $defs[`l${i}`] = { allOf: [{ $ref: `#/$defs/l${i + 1}` }, { $ref: `#/$defs/l${i + 1}` }] };
+  return { $ref: "#/$defs/l0", $defs };
+}
+
 describe("a stream's schema at declaration", () => {
   it.each([
     ["a remote $ref", { $ref: "https://example.com/tweet.json" }, /may refer only inside itself/],
@@ -107,6 +117,10 @@ describe("a stream's schema at declaration", () => {
     ["a misspelt keyword", { type: "object", requird: ["text"] }, /unknown keyword: "requird"/],
     ["a format", { properties: { at: { type: "string", format: "date-time" } } }, /"format", which streams do not check/],
     ["not an object", ["text"], /must be a JSON Schema object/],
+    ["refs that multiply (2^30 checks an event)", doublingRefs(30), /more than 1000 schema objects once its \$refs are followed/],
+    ["a recursive $ref", { $defs: { node: { properties: { kids: { items: { $ref: "#/$defs/node" } } } } }, $ref: "#/$defs/node" }, /recursive schemas are not supported/],
+    ["uniqueItems over objects without maxItems", { properties: { tags: { type: "array", uniqueItems: true } } }, /uniqueItems at \/properties\/tags\/uniqueItems without "maxItems"/],
+    ["alternatives tried on every element of a long array", { properties: { xs: { items: { anyOf: Array.from({ length: 300 }, (_, i) => ({ required: [`f${i}`] })) } } } }, /alternatives .* more than 20000 times on one event/],
   ])("refuses %s with 400 naming it, declaring nothing", async (_what, schema, message) => {
     const t = await app();
     const refused = await declare(t, "s", schema).expect(400);
