@@ -111,6 +111,16 @@ export class SlicedWindow {
     return merged;
   }
 
+  /** The order groups() gives the keys in (undefined: the slices' own order, nothing to keep). */
+  keyOrder(): (Key | undefined)[] | undefined {
+    return this.stacks?.keys();
+  }
+
+  /** Gives the keys in this order from now on (see TwoStacksWindow.reorder). */
+  restoreKeyOrder(keys: readonly (Key | undefined)[]): void {
+    this.stacks?.reorder(keys);
+  }
+
   /** Keys held, in closed slices or in the open one. */
   get size(): number {
     const closedKeys = this.stacks ? this.stacks.size : this.closed.length === 1 ? this.closed[0]!.groups.size : this.groups().size;

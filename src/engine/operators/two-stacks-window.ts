@@ -78,6 +78,25 @@ export class TwoStacksWindow {
     return out;
   }
 
+  /** The keys held, in the order groups() gives them. */
+  keys(): (Key | undefined)[] {
+    return [...this.stacks.keys()];
+  }
+
+  /**
+   * Puts the keys held in this order (those not listed after, as they are): a window rebuilt from a
+   * checkpoint gives its rows in the order of the window that was checkpointed.
+   */
+  reorder(keys: readonly (Key | undefined)[]): void {
+    const ordered = new Map<Key | undefined, KeyStacks>();
+    for (const key of keys) {
+      const s = this.stacks.get(key);
+      if (s) ordered.set(key, s);
+    }
+    for (const [key, s] of this.stacks) if (!ordered.has(key)) ordered.set(key, s);
+    this.stacks = ordered;
+  }
+
   has(key: Key | undefined): boolean {
     return this.stacks.has(key);
   }

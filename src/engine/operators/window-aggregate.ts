@@ -62,6 +62,8 @@ interface WindowSnapshot {
   window: Entry[];
   /** emit "changes": the keys touched since the last slide (absent in checkpoints of emit "all"). */
   touched?: TouchedKey[];
+  /** Without an inverse: the order the window gives its keys in (it depends on their history). */
+  order?: (Key | undefined)[];
 }
 
 export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, options: WindowOptions): KeyedStage {
@@ -125,7 +127,8 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
         state: {
           snapshot: (): WindowSnapshot => {
             const { times, parts } = partials.snapshot((p) => (p instanceof InvertiblePartial ? Sealed.derived(() => p.entries()) : [...p.values()]));
-            return { partials: parts, times, window: groupsToSnapshot(window), ...(changes ? { touched: changes.snapshot() } : {}) };
+            const order = set.invertible ? undefined : slices.keyOrder();
+            return { partials: parts, times, window: groupsToSnapshot(window), ...(changes ? { touched: changes.snapshot() } : {}), ...(order ? { order } : {}) };
           },
           restore: (snapshot) => {
             const s = snapshot as WindowSnapshot;
@@ -137,6 +140,7 @@ export function windowAggregateStage(spec: WindowSpec, aggs: Aggregations, optio
               slices = newSlices();
               const batchTimes = partials.times();
               partials.values().forEach((partial, i) => slices.add(batchTimes?.[i], partial as Groups));
+              if (s.order) slices.restoreKeyOrder(s.order);
             } else {
               // Kept compact, each with its checkpointed bytes (if any), so the next checkpoint packs it no more.
               const compact = new Map(s.partials.map((p) => {
