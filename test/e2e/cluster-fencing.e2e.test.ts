@@ -151,6 +151,7 @@ describe("two nodes on one Redis", () => {
     const heldByA = (await view(b)).jobs.filter((j) => j.node === "node-a").map((j) => j.id);
     expect(heldByA).toHaveLength(2);
     const steppedDown = a.linesWith('"job left this node"');
+    const jobEvents = a.linesWith('"msg":"job ');
     a.signal("SIGSTOP");
     const frozen = push([b], 40);
     await until(b, (v) => v.jobs.every((j) => j.node === "node-b"), "every job on node-b while node-a is frozen");
@@ -161,7 +162,7 @@ describe("two nodes on one Redis", () => {
     // Its log says so for each (the lines may reach the pipe a little after the fact).
     const leftA = (id: string) => steppedDown.some((line) => line.includes(`"job":"${id}"`));
     for (let waited = 0; !heldByA.every(leftA) && waited < 60_000; waited += 100) await sleep(100);
-    for (const id of heldByA) expect(leftA(id), `${id} left node-a: ${steppedDown.join("\n")}`).toBe(true);
+    for (const id of heldByA) expect(leftA(id), `${id} left node-a; its job events: ${jobEvents.join("\n")}`).toBe(true);
     await push([a, b], 20);
 
     // SIGTERM B: it finishes its batches, checkpoints, hands its jobs over and exits 0; A takes them at once.
