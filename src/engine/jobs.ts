@@ -258,6 +258,13 @@ export class Jobs {
         await this.stepDown(record.id, "its lease moved to another node while it was being recovered");
         return false;
       }
+      if ((error as Error).name === "StoreUnavailableError") {
+        // The store is slow or away for now: the job is not broken. It is given up, to be claimed again
+        // (here or on another node) once the store answers.
+        await this.stepDown(record.id, `the store could not be read to recover it: ${(error as Error).message}`);
+        await this.store.leases.release(lease).catch(() => undefined);
+        return false;
+      }
       const failure = `could not recover: ${(error as Error).message}`;
       await this.store.catalog.putJob({ ...record, status: "failed", failure });
       this.log.warn({ job: record.id, cause: failure }, "job failed");
