@@ -67,10 +67,12 @@ export interface BenchOptions {
   readonly nexmark: { readonly seed: number; readonly eventsPerBatch: number; readonly batches: number; readonly warmupBatches: number; readonly queries: readonly QueryName[] };
   /** Many windowed wordcount jobs on one stream at a fixed rate, and 20 jobs at 100 ms batches (see many-jobs.ts). */
   readonly manyJobs: import("./many-jobs.js").ManyJobsOptions;
+  /** Three nodes on one Redis: a node SIGKILLed (see cluster-failover.ts), and 30 jobs on 3 nodes against 1 (cluster-jobs.ts). */
+  readonly cluster: { readonly failover: import("./cluster-failover.js").ClusterFailoverOptions; readonly jobs: import("./cluster-jobs.js").ClusterJobsOptions };
 }
 
 /** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
-export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "nexmark"] as const;
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "cluster node killed", "cluster many jobs", "nexmark"] as const;
 
 /**
  * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its
@@ -141,6 +143,10 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
       measureMs: quick ? 8_000 : 12_000,
       idleJobs: quick ? 0 : 200,
       fastBatches: { jobs: 20, batchIntervalMs: 100, warmupMs: quick ? 3_000 : 5_000, measureMs: quick ? 8_000 : 12_000 },
+    },
+    cluster: {
+      failover: { leaseTtlsMs: [1_000, 2_000], killsPerTtl: quick ? 2 : 3, jobs: 12, checkpointIntervalMs: 10_000, eventsPerBody: 100, ingestEveryMs: 100, giveUpMs: 30_000 },
+      jobs: { jobs: 30, stepMs: quick ? 8_000 : 12_000, drainMs: 20_000, eventsPerBody: 100, search: { startRate: 1_000, factor: 2, bisections: quick ? 0 : 1, maxSteps: quick ? 4 : 6, minRate: 100 } },
     },
   };
 }

@@ -5,6 +5,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { MachineLoad } from "./machine-load.js";
+import { clusterSection } from "./cluster-report.js";
 import { manyJobsSection } from "./many-jobs-report.js";
 import { FLINK_EVENTS_PER_SEC_PER_CORE } from "./nexmark/flink.js";
 import { GENERAL_DIFFERENCES, MISSING_OPERATORS, QUERY_NOTES } from "./nexmark/notes.js";
@@ -179,6 +180,7 @@ function markdown(r: BenchResults): string {
   lines.push(`| RSS after deleting ${num(r.memory.deletedJobs?.jobs)} jobs | ${mib(r.memory.rssAfterDeletingJobsBytes)} | a fresh process with the worker pool (2 workers) and one job that stays; ${num(r.memory.deletedJobs?.jobs)} windowed word counts (30 s / 1 s) added on the same stream, fed 1,100 records/s for ${num(r.memory.deletedJobs?.batches)} s, then deleted: RSS ${mib(r.memory.deletedJobs?.rssWithOneJobBytes)} with one job, ${mib(r.memory.deletedJobs?.rssWithJobsBytes)} with all, ${mib(r.memory.rssAfterDeletingJobsBytes)} once deleted and the threads' heaps are back (workers' heaps ${mib(r.memory.deletedJobs?.workerHeapBytes.withOneJob)}, ${mib(r.memory.deletedJobs?.workerHeapBytes.withJobs)}, ${mib(r.memory.deletedJobs?.workerHeapBytes.afterDeleting)}) |`);
   lines.push("");
   lines.push(...manyJobsSection(r.manyJobs, r.fastBatches, cores));
+  lines.push(...clusterSection(r.cluster, cores));
   lines.push("## End-to-end ramps");
   lines.push("");
   lines.push("A fresh stream and job per step; events pushed as NDJSON bodies of 1,000 by concurrent keep-alive clients at an offered rate; the job's `progress` polled over HTTP. A step is sustainable when at least 90% of the offered rate was acknowledged, no batch took longer than the batch interval to process, and the scheduling delay (or the backlog of pending batches) did not grow between the two halves of the step nor reach half an interval. Each step starts a fresh job, so a 30 s window is not yet full during a step: the windowed end-to-end figures are for a filling window, while the in-process engine figures above are for a full one. The answer after the last acknowledged event is checked against the baseline's count of exactly the acknowledged events.");

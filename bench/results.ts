@@ -129,6 +129,8 @@ export interface BenchResults {
   manyJobs?: import("./many-jobs.js").ManyJobsRow[];
   /** 20 jobs at 100 ms batches (absent in older results). */
   fastBatches?: import("./many-jobs.js").FastBatchesFigures;
+  /** Cluster mode: a node SIGKILLed, and 30 jobs on 3 nodes against 1 (absent in older results). */
+  cluster?: { failover?: import("./cluster-failover.js").ClusterFailoverFigures; jobs?: import("./cluster-jobs.js").ClusterJobsFigures };
   /** Nexmark queries: engine events/s per core beside Flink's published figure, and the answer check. */
   nexmark: Partial<Record<QueryName, NexmarkFigures>>;
   targets: Target[];

@@ -9,6 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { measureClusterFailover } from "./cluster-failover.js";
+import { measureClusterJobs } from "./cluster-jobs.js";
 import { vocabulary } from "./corpus.js";
 import { findPeak } from "./e2e-ramp.js";
 import { makeBodies } from "./e2e-step.js";
@@ -183,6 +185,15 @@ if (serverBuilt) {
   });
 }
 
+if (serverBuilt) {
+  await section("cluster node killed", async () => {
+    results.cluster = { ...results.cluster, failover: await measureClusterFailover(options.cluster.failover, words, failures, log) };
+  });
+  await section("cluster many jobs", async () => {
+    results.cluster = { ...results.cluster, jobs: await measureClusterJobs(options.cluster.jobs, words, log) };
+  });
+}
+
 await section("nexmark", async () => {
   const run = await measureNexmark(options, failures, log);
   results.nexmark = run.figures;
@@ -238,5 +249,7 @@ function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): B
   }
   if (ran("recovery")) merged.recovery = fresh.recovery;
   if (ran("ingest")) merged.ingest = fresh.ingest;
+  if (ran("cluster node killed") && fresh.cluster?.failover) merged.cluster = { ...merged.cluster, failover: fresh.cluster.failover };
+  if (ran("cluster many jobs") && fresh.cluster?.jobs) merged.cluster = { ...merged.cluster, jobs: fresh.cluster.jobs };
   return merged;
 }

@@ -19,6 +19,9 @@ export function judgeTargets(r: BenchResults): Target[] {
   targets.push({ name: "straggler: slowed worker with speculation ÷ no straggler", target: "< 2", value: r.stragglers?.ratio ?? null, met: r.stragglers?.ratio == null ? null : r.stragglers.ratio < 2 });
   targets.push({ name: "incremental window: 300 s ÷ 30 s time per batch", target: "<= 1.5", value: r.incrementalWindow.ratio, met: atMost(r.incrementalWindow.ratio, 1.5) });
   targets.push({ name: "worker killed -> back on schedule (ms)", target: "<= 1000", value: r.recovery.workerKillMs, met: atMost(r.recovery.workerKillMs, 1000) });
+  for (const t of r.cluster?.failover?.byLeaseTtl ?? []) {
+    targets.push({ name: `node killed -> its jobs back on schedule, max over its jobs, LEASE_TTL_MS ${t.leaseTtlMs} (ms)`, target: "< 2000", value: t.maxMs, met: t.maxMs === null ? null : t.maxMs < 2000 });
+  }
   for (const row of (r.manyJobs ?? []).filter((m) => m.jobs === 200 && m.recordsPerSec !== 0)) {
     targets.push({ name: `200 windowed wordcount jobs, emit ${row.emit}: p99 scheduling delay (ms)`, target: "< 100", value: row.p99SchedulingDelayMs, met: row.p99SchedulingDelayMs === null ? null : row.p99SchedulingDelayMs < 100 });
   }
