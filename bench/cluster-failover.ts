@@ -9,6 +9,7 @@
  * is that arrival minus the kill. The killed node is started again (same NODE_ID) and the cluster
  * rebalanced before the next kill; each lease TTL gets its own cluster.
  */
+import os from "node:os";
 import { BenchCluster, smallBodies, steadyIngest, type ClusterView } from "./cluster-nodes.js";
 import { backOnSchedule, earliestArrivals, seqBreak } from "./cluster-schedule.js";
 import { LiveResults } from "./live-results.js";
@@ -42,6 +43,8 @@ export interface KillRound {
   readonly victim: string;
   /** Ms since the cluster was last rebalanced (a handover checkpoints each moved job), a proxy for the checkpoint's age. */
   readonly killedAfterBalanceMs: number;
+  /** The machine's 1-minute load average at the kill (the cluster's own processes and everyone else's). */
+  readonly loadAverage1m: number;
   readonly jobs: JobFailover[];
   /** When a job was not claimed in time: the live nodes and the holders of the killed node's jobs then. */
   readonly unclaimed?: { readonly nodes: ClusterView["nodes"]; readonly holders: ClusterView["jobs"] };
@@ -118,6 +121,7 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
         const flowing = Date.now() + 10_000;
         while (subscribers.some((views) => views.some((v) => v.frames.length === 0)) && Date.now() < flowing) await sleep(50);
         victim.up = false;
+        const loadAverage1m = Math.round(os.loadavg()[0]! * 10) / 10;
         const killedAt = Date.now();
         await victim.server.kill("SIGKILL");
         const claimedAt = new Map<string, number>();
@@ -140,8 +144,8 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
         });
         const unclaimedView = held.every((j) => claimedAt.has(j)) ? undefined : await cluster.view().catch(() => undefined);
         const unclaimed = unclaimedView ? { nodes: unclaimedView.nodes, holders: unclaimedView.jobs.filter((j) => held.includes(j.id)) } : undefined;
-        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, jobs, ...(unclaimed ? { unclaimed } : {}) });
-        log(`cluster: lease ${leaseTtlMs} ms, ${victim.id} killed, its ${held.length} jobs back on schedule after ${jobs.map((j) => j.backOnScheduleMs ?? "—").join(", ")} ms (claimed after ${jobs.map((j) => j.claimedMs ?? "—").join(", ")} ms)`);
+        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, loadAverage1m, jobs, ...(unclaimed ? { unclaimed } : {}) });
+        log(`cluster: lease ${leaseTtlMs} ms, ${victim.id} killed, its ${held.length} jobs back on schedule after ${jobs.map((j) => j.backOnScheduleMs ?? "—").join(", ")} ms (claimed after ${jobs.map((j) => j.claimedMs ?? "—").join(", ")} ms; load average ${loadAverage1m})`);
       } finally {
         for (const views of subscribers) for (const v of views) v.close();
       }

@@ -10,6 +10,7 @@
  * ended) before the next begins. On a 2-core machine three nodes share the same two cores as one node
  * (and the load generator and Redis), so the ratio is bounded by the cores, not by the cluster.
  */
+import os from "node:os";
 import { BenchCluster, smallBodies } from "./cluster-nodes.js";
 import { highestSustainedRate, keptSchedule, type RateSearch } from "./cluster-schedule.js";
 import { pushAtRate } from "./http-load.js";
@@ -32,8 +33,12 @@ export interface ClusterJobsStep {
   readonly sustained: boolean;
   /** Jobs that did not keep their schedule in the step's second half. */
   readonly jobsBehind: number;
+  /** Jobs whose lease epoch moved during the step (handed over or claimed anew: they changed node). */
+  readonly jobsMoved: number;
   /** Longest frame lag (arrival - batch time) over every job in the judged half, ms. */
   readonly worstLagMs: number | null;
+  /** The machine's 1-minute load average at the step's end (the cluster's own processes and everyone else's). */
+  readonly loadAverage1m: number;
   readonly why?: string;
 }
 
@@ -83,21 +88,25 @@ async function searchOn(count: number, options: ClusterJobsOptions, search: Rate
       subscribers.push(await LiveResults.open(holder.server.wsUrl, name));
     }
     const bodies = smallBodies(50, options.eventsPerBody, vocabulary);
+    const epochs = async () => new Map((await cluster.view()).jobs.map((j) => [j.id, j.epoch]));
     const sustainedRecordsPerSec = await highestSustainedRate(search, async (rate) => {
+      const before = await epochs();
       const loads = await Promise.all(cluster.nodes.map((n) => pushAtRate({ url: n.server.url, stream: "records", bodies, recordsPerBody: options.eventsPerBody, offeredRecordsPerSec: rate / count, durationMs: options.stepMs, clients: 2 })));
       const from = Math.min(...loads.map((l) => l.startedAt));
       const to = Math.max(...loads.map((l) => l.endedAt));
       const achieved = loads.reduce((n, l) => n + l.achievedRecordsPerSec, 0);
       // A frame due at the step's end has one interval to arrive on schedule.
       await sleep(to + 2 * BATCH_MS - Date.now());
+      const after = await epochs();
+      const jobsMoved = [...after].filter(([id, epoch]) => before.get(id) !== epoch).length;
       const verdicts = subscribers.map((s) => keptSchedule(s.frames, from, to, BATCH_MS));
       const behind = verdicts.filter((v) => !v.onSchedule);
       const lags = verdicts.flatMap((v) => (v.maxLagMs === null ? [] : [v.maxLagMs]));
       const keptUp = achieved >= 0.9 * rate;
       const why = !keptUp ? `ingest achieved only ${Math.round(achieved)} of ${rate} records/s` : behind.length > 0 ? `${behind.length} of ${options.jobs} jobs behind, e.g. ${behind[0]!.why}` : undefined;
-      const step: ClusterJobsStep = { offeredRecordsPerSec: rate, achievedRecordsPerSec: Math.round(achieved), sustained: why === undefined, jobsBehind: behind.length, worstLagMs: lags.length > 0 ? Math.round(Math.max(...lags)) : null, ...(why ? { why } : {}) };
+      const step: ClusterJobsStep = { offeredRecordsPerSec: rate, achievedRecordsPerSec: Math.round(achieved), sustained: why === undefined, jobsBehind: behind.length, jobsMoved, worstLagMs: lags.length > 0 ? Math.round(Math.max(...lags)) : null, loadAverage1m: Math.round(os.loadavg()[0]! * 10) / 10, ...(why ? { why } : {}) };
       steps.push(step);
-      log(`cluster: ${count} node(s), 30 jobs at ${rate} records/s: ${step.sustained ? "held" : `not held (${why})`}`);
+      log(`cluster: ${count} node(s), 30 jobs at ${rate} records/s: ${step.sustained ? "held" : `not held (${why})`}; ${jobsMoved} jobs changed node during the step`);
       // Catch up before the next step: every job has a frame cut after this step ended.
       const drained = Date.now() + options.drainMs;
       while (subscribers.some((s) => (s.frames.at(-1)?.batchTime ?? 0) <= to) && Date.now() < drained) await sleep(100);

@@ -16,7 +16,7 @@ function failoverLines(f: ClusterFailoverFigures | undefined): string[] {
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...f.byLeaseTtl.map((t) => `| ${t.leaseTtlMs} | ${t.kills} | ${t.jobsRecovered} | ${num(t.medianMs, " ms")} | ${num(t.maxMs, " ms")} | ${num(t.medianClaimedMs, " ms")} | ${num(t.maxClaimedMs, " ms")} | ${t.late} |`),
     "",
-    "Each kill: " + f.rounds.map((r) => `${r.victim} at lease ${r.leaseTtlMs} ms, back after ${r.jobs.map((j) => num(j.backOnScheduleMs)).join(", ")} ms`).join("; ") + ".",
+    "Each kill: " + f.rounds.map((r) => `${r.victim} at lease ${r.leaseTtlMs} ms${r.loadAverage1m === undefined ? "" : ` (load average ${r.loadAverage1m})`}, back after ${r.jobs.map((j) => num(j.backOnScheduleMs)).join(", ")} ms, claimed after ${r.jobs.map((j) => num(j.claimedMs)).join(", ")} ms`).join("; ") + ".",
     "",
   ];
   if (f.reason) lines.push(`Not measured: ${f.reason}`, "");
@@ -28,7 +28,7 @@ const runCell = (r: ClusterJobsRun | null) => (r === null ? "—" : `${num(r.sus
 function jobsLines(f: ClusterJobsFigures | undefined, cores: number): string[] {
   if (!f) return [];
   const s = f.setup;
-  const steps = [f.oneNode, f.threeNodes].flatMap((r) => (r === null ? [] : r.steps.map((step) => `| ${r.nodes} × ${r.workersPerNode} | ${num(step.offeredRecordsPerSec)} | ${num(step.achievedRecordsPerSec)} | ${step.sustained ? "yes" : `no: ${step.why ?? ""}`} | ${num(step.worstLagMs, " ms")} |`)));
+  const steps = [f.oneNode, f.threeNodes].flatMap((r) => (r === null ? [] : r.steps.map((step) => `| ${r.nodes} × ${r.workersPerNode} | ${num(step.offeredRecordsPerSec)} | ${num(step.achievedRecordsPerSec)} | ${step.sustained ? "yes" : `no: ${step.why ?? ""}`} | ${num(step.worstLagMs, " ms")} | ${num(step.jobsMoved)} | ${num(step.loadAverage1m)} |`)));
   return [
     "### Many jobs: 3 nodes against 1",
     "",
@@ -40,8 +40,8 @@ function jobsLines(f: ClusterJobsFigures | undefined, cores: number): string[] {
     "",
     `This machine has ${cores} cores, shared by the nodes, Redis and the load generator (and, here, other engineers' work): three nodes do not bring more cores than one node with one worker could use beside its main thread, so the ratio is bounded by the cores, not by the cluster; on three machines each node would bring its own.`,
     "",
-    "| nodes × workers | offered | achieved | held | longest frame lag |",
-    "| --- | ---: | ---: | --- | ---: |",
+    "| nodes × workers | offered | achieved | held | longest frame lag | jobs that changed node | load average |",
+    "| --- | ---: | ---: | --- | ---: | ---: | ---: |",
     ...steps,
     "",
     ...(f.reason ? [`Not measured: ${f.reason}`, ""] : []),
