@@ -46,6 +46,10 @@ export interface KillRound {
   /** The machine's 1-minute load average at the kill (the cluster's own processes and everyone else's). */
   readonly loadAverage1m: number;
   readonly jobs: JobFailover[];
+  /** Longest lag (arrival - batch time) of the killed node's jobs' frames just before the kill, ms: how the cluster kept up then. */
+  readonly lagBeforeKillMs: number | null;
+  /** Jobs of the killed node that were not running on a survivor at the end (failed, say), with the job's failure. */
+  readonly failed?: { readonly job: string; readonly status: string; readonly failure: string | null }[];
   /** When a job was not claimed in time: the live nodes and the holders of the killed node's jobs then. */
   readonly unclaimed?: { readonly nodes: ClusterView["nodes"]; readonly holders: ClusterView["jobs"] };
 }
@@ -75,8 +79,10 @@ const NODES = 3;
 export async function measureClusterFailover(options: ClusterFailoverOptions, vocabulary: readonly string[], failures: string[], log: (m: string) => void): Promise<ClusterFailoverFigures> {
   const rounds: KillRound[] = [];
   const byLeaseTtl: TtlFigures[] = [];
+  const reasons: string[] = [];
   for (const ttl of options.leaseTtlsMs) {
-    const ttlRounds = await killRounds(ttl, options, vocabulary, failures, log);
+    const ttlRounds: KillRound[] = [];
+    await killRounds(ttl, options, vocabulary, failures, log, ttlRounds).catch((error: Error) => reasons.push(`lease TTL ${ttl} ms: ${error.message.slice(0, 2_000)}`));
     rounds.push(...ttlRounds);
     const jobs = ttlRounds.flatMap((r) => r.jobs);
     const back = jobs.map((j) => j.backOnScheduleMs ?? options.giveUpMs);
@@ -93,12 +99,12 @@ export async function measureClusterFailover(options: ClusterFailoverOptions, vo
     });
   }
   const { leaseTtlsMs: _t, killsPerTtl: _k, ...rest } = options;
-  return { byLeaseTtl, rounds, setup: { ...rest, nodes: NODES, workersPerNode: 1, batchIntervalMs: BATCH_MS, recordsPerSec: Math.round((options.eventsPerBody * 1000) / options.ingestEveryMs) } };
+  return { byLeaseTtl, rounds, ...(reasons.length > 0 ? { reason: reasons.join("; ") } : {}), setup: { ...rest, nodes: NODES, workersPerNode: 1, batchIntervalMs: BATCH_MS, recordsPerSec: Math.round((options.eventsPerBody * 1000) / options.ingestEveryMs) } };
 }
 
-async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, vocabulary: readonly string[], failures: string[], log: (m: string) => void): Promise<KillRound[]> {
+/** Kills a node `killsPerTtl` times; each round's figures go into `rounds` as it ends (kept if a later round breaks off). */
+async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, vocabulary: readonly string[], failures: string[], log: (m: string) => void, rounds: KillRound[]): Promise<void> {
   const cluster = await BenchCluster.start(NODES, { WORKERS: "1", STANDBY_WORKERS: "0", CHECKPOINT_INTERVAL_MS: String(options.checkpointIntervalMs), LEASE_TTL_MS: String(leaseTtlMs) });
-  const rounds: KillRound[] = [];
   const names = Array.from({ length: options.jobs }, (_, i) => `failover-${i + 1}`);
   const first = cluster.nodes[0]!.server;
   await first.requestOk("POST", "/v1/streams", { name: "records", partitions: 4 });
@@ -108,6 +114,7 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
     for (let k = 0; k < options.killsPerTtl; k++) {
       const victim = cluster.nodes[k % NODES]!;
       const balanced = await cluster.balanced(options.jobs, 90_000);
+      // (A job that failed is held by no node, so the cluster never balances: the round says which, above.)
       if (!balanced) throw new Error(`the ${NODES} nodes did not spread the ${options.jobs} jobs evenly within 90 s: ${JSON.stringify(await cluster.view().catch(() => null))}`);
       const balancedAt = Date.now();
       // The first kill comes after a whole checkpoint interval (every job has one), every kill at a
@@ -142,17 +149,21 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
           const framesAfterKill = frames.filter((f) => f.batchTime > killedAt).slice(0, 15).map((f) => [f.batchTime - killedAt, f.arrivedAt - killedAt] as const);
           return { job, claimedMs: claimed === undefined ? null : claimed - killedAt, backOnScheduleMs: back ? back.arrivedAt - killedAt : null, framesAfterKill };
         });
+        const before = subscribers.flatMap((views) => earliestArrivals(views.map((v) => v.frames)).filter((f) => f.batchTime <= killedAt).map((f) => f.arrivedAt - f.batchTime));
+        const lagBeforeKillMs = before.length > 0 ? Math.max(...before) : null;
+        const statuses = await Promise.all(held.map((job) => survivors[0]!.server.requestOk<{ status: string; failure?: string | null }>("GET", `/v1/jobs/${job}`).catch((error: Error) => ({ status: "unknown", failure: error.message }))));
+        const failed = held.flatMap((job, i) => (statuses[i]!.status === "running" ? [] : [{ job, status: statuses[i]!.status, failure: statuses[i]!.failure ?? null }]));
+        for (const f of failed) failures.push(`cluster node killed: ${f.job} was ${f.status} after ${victim.id} was killed (lease TTL ${leaseTtlMs} ms): ${f.failure ?? "no failure given"}`);
         const unclaimedView = held.every((j) => claimedAt.has(j)) ? undefined : await cluster.view().catch(() => undefined);
         const unclaimed = unclaimedView ? { nodes: unclaimedView.nodes, holders: unclaimedView.jobs.filter((j) => held.includes(j.id)) } : undefined;
-        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, loadAverage1m, jobs, ...(unclaimed ? { unclaimed } : {}) });
-        log(`cluster: lease ${leaseTtlMs} ms, ${victim.id} killed, its ${held.length} jobs back on schedule after ${jobs.map((j) => j.backOnScheduleMs ?? "—").join(", ")} ms (claimed after ${jobs.map((j) => j.claimedMs ?? "—").join(", ")} ms; load average ${loadAverage1m})`);
+        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, loadAverage1m, lagBeforeKillMs, jobs, ...(failed.length > 0 ? { failed } : {}), ...(unclaimed ? { unclaimed } : {}) });
+        log(`cluster: lease ${leaseTtlMs} ms, ${victim.id} killed, its ${held.length} jobs back on schedule after ${jobs.map((j) => j.backOnScheduleMs ?? "—").join(", ")} ms (claimed after ${jobs.map((j) => j.claimedMs ?? "—").join(", ")} ms; load average ${loadAverage1m}; frame lag before the kill ${lagBeforeKillMs ?? "—"} ms)`);
       } finally {
         for (const views of subscribers) for (const v of views) v.close();
       }
       await victim.server.launch();
       victim.up = true;
     }
-    return rounds;
   } finally {
     await ingest.stop();
     await cluster.dispose();

@@ -11,7 +11,7 @@ import { sleep } from "./stats.js";
 
 export interface ClusterView {
   readonly nodes: { readonly id: string; readonly jobs: number }[];
-  readonly jobs: { readonly id: string; readonly node: string | null; readonly epoch: number | null }[];
+  readonly jobs: { readonly id: string; readonly status: string; readonly node: string | null; readonly epoch: number | null }[];
 }
 
 export interface BenchNode {
@@ -63,11 +63,17 @@ export class BenchCluster {
     }
   }
 
-  /** Every job held by a live node, each live node holding its even share (off by at most one). */
+  /**
+   * All `jobs` registered, every running one held by a live node, each live node holding its even
+   * share of them (off by at most one). A failed job is held by nobody and left out.
+   */
   async balanced(jobs: number, timeoutMs: number): Promise<ClusterView | undefined> {
     const live = new Set(this.up().map((n) => n.id));
-    const share = Math.ceil(jobs / live.size);
-    return this.viewWhere((v) => v.jobs.length === jobs && v.jobs.every((j) => j.node !== null && live.has(j.node)) && v.nodes.filter((n) => live.has(n.id)).length === live.size && v.nodes.every((n) => !live.has(n.id) || n.jobs >= share - 1), timeoutMs);
+    return this.viewWhere((v) => {
+      const running = v.jobs.filter((j) => j.status === "running");
+      const share = Math.ceil(running.length / live.size);
+      return v.jobs.length === jobs && running.every((j) => j.node !== null && live.has(j.node)) && v.nodes.filter((n) => live.has(n.id)).length === live.size && v.nodes.every((n) => !live.has(n.id) || n.jobs >= share - 1);
+    }, timeoutMs);
   }
 
   async dispose(): Promise<void> {

@@ -16,7 +16,7 @@ function failoverLines(f: ClusterFailoverFigures | undefined): string[] {
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...f.byLeaseTtl.map((t) => `| ${t.leaseTtlMs} | ${t.kills} | ${t.jobsRecovered} | ${num(t.medianMs, " ms")} | ${num(t.maxMs, " ms")} | ${num(t.medianClaimedMs, " ms")} | ${num(t.maxClaimedMs, " ms")} | ${t.late} |`),
     "",
-    "Each kill: " + f.rounds.map((r) => `${r.victim} at lease ${r.leaseTtlMs} ms${r.loadAverage1m === undefined ? "" : ` (load average ${r.loadAverage1m})`}, back after ${r.jobs.map((j) => num(j.backOnScheduleMs)).join(", ")} ms, claimed after ${r.jobs.map((j) => num(j.claimedMs)).join(", ")} ms`).join("; ") + ".",
+    "Each kill: " + f.rounds.map((r) => `${r.victim} at lease ${r.leaseTtlMs} ms${r.loadAverage1m === undefined ? "" : ` (load average ${r.loadAverage1m})`}, back after ${r.jobs.map((j) => num(j.backOnScheduleMs)).join(", ")} ms, claimed after ${r.jobs.map((j) => num(j.claimedMs)).join(", ")} ms${(r.failed ?? []).map((x) => `; **${x.job} ${x.status}**: ${x.failure ?? "no failure given"}`).join("")}`).join("; ") + ".",
     "",
   ];
   if (f.reason) lines.push(`Not measured: ${f.reason}`, "");
@@ -32,7 +32,7 @@ function jobsLines(f: ClusterJobsFigures | undefined, cores: number): string[] {
   return [
     "### Many jobs: 3 nodes against 1",
     "",
-    `${s.jobs} topk jobs (the 10 most frequent words of a ${s.windowSec} s window sliding every 1 s, ${s.batchIntervalMs / 1000} s batches) on one 4-partition stream, on 3 nodes × 1 worker and on 1 node × 1 worker, each on a redis-server of its own (appendonly, fsync always). The offered rate is searched: from ${num(s.search.startRate)} records/s (three nodes: from what one node sustained), ×${s.search.factor} until a step fails, then ${s.search.bisections} bisection(s); each step pushes ${s.eventsPerBody}-record NDJSON bodies for ${s.stepMs / 1000} s, spread evenly over the nodes. A step holds when at least 90% of the offered records were acknowledged and **every job kept its schedule** over the second half of the step: a frame for every batch due (one may be missing at an edge), each arriving at a subscriber on the job's own node within one batch interval of its batch time. The jobs stay registered across steps, and every job catches up before the next step.`,
+    `${s.jobs} topk jobs (the 10 most frequent words of a ${s.windowSec} s window sliding every 1 s, ${s.batchIntervalMs / 1000} s batches) on one 4-partition stream, on 3 nodes × 1 worker and on 1 node × 1 worker, each on a redis-server of its own (appendonly, fsync always). The offered rate is searched: from ${num(s.search.startRate)} records/s (three nodes: from what one node sustained), ×${s.search.factor} until a step fails, then ${s.search.bisections} bisection(s); each step pushes ${s.eventsPerBody}-record NDJSON bodies for ${s.stepMs / 1000} s, spread evenly over the nodes. The figure is the acknowledged rate of the best step that held. A step holds when at least 90% of the offered records were acknowledged and **every job kept its schedule** over the second half of the step: a frame for every batch due (one may be missing at an edge), each arriving at a subscriber on the job's own node within one batch interval of its batch time. The jobs stay registered across steps, and every job catches up before the next step.`,
     "",
     `| | 1 node × 1 worker | 3 nodes × 1 worker | 3 ÷ 1 |`,
     "| --- | ---: | ---: | ---: |",
