@@ -46,6 +46,8 @@ export interface KillRound {
   /** The machine's 1-minute load average at the kill (the cluster's own processes and everyone else's). */
   readonly loadAverage1m: number;
   readonly jobs: JobFailover[];
+  /** Whether the killed node's jobs were on schedule before the kill (within 60 s of trying); only such kills are in the figures. */
+  readonly onScheduleBeforeKill: boolean;
   /** Longest lag (arrival - batch time) of the killed node's jobs' frames just before the kill, ms: how the cluster kept up then. */
   readonly lagBeforeKillMs: number | null;
   /** Jobs of the killed node that were not running on a survivor at the end (failed, say), with the job's failure. */
@@ -56,7 +58,10 @@ export interface KillRound {
 
 export interface TtlFigures {
   readonly leaseTtlMs: number;
+  /** Kills counted: those with the killed node's jobs on schedule before. */
   readonly kills: number;
+  /** Kills not counted: the killed node's jobs were not on schedule before it (the machine too busy). */
+  readonly killsBehindBefore: number;
   readonly jobsRecovered: number;
   readonly medianMs: number | null;
   readonly maxMs: number | null;
@@ -84,12 +89,14 @@ export async function measureClusterFailover(options: ClusterFailoverOptions, vo
     const ttlRounds: KillRound[] = [];
     await killRounds(ttl, options, vocabulary, failures, log, ttlRounds).catch((error: Error) => reasons.push(`lease TTL ${ttl} ms: ${error.message.slice(0, 2_000)}`));
     rounds.push(...ttlRounds);
-    const jobs = ttlRounds.flatMap((r) => r.jobs);
+    const counted = ttlRounds.filter((r) => r.onScheduleBeforeKill);
+    const jobs = counted.flatMap((r) => r.jobs);
     const back = jobs.map((j) => j.backOnScheduleMs ?? options.giveUpMs);
     const claimed = jobs.flatMap((j) => (j.claimedMs === null ? [] : [j.claimedMs]));
     byLeaseTtl.push({
       leaseTtlMs: ttl,
-      kills: ttlRounds.length,
+      kills: counted.length,
+      killsBehindBefore: ttlRounds.length - counted.length,
       jobsRecovered: jobs.length,
       medianMs: back.length > 0 ? median(back) : null,
       maxMs: back.length > 0 ? Math.max(...back) : null,
@@ -124,9 +131,15 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
       const survivors = cluster.nodes.filter((n) => n !== victim);
       const subscribers = await Promise.all(held.map((job) => Promise.all(survivors.map((s) => LiveResults.open(s.server.wsUrl, job)))));
       try {
-        // Frames are flowing to every subscriber before the kill.
-        const flowing = Date.now() + 10_000;
-        while (subscribers.some((views) => views.some((v) => v.frames.length === 0)) && Date.now() < flowing) await sleep(50);
+        // The killed node's jobs are on schedule before the kill: each one's last 3 frames arrived
+        // within an interval of their batch time (on a machine kept busy by others they may not get there).
+        const onSchedule = () => subscribers.every((views) => {
+          const last = earliestArrivals(views.map((v) => v.frames)).slice(-3);
+          return last.length === 3 && last.every((f) => f.arrivedAt - f.batchTime <= BATCH_MS);
+        });
+        const ready = Date.now() + 60_000;
+        while (!onSchedule() && Date.now() < ready) await sleep(100);
+        const onScheduleBeforeKill = onSchedule();
         victim.up = false;
         const loadAverage1m = Math.round(os.loadavg()[0]! * 10) / 10;
         const killedAt = Date.now();
@@ -156,7 +169,7 @@ async function killRounds(leaseTtlMs: number, options: ClusterFailoverOptions, v
         for (const f of failed) failures.push(`cluster node killed: ${f.job} was ${f.status} after ${victim.id} was killed (lease TTL ${leaseTtlMs} ms): ${f.failure ?? "no failure given"}`);
         const unclaimedView = held.every((j) => claimedAt.has(j)) ? undefined : await cluster.view().catch(() => undefined);
         const unclaimed = unclaimedView ? { nodes: unclaimedView.nodes, holders: unclaimedView.jobs.filter((j) => held.includes(j.id)) } : undefined;
-        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, loadAverage1m, lagBeforeKillMs, jobs, ...(failed.length > 0 ? { failed } : {}), ...(unclaimed ? { unclaimed } : {}) });
+        rounds.push({ leaseTtlMs, victim: victim.id, killedAfterBalanceMs: killedAt - balancedAt, loadAverage1m, lagBeforeKillMs, onScheduleBeforeKill, jobs, ...(failed.length > 0 ? { failed } : {}), ...(unclaimed ? { unclaimed } : {}) });
         log(`cluster: lease ${leaseTtlMs} ms, ${victim.id} killed, its ${held.length} jobs back on schedule after ${jobs.map((j) => j.backOnScheduleMs ?? "—").join(", ")} ms (claimed after ${jobs.map((j) => j.claimedMs ?? "—").join(", ")} ms; load average ${loadAverage1m}; frame lag before the kill ${lagBeforeKillMs ?? "—"} ms)`);
       } finally {
         for (const views of subscribers) for (const v of views) v.close();

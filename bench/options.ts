@@ -145,7 +145,7 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
       fastBatches: { jobs: 20, batchIntervalMs: 100, warmupMs: quick ? 3_000 : 5_000, measureMs: quick ? 8_000 : 12_000 },
     },
     cluster: {
-      failover: { leaseTtlsMs: [1_000, 2_000], killsPerTtl: quick ? 2 : 3, jobs: 12, checkpointIntervalMs: 10_000, eventsPerBody: 100, ingestEveryMs: 100, giveUpMs: 30_000 },
+      failover: { leaseTtlsMs: [1_000, 2_000], killsPerTtl: quick ? 2 : 3, jobs: 12, checkpointIntervalMs: 10_000, eventsPerBody: 50, ingestEveryMs: 100, giveUpMs: 30_000 },
       jobs: { jobs: 30, stepMs: quick ? 8_000 : 12_000, drainMs: 20_000, eventsPerBody: 20, search: { startRate: 500, factor: 2, bisections: quick ? 0 : 1, maxSteps: quick ? 4 : 6, minRate: 50 } },
     },
   };
