@@ -8,75 +8,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { tweets } from "../../examples/lib/corpus.mjs";
+import { expectEveryEventOnce, ResumingSubscriber, sleep, wordTotalsJob as job, type ClusterView, type Row } from "../support/cluster-nodes.js";
 import { testRedis, type TestRedis } from "../support/redis-server.js";
 import { ServerProcess } from "../support/server-process.js";
-import { LiveClient } from "../support/ws-client.js";
 
-type Row = Record<string, unknown>;
-interface Frame {
-  readonly seq: number;
-  readonly rows: Row[];
-}
-interface ClusterView {
-  readonly nodes: { id: string; jobs: number }[];
-  readonly jobs: { id: string; node: string | null }[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const TTL_MS = 1500;
-
-function countWords(events: readonly Row[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of events) for (const w of String(e.text).split(" ")) if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
-function job(name: string): Row {
-  return {
-    name,
-    input: "tweets",
-    batchInterval: "250ms",
-    steps: [{ op: "flatMap", expr: "text.split(' ')", as: "word" }, { op: "keyBy", key: "word" }, { op: "runningAggregate", aggs: { count: { fn: "count" } } }],
-  };
-}
-
-/** A subscriber on one node that reconnects after every disconnect, resuming after the last seq it saw. */
-class ResumingSubscriber {
-  readonly frames: Frame[] = [];
-  private stopped = false;
-  private client: LiveClient | undefined;
-
-  constructor(
-    private readonly node: ServerProcess,
-    readonly jobId: string,
-  ) {
-    void this.loop();
-  }
-
-  get last(): Row[] {
-    return this.frames.at(-1)?.rows ?? [];
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const client = new LiveClient(`${this.node.wsUrl}/v1/jobs/${this.jobId}/results/live?from=${(this.frames.at(-1)?.seq ?? 0) + 1}`);
-      this.client = client;
-      let seen = 0;
-      while (!this.stopped && client.closed === undefined) {
-        await client.until(() => client.results.length > seen || client.closed !== undefined, 60_000).catch(() => undefined);
-        for (const frame of client.results.slice(seen)) this.frames.push({ seq: frame.seq!, rows: frame.rows as Row[] });
-        seen = client.results.length;
-      }
-      client.close();
-      await sleep(100);
-    }
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.client?.close();
-  }
-}
 
 /** A POST that gives up after a few seconds (a frozen node never answers). */
 async function post(node: ServerProcess, route: string, body: unknown, headers: Record<string, string> = {}): Promise<number> {
@@ -172,22 +108,7 @@ describe("two nodes on one Redis", () => {
     await b.launch();
     await push([a, b], 20);
 
-    const expected = countWords(acknowledged);
-    const expectedTotal = [...expected.values()].reduce((n, v) => n + v, 0);
-    const total = (s: ResumingSubscriber) => s.last.reduce((n, row) => n + Number(row.count), 0);
-    const deadline = Date.now() + 120_000;
-    while (subscribers.some((s) => total(s) !== expectedTotal) && Date.now() < deadline) await sleep(200);
-    for (const s of subscribers) s.stop();
-
     expect(acknowledged).toHaveLength(130 * 20);
-    for (const s of subscribers) {
-      expect(new Map(s.last.map((row) => [String(row.key), Number(row.count)])), s.jobId).toEqual(expected);
-      expect(s.frames.map((f) => f.seq), s.jobId).toEqual(Array.from({ length: s.frames.length }, (_, i) => i + 1));
-    }
-    for (const name of names) {
-      const [onA, onB] = subscribers.filter((s) => s.jobId === name);
-      const shortest = Math.min(onA!.frames.length, onB!.frames.length);
-      expect(onA!.frames.slice(0, shortest), name).toEqual(onB!.frames.slice(0, shortest));
-    }
+    await expectEveryEventOnce(subscribers, acknowledged);
   }, 600_000);
 });

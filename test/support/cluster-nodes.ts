@@ -4,6 +4,7 @@
  * retried with its Idempotency-Key through whichever node is up, and the word counts to expect.
  */
 import { randomUUID } from "node:crypto";
+import { expect } from "vitest";
 import type { ServerProcess } from "./server-process.js";
 import { LiveClient } from "./ws-client.js";
 
@@ -117,5 +118,29 @@ export async function ingestOnce(through: readonly ServerProcess[], events: Row[
     }
     refused++;
     await sleep(50);
+  }
+}
+
+/**
+ * Waits (up to two minutes) until every subscriber's newest frame counts every acknowledged event,
+ * then holds the cluster tests' promise: every subscriber, on every node, ends with totals equal to a
+ * recount of the acknowledged events, saw every seq once from 1, and the subscribers of one job saw
+ * the same frames, frame by frame.
+ */
+export async function expectEveryEventOnce(subscribers: readonly ResumingSubscriber[], acknowledged: readonly Row[]): Promise<void> {
+  const expected = countWords(acknowledged);
+  const expectedTotal = [...expected.values()].reduce((n, v) => n + v, 0);
+  const deadline = Date.now() + 120_000;
+  while (subscribers.some((s) => s.total !== expectedTotal) && Date.now() < deadline) await sleep(200);
+  for (const s of subscribers) s.stop();
+  for (const s of subscribers) {
+    expect(new Map(s.last.map((row) => [String(row.key), Number(row.count)])), `${s.jobId} on a node`).toEqual(expected);
+    expect(s.frames.map((f) => f.seq), s.jobId).toEqual(Array.from({ length: s.frames.length }, (_, i) => i + 1));
+  }
+  for (const name of new Set(subscribers.map((s) => s.jobId))) {
+    const views = subscribers.filter((s) => s.jobId === name);
+    const shortest = Math.min(...views.map((s) => s.frames.length));
+    expect(shortest, name).toBeGreaterThan(5);
+    for (const view of views.slice(1)) expect(view.frames.slice(0, shortest), name).toEqual(views[0]!.frames.slice(0, shortest));
   }
 }
