@@ -72,7 +72,7 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
     replayed += page.length;
     after = page[page.length - 1]!.batchTime;
   }
-  if (record.status === "running") generator!.start();
+  if (record.status === "running") generator!.start({ dueNow: true });
   ports.log.info({ job: record.id, status: record.status, checkpoint: fromCheckpoint, batchesReplayed: replayed }, "job recovered");
 }
 

@@ -135,13 +135,17 @@ export class JobGenerator {
     this.inputStreams = [...new Set(job.slots.map((slot) => slot.stream))];
   }
 
-  /** Starts ticking at the first batch time after now (and after the last recorded batch). */
-  start(): void {
+  /**
+   * Starts ticking at the first batch time after now (and after the last recorded batch). `dueNow`
+   * (a job just rebuilt after a restart or on another node): the batch time that fell due last, if
+   * it was never cut, is cut at once, so the job is back on schedule without waiting for the next one.
+   */
+  start(options: { readonly dueNow?: boolean } = {}): void {
     if (this.running || this.failed) return;
     this.running = true;
     const interval = this.job.plan.batchInterval.ms;
-    const firstAfterNow = Math.floor(this.deps.clock.now() / interval) * interval + interval;
-    this.schedule(Math.max(firstAfterNow, this.nextBatchTime + interval));
+    const lastDue = Math.floor(this.deps.clock.now() / interval) * interval;
+    this.schedule(Math.max(options.dueNow ? lastDue : lastDue + interval, this.nextBatchTime + interval));
   }
 
   /** Stops ticking; batches already cut still run. */
