@@ -55,6 +55,8 @@ const schema = z.object({
   RESULT_HISTORY: z.coerce.number().int().min(1).default(10_000),
   /** Rows kept per job over its retained result frames (the newest frame is always kept). */
   RESULT_HISTORY_ROWS: z.coerce.number().int().min(1).default(1_000_000),
+  /** Result frames are kept no longer than this (ms of batch time before the job's newest frame); unset: no age bound. */
+  RESULT_HISTORY_AGE_MS: z.coerce.number().int().min(1).optional(),
   /** Worker threads that run batch tasks; 0 runs them on the main thread. Default: one per core. */
   WORKERS: z.coerce.number().int().min(0).max(256).default(availableParallelism()),
   /** Threads that parse, check and encode ingest bodies (NDJSON); 0 does it on the main thread. Default: one per core. */

@@ -24,7 +24,7 @@ import { WorkerPool } from "./workers/pool/worker-pool.js";
  * each unsafe server setting; else files in DATA_DIR.
  */
 async function openStore(config: Config, warn: (message: string) => void): Promise<Store> {
-  const common = { resultHistory: config.RESULT_HISTORY, resultHistoryRows: config.RESULT_HISTORY_ROWS, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
+  const common = { resultHistory: config.RESULT_HISTORY, resultHistoryRows: config.RESULT_HISTORY_ROWS, resultHistoryAgeMs: config.RESULT_HISTORY_AGE_MS, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
   const target = config.REDIS_URL ? { url: config.REDIS_URL } : config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : undefined;
   if (target === undefined) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
   const store = await openRedisStore({ ...target, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, waitFsync: config.REDIS_WAIT_FSYNC, ...common });

@@ -86,6 +86,8 @@ export interface Engine {
 
   /** Retained result frames with seq >= from. */
   results(jobId: string, from: number, limit: number): Promise<{ frames: ResultFrame[]; first: number; last: number }>;
+  /** The newest `count` retained result frames, oldest first. */
+  newestResults(jobId: string, count: number): Promise<{ frames: ResultFrame[]; first: number; last: number }>;
   subscribe(jobId: string, from: number | undefined, subscriber: Subscriber): Promise<Subscription>;
   /** Recorded batch descriptors after `afterBatchTime`: which blocks each batch covered. */
   batches(jobId: string, afterBatchTime: number, limit: number): ReturnType<Store["batches"]["list"]>;
@@ -156,6 +158,11 @@ export function createEngine(options: EngineOptions): Engine {
     async results(jobId, from, limit) {
       await existingJob(jobId);
       const [frames, bounds] = await Promise.all([store.results.read(jobId, from, limit), store.results.bounds(jobId)]);
+      return { frames, ...bounds };
+    },
+    async newestResults(jobId, count) {
+      await existingJob(jobId);
+      const [frames, bounds] = await Promise.all([store.results.readNewest(jobId, count), store.results.bounds(jobId)]);
       return { frames, ...bounds };
     },
     async subscribe(jobId, from, subscriber) {

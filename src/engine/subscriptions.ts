@@ -12,8 +12,14 @@ import { OrderedDelivery, type Subscriber } from "./ordered-delivery.js";
 export type { Subscriber } from "./ordered-delivery.js";
 
 export interface Subscription {
-  /** First seq this subscriber will receive (the oldest retained one when `from` was older). */
+  /** The first seq asked for: `from`, or the newest seq + 1 without it. */
   readonly from: number;
+  /**
+   * The seq delivery goes on from: `from`, or where the history begins when `from` was older, or the
+   * newest seq + 1 when `from` was past it (the job's seqs never reached it: it was made again, say).
+   * No frame below it is sent; frames from it on are, in order (those without rows live only).
+   */
+  readonly next: number;
   /** True when `from` asked for frames older than the history keeps: some were skipped. */
   readonly truncated: boolean;
   /** Newest seq at the time of subscribing. */
@@ -77,9 +83,9 @@ export class Subscriptions {
       const bounds = await this.results.bounds(jobId);
       const start = from ?? bounds.last + 1;
       const truncated = from !== undefined && bounds.last > 0 && from < bounds.first;
-      const lastSentBeforeHistory = (bounds.first > 0 ? Math.max(start, bounds.first) : start) - 1;
-      await delivery.start(lastSentBeforeHistory, bounds.last);
-      return { from: lastSentBeforeHistory + 1, truncated, lastSeq: bounds.last, close };
+      const next = start > bounds.last + 1 ? bounds.last + 1 : Math.max(start, bounds.first);
+      await delivery.start(next - 1, bounds.last);
+      return { from: start, next, truncated, lastSeq: bounds.last, close };
     } catch (error) {
       close();
       throw error;

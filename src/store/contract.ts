@@ -80,6 +80,28 @@ export const DEFAULT_RESULT_HISTORY = 10_000;
  */
 export const DEFAULT_RESULT_HISTORY_ROWS = 1_000_000;
 
+/**
+ * How a result history is bounded. Frames with no rows are not history: each stays only while it is the
+ * job's newest frame (so the newest seq is always readable) and goes when the next frame is appended.
+ * Of the rest, a job keeps the newest `frames`, no more than `rows` rows over them, and none whose
+ * batch time is more than `ageMs` before the newest frame's; the newest frame is always kept.
+ */
+export interface ResultHistoryBounds {
+  readonly frames: number;
+  readonly rows: number;
+  /** Undefined: no age bound. */
+  readonly ageMs?: number;
+}
+
+/** The bounds from a store's options, each checked; defaults for the ones not given. */
+export function resultHistoryBounds(options: { resultHistory?: number; resultHistoryRows?: number; resultHistoryAgeMs?: number }): ResultHistoryBounds {
+  const bounds = { frames: options.resultHistory ?? DEFAULT_RESULT_HISTORY, rows: options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS, ageMs: options.resultHistoryAgeMs };
+  assertHistory("resultHistory", bounds.frames);
+  assertHistory("resultHistoryRows", bounds.rows);
+  if (bounds.ageMs !== undefined) assertHistory("resultHistoryAgeMs", bounds.ageMs);
+  return bounds;
+}
+
 /** Checks a history bound given as an option. */
 export function assertHistory(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);

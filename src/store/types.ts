@@ -47,7 +47,10 @@ export interface BatchDescriptor {
   readonly ranges: readonly BlockRange[];
 }
 
-/** One batch's output as subscribers see it. `seq` is per job, 1, 2, 3, ... with no gaps. */
+/**
+ * One batch's output as subscribers see it. `seq` is per job, 1, 2, 3, ... with no gaps: live
+ * subscribers get every frame, but a result log keeps a frame with no rows only while it is the newest.
+ */
 export interface ResultFrame {
   readonly seq: number;
   readonly batchTime: number;
@@ -112,11 +115,19 @@ export interface BatchLog {
 }
 
 export interface ResultLog {
-  /** Appends a frame; frames must arrive with seq = last seq + 1. Keeps at most the configured history. */
+  /**
+   * Appends a frame; frames must arrive with seq = last seq + 1. Keeps at most the configured history
+   * (ResultHistoryBounds): a frame without rows only until the next frame comes, the newest always.
+   */
   append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void>;
-  /** Retained frames with seq >= fromSeq, oldest first, at most `limit`. */
+  /** Retained frames with seq >= fromSeq, oldest first, at most `limit`; seqs not retained are skipped. */
   read(jobId: string, fromSeq: number, limit: number): Promise<ResultFrame[]>;
-  /** The oldest retained and the newest seq (0 and 0 when none yet). */
+  /** The newest `limit` retained frames, oldest first. */
+  readNewest(jobId: string, limit: number): Promise<ResultFrame[]>;
+  /**
+   * The oldest seq the history covers (every frame with rows from it to `last` is retained) and the
+   * newest seq, whose frame is always retained (0 and 0 when none yet).
+   */
   bounds(jobId: string): Promise<{ first: number; last: number }>;
   drop(jobId: string): Promise<void>;
 }

@@ -56,11 +56,11 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
     const { id } = parseRequest(jobParams, request.params, "path");
     const query = parseRequest(resultsQuery, request.query, "query");
     const { engine } = request.tenant;
-    // ?last=N: the newest N frames, found from where the log ends now.
-    const from = query.last === undefined ? (query.from ?? 1) : Math.max(1, (await engine.results(id, 1, 1)).last - query.last + 1);
-    const page = await engine.results(id, from, query.last ?? query.limit);
+    const page = query.last === undefined ? await engine.results(id, query.from ?? 1, query.limit) : await engine.newestResults(id, query.last);
     const lastInPage = page.frames.at(-1)?.seq;
-    return { jobId: id, first: page.first, last: page.last, frames: page.frames, next: lastInPage === undefined ? Math.max(1, query.from ?? page.last + 1) : lastInPage + 1 };
+    // An empty page: the next frame to come, or `from` when it is still ahead of that.
+    const next = lastInPage !== undefined ? lastInPage + 1 : Math.max(1, Math.min(query.from ?? Infinity, page.last + 1));
+    return { jobId: id, first: page.first, last: page.last, frames: page.frames, next };
   });
 
   const checkLiveRequest = async (request: FastifyRequest) => {
@@ -121,8 +121,8 @@ export const resultRoutes: FastifyPluginAsync<{ metrics: Metrics; live: LiveOpti
       subscription.close();
       return () => undefined;
     }
-    lastSeq = subscription.from - 1;
-    channel.send({ type: "hello", jobId: id, from: subscription.from, lastSeq: subscription.lastSeq, truncated: subscription.truncated });
+    lastSeq = subscription.next - 1;
+    channel.send({ type: "hello", jobId: id, from: subscription.from, next: subscription.next, lastSeq: subscription.lastSeq, truncated: subscription.truncated });
     for (const frame of early) deliver(frame);
     heartbeat = setInterval(() => channel.send({ type: "heartbeat", lastSeq, at: Date.now() }), live.heartbeatMs);
     heartbeat.unref();

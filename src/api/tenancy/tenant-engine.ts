@@ -87,6 +87,7 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
     jobState: (id, key) => as(async () => ({ ...(await engine.jobState(qualify(id), key)), jobId: id })),
 
     results: (id, from, limit) => as(() => engine.results(qualify(id), from, limit)),
+    newestResults: (id, count) => as(() => engine.newestResults(qualify(id), count)),
     subscribe: (id, from, subscriber) =>
       as(() => engine.subscribe(qualify(id), from, { frame: (f) => subscriber.frame(f), end: (reason) => subscriber.end(names.text(reason)), bufferedBytes: () => subscriber.bufferedBytes?.() ?? 0 })),
     batches: (id, after, limit) =>

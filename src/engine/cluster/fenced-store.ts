@@ -23,6 +23,7 @@ export function fencedStore(store: Store, jobId: string, fence: Fence): Store {
     results: {
       append: (id, frame, f) => results.append(id, frame, f ?? own(id)),
       read: (id, from, limit) => results.read(id, from, limit),
+      readNewest: (id, limit) => results.readNewest(id, limit),
       bounds: (id) => results.bounds(id),
       drop: (id) => results.drop(id),
     },

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, resultHistoryBounds } from "../contract.js";
 import { fencedLocally, LocalLeases } from "../memory/local-leases.js";
 import { ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
@@ -28,6 +28,8 @@ export interface EmbeddedStoreOptions {
   readonly resultHistory?: number;
   /** Rows kept per job over its result frames (default 1 000 000; the newest frame is always kept). */
   readonly resultHistoryRows?: number;
+  /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
+  readonly resultHistoryAgeMs?: number;
   /**
    * fdatasync every append (stream, batch and result logs) before acknowledging it. Off by default:
    * acknowledged writes then survive a killed process but not a power cut or kernel crash. Catalogue
@@ -51,7 +53,7 @@ export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Opens (or creates) the embedded store in `dataDir`, loading everything stored there into memory. */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
   const paths = new DataPaths(options.dataDir);
-  const history = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY, options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS);
+  const history = new ResultIndex(resultHistoryBounds(options));
   const fileOptions = { sync: options.sync ?? false };
   const idempotencyRetentionMs = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   assertRetention(idempotencyRetentionMs);

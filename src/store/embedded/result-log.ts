@@ -1,7 +1,9 @@
 /**
- * The embedded result log: one JSON-lines file of frames per job, the newest frames kept in memory (as
- * many as the index's frame and row bounds allow). The file is compacted to the retained frames once it
- * holds more than twice as many, so it never grows without bound.
+ * The embedded result log: one JSON-lines file of frames per job, the retained frames kept in memory
+ * (ResultIndex: frames with rows within the history bounds, and the newest frame). Every frame is
+ * appended to the file; once it holds more than twice what is retained, it is compacted to a header
+ * line `{"historyFrom": first}` (where the history begins, which a frame without rows may have been)
+ * and the retained frames, so it never grows without bound.
  */
 import { assertName, assertNextSeq } from "../contract.js";
 import { ResultIndex } from "../memory/result-index.js";
@@ -26,11 +28,17 @@ export class EmbeddedResultLog implements ResultLog {
 
   static async load(paths: DataPaths, index: ResultIndex, options: AppendOnlyFileOptions): Promise<EmbeddedResultLog> {
     const log = new EmbeddedResultLog(paths, index, options);
+    const historyFrom = new Map<string, number>();
     await log.files.load((jobId, record) => {
       const last = log.index.lastSeq(jobId);
-      // Frames on file are contiguous; a break means corruption, and the rest is treated as a bad tail.
-      if (!isResultFrame(record) || (last > 0 && record.seq !== last + 1)) return false;
-      log.index.restore(jobId, record);
+      if (last === 0 && !historyFrom.has(jobId) && isHistoryHeader(record)) {
+        historyFrom.set(jobId, record.historyFrom);
+        return true;
+      }
+      // Seqs on file increase (with holes after a compaction); anything else is corruption, and the
+      // rest is treated as a bad tail.
+      if (!isResultFrame(record) || record.seq <= last) return false;
+      log.index.restore(jobId, record, last === 0 ? historyFrom.get(jobId) : undefined);
       return true;
     });
     return log;
@@ -46,7 +54,7 @@ export class EmbeddedResultLog implements ResultLog {
     await file.append(line, () => this.index.append(jobId, frame));
     // Compacted once the file holds twice what is retained: at least twice 64 frames (or the history, if
     // shorter), so that a history cut short by its row bound is not rewritten at every append.
-    const retained = Math.max(this.index.retainedCount(jobId), Math.min(this.index.history, COMPACT_AT_LEAST));
+    const retained = Math.max(this.index.retainedCount(jobId), Math.min(this.index.bounds.frames, COMPACT_AT_LEAST));
     if (file.records > 2 * retained) this.compact(jobId, file);
   }
 
@@ -54,8 +62,12 @@ export class EmbeddedResultLog implements ResultLog {
     return this.index.read(jobId, fromSeq, limit);
   }
 
+  async readNewest(jobId: string, limit: number): Promise<ResultFrame[]> {
+    return this.index.readNewest(jobId, limit);
+  }
+
   async bounds(jobId: string): Promise<{ first: number; last: number }> {
-    return this.index.bounds(jobId);
+    return this.index.seqBounds(jobId);
   }
 
   async drop(jobId: string): Promise<void> {
@@ -78,11 +90,19 @@ export class EmbeddedResultLog implements ResultLog {
     file
       .replace(() => {
         const frames = this.index.retained(jobId);
-        return { bytes: Buffer.concat(frames.map(encodeJsonLine)), records: frames.length };
+        if (frames.length === 0) return { bytes: Buffer.alloc(0), records: 0 };
+        const header = encodeJsonLine({ historyFrom: this.index.seqBounds(jobId).first });
+        return { bytes: Buffer.concat([header, ...frames.map(encodeJsonLine)]), records: frames.length + 1 };
       })
       .catch(() => undefined)
       .finally(() => this.compacting.delete(file));
   }
+}
+
+/** The first line of a compacted file: the oldest seq its history covers. */
+function isHistoryHeader(value: unknown): value is { historyFrom: number } {
+  const header = value as { historyFrom?: unknown } | null;
+  return typeof header === "object" && header !== null && Number.isSafeInteger(header.historyFrom) && (header.historyFrom as number) >= 1;
 }
 
 function isResultFrame(value: unknown): value is ResultFrame {

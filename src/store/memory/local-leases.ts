@@ -120,6 +120,7 @@ export function fencedLocally(
         return results.append(jobId, frame);
       },
       read: (jobId, fromSeq, limit) => results.read(jobId, fromSeq, limit),
+      readNewest: (jobId, limit) => results.readNewest(jobId, limit),
       bounds: (jobId) => results.bounds(jobId),
       drop: (jobId) => results.drop(jobId),
     },

@@ -3,7 +3,7 @@
  * and throwaway runs. It follows the same contract as the durable stores (the conformance suite in
  * test/integration/store runs against it), built from the same indexes the embedded store reads from.
  */
-import { assertCounters, assertRequestId, assertTrimPoint, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
+import { assertCounters, assertRequestId, assertTrimPoint, DEFAULT_IDEMPOTENCY_RETENTION_MS, resultHistoryBounds } from "../contract.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { BatchIndex } from "./batch-index.js";
 import { BlockIndex } from "./block-index.js";
@@ -17,8 +17,10 @@ import { ResultIndex } from "./result-index.js";
 export interface MemoryStoreOptions {
   /** Result frames kept per job (default 10 000). */
   readonly resultHistory?: number;
-  /** Rows kept per job over its result frames (default {@link DEFAULT_RESULT_HISTORY_ROWS}). */
+  /** Rows kept per job over its result frames (default 1 000 000; the newest frame is always kept). */
   readonly resultHistoryRows?: number;
+  /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
+  readonly resultHistoryAgeMs?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
 }
@@ -28,7 +30,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
   const blocks = new BlockIndex();
   const requests = new RequestIndex(options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
   const batches = new BatchIndex();
-  const results = new ResultIndex(options.resultHistory ?? DEFAULT_RESULT_HISTORY, options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS);
+  const results = new ResultIndex(resultHistoryBounds(options));
   const catalog = new CatalogIndex();
   const checkpoints = new CheckpointIndex<Uint8Array>();
   const leases = new LocalLeases();
@@ -109,8 +111,11 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       async read(jobId, fromSeq, limit) {
         return results.read(jobId, fromSeq, limit);
       },
+      async readNewest(jobId, limit) {
+        return results.readNewest(jobId, limit);
+      },
       async bounds(jobId) {
-        return results.bounds(jobId);
+        return results.seqBounds(jobId);
       },
       async drop(jobId) {
         assertOpen();

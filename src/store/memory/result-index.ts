@@ -1,14 +1,22 @@
 /**
  * The newest result frames of each job, held in memory: the whole result log of the memory store, and
  * the read side of the embedded store's result files.
+ *
+ * Seqs are appended 1, 2, 3, ... but the history has holes: a frame with no rows is kept only while it
+ * is the newest (see ResultHistoryBounds), so a job that emits rarely keeps its few frames with rows.
+ *
+ *   appended: 1[rows] 2[] 3[] 4[rows] 5[]     retained: 1 4 5     first 1, last 5
+ *   append 6[rows]:                           retained: 1 4 6     (5 was empty and is no longer newest)
  */
-import { assertHistory, assertNextSeq, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
+import { assertNextSeq, resultHistoryBounds, type ResultHistoryBounds } from "../contract.js";
 import type { ResultFrame } from "../types.js";
 
 interface JobFrames {
   /** frames[start..] are retained; the dead prefix is cut off in bulk so trimming stays O(1) per frame. */
   frames: ResultFrame[];
   start: number;
+  /** The oldest seq the history covers: every frame with rows from here to `last` is retained. */
+  first: number;
   last: number;
   /** Rows of the retained frames. */
   rows: number;
@@ -16,17 +24,11 @@ interface JobFrames {
 
 export class ResultIndex {
   private readonly jobs = new Map<string, JobFrames>();
+  readonly bounds: ResultHistoryBounds;
 
-  /**
-   * @param history frames kept per job; older ones are forgotten.
-   * @param historyRows rows kept per job over its frames; older frames are forgotten (never the newest).
-   */
-  constructor(
-    readonly history: number = DEFAULT_RESULT_HISTORY,
-    readonly historyRows: number = DEFAULT_RESULT_HISTORY_ROWS,
-  ) {
-    assertHistory("resultHistory", history);
-    assertHistory("resultHistoryRows", historyRows);
+  /** @param bounds how much history to keep per job (defaults: see contract.ts). */
+  constructor(bounds: Partial<ResultHistoryBounds> = {}) {
+    this.bounds = resultHistoryBounds({ resultHistory: bounds.frames, resultHistoryRows: bounds.rows, resultHistoryAgeMs: bounds.ageMs });
   }
 
   /** How many frames of the job are retained. */
@@ -47,29 +49,43 @@ export class ResultIndex {
   }
 
   /**
-   * Appends a frame read back from storage. The first frame of a job may carry any seq, because a
-   * compacted file begins at the oldest retained frame rather than at 1.
+   * Appends a frame read back from storage: any seq past the job's last, since a compacted file holds
+   * the retained frames only. `first`, when the file says it, is where the job's history begins.
    */
-  restore(jobId: string, frame: ResultFrame): void {
-    if (this.jobs.has(jobId)) assertNextSeq(jobId, this.lastSeq(jobId), frame.seq);
+  restore(jobId: string, frame: ResultFrame, first?: number): void {
+    const job = this.jobs.get(jobId);
+    if (job !== undefined && frame.seq <= job.last) throw new Error(`result frame seq ${frame.seq} for job ${jobId} is not after ${job.last}`);
     this.push(jobId, frame);
+    if (job === undefined && first !== undefined && first < frame.seq) this.jobs.get(jobId)!.first = first;
   }
 
   /** Retained frames with seq >= fromSeq, oldest first, at most `limit`. */
   read(jobId: string, fromSeq: number, limit: number): ResultFrame[] {
     const job = this.jobs.get(jobId);
     if (job === undefined || !(limit > 0)) return [];
-    const first = job.frames[job.start]!.seq;
-    // Seqs are contiguous, so the wanted frame's position is arithmetic, not a search.
-    const from = job.start + Math.max(0, Math.ceil(fromSeq) - first);
-    return job.frames.slice(from, from + limit);
+    // Binary search: the retained seqs increase, with holes where frames without rows were.
+    let low = job.start;
+    let high = job.frames.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (job.frames[middle]!.seq < fromSeq) low = middle + 1;
+      else high = middle;
+    }
+    return job.frames.slice(low, low + limit);
   }
 
-  /** The oldest retained and the newest seq (0 and 0 when none yet). */
-  bounds(jobId: string): { first: number; last: number } {
+  /** The newest `limit` retained frames, oldest first. */
+  readNewest(jobId: string, limit: number): ResultFrame[] {
     const job = this.jobs.get(jobId);
-    if (job === undefined) return { first: 0, last: 0 };
-    return { first: job.frames[job.start]!.seq, last: job.last };
+    if (job === undefined || !(limit > 0)) return [];
+    return job.frames.slice(Math.max(job.start, job.frames.length - Math.floor(limit)));
+  }
+
+  /** The oldest seq the history covers and the newest seq (0 and 0 when none yet). */
+  seqBounds(jobId: string): { first: number; last: number } {
+    const job = this.jobs.get(jobId);
+    if (job === undefined || job.frames.length === job.start) return { first: 0, last: 0 };
+    return { first: job.first, last: job.last };
   }
 
   /** Every retained frame of the job, oldest first. */
@@ -85,14 +101,22 @@ export class ResultIndex {
   private push(jobId: string, frame: ResultFrame): void {
     let job = this.jobs.get(jobId);
     if (job === undefined) {
-      job = { frames: [], start: 0, last: 0, rows: 0 };
+      job = { frames: [], start: 0, first: frame.seq, last: 0, rows: 0 };
       this.jobs.set(jobId, job);
     }
+    // A frame without rows was kept only as the newest: it is not history.
+    if (job.frames.length > job.start && job.frames[job.frames.length - 1]!.rows.length === 0) job.frames.pop();
     job.frames.push(frame);
     job.last = frame.seq;
     job.rows += frame.rows.length;
-    while (job.frames.length - job.start > this.history || (job.rows > this.historyRows && job.frames.length - job.start > 1)) {
-      job.rows -= job.frames[job.start]!.rows.length;
+    const { frames, rows, ageMs } = this.bounds;
+    const oldestKept = ageMs === undefined ? -Infinity : frame.batchTime - ageMs;
+    for (;;) {
+      const count = job.frames.length - job.start;
+      const oldest = job.frames[job.start]!;
+      if (!(count > frames || (count > 1 && (job.rows > rows || oldest.batchTime < oldestKept)))) break;
+      job.rows -= oldest.rows.length;
+      job.first = oldest.seq + 1;
       job.frames[job.start] = RELEASED;
       job.start += 1;
     }
@@ -105,4 +129,3 @@ export class ResultIndex {
 
 /** What a forgotten frame's slot holds until the dead prefix is cut off, so its rows are freed now. */
 const RELEASED: ResultFrame = { seq: 0, batchTime: 0, window: null, rows: [] };
-

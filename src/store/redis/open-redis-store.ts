@@ -4,7 +4,7 @@
  * with StoreUnavailableError within about the command timeout, also while Redis is down or stalled;
  * the connection comes back by itself when Redis does, without reopening the store.
  */
-import { assertHistory, assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, DEFAULT_RESULT_HISTORY, DEFAULT_RESULT_HISTORY_ROWS } from "../contract.js";
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, resultHistoryBounds } from "../contract.js";
 import type { Store } from "../types.js";
 import { AofFsync, fsyncPolicy, readAofSettings, type WaitFsync } from "./aof-fsync.js";
 import { RedisBatchLog } from "./batch-log.js";
@@ -35,6 +35,8 @@ export interface RedisStoreOptions {
   readonly resultHistory?: number;
   /** Rows kept per job over its result frames (default 1 000 000; the newest frame is always kept). */
   readonly resultHistoryRows?: number;
+  /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
+  readonly resultHistoryAgeMs?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
   /** A command without a reply after this many ms fails with StoreUnavailableError (default 2 000). */
@@ -70,10 +72,7 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
  */
 export async function openRedisStore(options: RedisStoreOptions): Promise<RedisStore> {
   const keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-  const history = options.resultHistory ?? DEFAULT_RESULT_HISTORY;
-  const historyRows = options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS;
-  assertHistory("resultHistory", history);
-  assertHistory("resultHistoryRows", historyRows);
+  const history = resultHistoryBounds(options);
   const retention = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   assertRetention(retention);
   const commandTimeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
@@ -94,7 +93,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
     kind: "redis",
     streams: new RedisStreamLog(context, retention),
     batches: new RedisBatchLog(context),
-    results: new RedisResultLog(context, history, historyRows),
+    results: new RedisResultLog(context, history),
     catalog: new RedisCatalog(context),
     checkpoints: new RedisCheckpointStore(context),
     leases: new RedisLeases(context),

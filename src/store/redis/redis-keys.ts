@@ -11,6 +11,8 @@
  *   <prefix>{job:<id>}:results                             zset   ResultFrame JSON scored by seq
  *   <prefix>{job:<id>}:result-rows                         list   row count of each retained frame, oldest first
  *   <prefix>{job:<id>}:result-total                        string rows of the retained frames
+ *   <prefix>{job:<id>}:result-times                        list   batch time of each retained frame, oldest first
+ *   <prefix>{job:<id>}:result-first                        string the oldest seq the result history covers
  *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
  *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
  *   <prefix>{job:<id>}:checkpoint-counters                 hash   batch time -> JobCounters JSON of that complete checkpoint
@@ -79,6 +81,14 @@ export class RedisKeys {
 
   resultTotal(jobId: string): string {
     return `${this.jobTag(jobId)}:result-total`;
+  }
+
+  resultTimes(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-times`;
+  }
+
+  resultFirst(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-first`;
   }
 
   snapshots(jobId: string): string {

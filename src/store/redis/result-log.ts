@@ -1,9 +1,10 @@
 /**
  * The Redis result log: one sorted set per job, each frame's JSON scored by its seq. append-result.lua
- * checks the seq against the newest stored one and trims to the configured history (frames, and rows
- * over the frames, kept beside them as a list of counts and their total) in the same step.
+ * checks the seq against the newest stored one, drops the previous newest frame if it had no rows, and
+ * trims to the configured history (frames; rows and batch times kept beside them as lists, the rows'
+ * total, and where the history now begins) in the same step.
  */
-import { assertNextSeq } from "../contract.js";
+import { assertNextSeq, type ResultHistoryBounds } from "../contract.js";
 import type { Fence, ResultFrame, ResultLog } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { scriptError } from "./redis-errors.js";
@@ -13,17 +14,17 @@ import { resultBounds } from "./scripts/result-bounds.js";
 export class RedisResultLog implements ResultLog {
   constructor(
     private readonly context: RedisContext,
-    private readonly history: number,
-    private readonly historyRows: number,
+    private readonly history: ResultHistoryBounds,
   ) {}
 
   async append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void> {
     const { keys } = this.context;
     const key = keys.results(jobId);
-    const args = [String(frame.seq), JSON.stringify(frame), String(this.history), String(this.historyRows), String(frame.rows.length)];
+    const { frames, rows, ageMs } = this.history;
+    const args = [String(frame.seq), JSON.stringify(frame), String(frames), String(rows), String(frame.rows.length), String(frame.batchTime), ageMs === undefined ? "" : String(ageMs)];
     return this.context.acknowledgedWrite(`append result ${frame.seq} of ${jobId}`, async () => {
       try {
-        await this.context.runFenced(appendResult, jobId, [key, keys.resultRows(jobId), keys.resultTotal(jobId)], args, fence);
+        await this.context.runFenced(appendResult, jobId, [key, keys.resultRows(jobId), keys.resultTotal(jobId), keys.resultTimes(jobId), keys.resultFirst(jobId)], args, fence);
       } catch (error) {
         const refused = scriptError(error);
         if (refused?.code === "SEQ") assertNextSeq(jobId, Number(refused.detail), frame.seq); // throws the usual message
@@ -43,10 +44,20 @@ export class RedisResultLog implements ResultLog {
     });
   }
 
-  async bounds(jobId: string): Promise<{ first: number; last: number }> {
+  async readNewest(jobId: string, limit: number): Promise<ResultFrame[]> {
     const key = this.context.keys.results(jobId);
+    return this.context.call(`read the newest results of ${jobId}`, async (redis) => {
+      if (!(limit > 0)) return [];
+      const start = Number.isFinite(limit) ? String(-Math.floor(limit)) : "0";
+      const lines = await redis.zrange(key, start, "-1");
+      return lines.map((line) => JSON.parse(line) as ResultFrame);
+    });
+  }
+
+  async bounds(jobId: string): Promise<{ first: number; last: number }> {
+    const { keys } = this.context;
     return this.context.call(`read the result bounds of ${jobId}`, async () => {
-      const [first, last] = (await this.context.scripts.run(resultBounds, [key], [])) as [number, number];
+      const [first, last] = (await this.context.scripts.run(resultBounds, [keys.results(jobId), keys.resultFirst(jobId)], [])) as [number, number];
       return { first: Number(first), last: Number(last) };
     });
   }
@@ -54,7 +65,7 @@ export class RedisResultLog implements ResultLog {
   async drop(jobId: string): Promise<void> {
     const { keys } = this.context;
     return this.context.call(`drop the results of ${jobId}`, async (redis) => {
-      await redis.del(keys.results(jobId), keys.resultRows(jobId), keys.resultTotal(jobId));
+      await redis.del(keys.results(jobId), keys.resultRows(jobId), keys.resultTotal(jobId), keys.resultTimes(jobId), keys.resultFirst(jobId));
     });
   }
 }
