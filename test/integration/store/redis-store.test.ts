@@ -55,7 +55,7 @@ describeStoreConformance("redis", async (options) => {
 });
 
 describe("redis result log", () => {
-  it("counts the frames of a history stored before row counts were kept as 0 rows, and trims by rows from then on", async () => {
+  it("reads the row counts and batch times of a history stored before they were kept from its frames, and trims by rows from then on", async () => {
     const keyPrefix = freshPrefix();
     const store = await openRedisStore({ url: redis.url, keyPrefix, resultHistory: 10, resultHistoryRows: 5 });
     try {
@@ -63,9 +63,10 @@ describe("redis result log", () => {
       await admin.zadd(key, 1, JSON.stringify(frame(1)), 2, JSON.stringify(frame(2)));
       await store.results.append("job-a", frame(3, [{ a: 1 }, { a: 2 }]));
       expect(await store.results.bounds("job-a")).toEqual({ first: 1, last: 3 });
-      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-rows`, 0, -1)).toEqual(["0", "0", "2"]);
+      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-rows`, 0, -1)).toEqual(["1", "1", "2"]);
+      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-times`, 0, -1)).toEqual(["1000", "2000", "3000"]);
       await store.results.append("job-a", frame(4, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]));
-      // 6 rows > 5: the oldest frames go until the rest fit.
+      // 8 rows > 5: the oldest frames go until the rest fit.
       expect(await store.results.bounds("job-a")).toEqual({ first: 4, last: 4 });
       expect(await admin.get(`${keyPrefix}{job:job-a}:result-total`)).toBe("4");
     } finally {
@@ -95,7 +96,9 @@ describe("redis store keys", () => {
           "{catalog}:streams",
           "{job:job-a}:batches",
           "{job:job-a}:checkpoints",
+          "{job:job-a}:result-first",
           "{job:job-a}:result-rows",
+          "{job:job-a}:result-times",
           "{job:job-a}:result-total",
           "{job:job-a}:results",
           "{job:job-a}:snapshots",

@@ -15,6 +15,7 @@ import { describeCheckpointStoreContract } from "./conformance/checkpoint-store-
 import type { ConformanceOptions, ConformanceSubject } from "./conformance/fixtures.js";
 import { describeLeaseContract } from "./conformance/lease-contract.js";
 import { describeLifecycleContract } from "./conformance/lifecycle-contract.js";
+import { describeResultHistoryContract } from "./conformance/result-history-contract.js";
 import { describeResultLogContract } from "./conformance/result-log-contract.js";
 import { describeStreamLogContract } from "./conformance/stream-log-contract.js";
 import { describeStreamDedupeContract } from "./conformance/stream-dedupe-contract.js";
@@ -81,6 +82,7 @@ export function describeStoreConformance(name: string, open: (options: Conforman
     describeStreamTrimContract(subject);
     describeBatchLogContract(subject);
     describeResultLogContract(subject);
+    describeResultHistoryContract(subject);
     describeCatalogContract(subject);
     describeCheckpointStoreContract(subject);
     describeLifecycleContract(subject);

@@ -38,24 +38,25 @@ if tonumber(ARGV[1]) ~= last + 1 then
   return redis.error_reply('TRIB_SEQ ' .. string.format('%d', last))
 end
 local frames = redis.call('ZCARD', KEYS[1])
--- A history stored before row counts were kept has fewer counts than frames: those count as 0 rows.
--- (More counts than frames cannot happen through this store; the oldest extra ones would be dropped.)
-local missing = frames - redis.call('LLEN', KEYS[2])
-for _ = 1, missing do redis.call('LPUSH', KEYS[2], '0') end
-if missing < 0 then redis.call('LTRIM', KEYS[2], -missing, -1) end
-if missing ~= 0 then
+-- A history stored before row counts (or batch times) were kept has fewer of them than frames: the
+-- oldest frames' are read from the frames themselves, once. (More than frames cannot happen through
+-- this store; the oldest extra ones would be dropped.)
+local function backfill(list, field)
+  local missing = frames - redis.call('LLEN', list)
+  if missing > 0 then
+    local old = redis.call('ZRANGE', KEYS[1], 0, missing - 1)
+    for i = #old, 1, -1 do redis.call('LPUSH', list, string.format('%.17g', field(cjson.decode(old[i])))) end
+  elseif missing < 0 then
+    redis.call('LTRIM', list, -missing, -1)
+  end
+  return missing
+end
+if backfill(KEYS[2], function(frame) return #frame.rows end) ~= 0 then
   local total = 0
   for _, n in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do total = total + tonumber(n) end
   redis.call('SET', KEYS[3], total)
 end
--- Likewise batch times, read from the frames themselves; and where the history begins.
-local missingTimes = frames - redis.call('LLEN', KEYS[4])
-if missingTimes > 0 then
-  local old = redis.call('ZRANGE', KEYS[1], 0, missingTimes - 1)
-  for i = #old, 1, -1 do redis.call('LPUSH', KEYS[4], string.format('%.17g', cjson.decode(old[i]).batchTime)) end
-elseif missingTimes < 0 then
-  redis.call('LTRIM', KEYS[4], -missingTimes, -1)
-end
+backfill(KEYS[4], function(frame) return frame.batchTime end)
 if redis.call('EXISTS', KEYS[5]) == 0 then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
   redis.call('SET', KEYS[5], oldest[2] or ARGV[1])

@@ -23,6 +23,7 @@ export interface ConformanceSubject {
 /** Store options a contract test may ask for, beyond the suite's defaults. */
 export interface ConformanceOptions {
   readonly idempotencyRetentionMs?: number;
+  readonly resultHistoryAgeMs?: number;
 }
 
 const encoder = new TextEncoder();

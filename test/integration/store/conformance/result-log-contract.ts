@@ -25,8 +25,8 @@ export function describeResultLogContract(subject: ConformanceSubject): void {
     it("returns frames as appended", async () => {
       const frames = [
         frame(1, [{ word: "a", count: 3, nested: { ok: true, list: [1, "two", null] } }]),
-        frame(2, []),
-        frame(3, [{ word: "é✓", count: 1.5 }, { word: "b", count: -2 }]),
+        frame(2, [{ word: "é✓", count: 1.5 }, { word: "b", count: -2 }]),
+        frame(3, []),
       ];
       for (const each of frames) await subject.store.results.append("job-a", each);
       expect(await subject.store.results.read("job-a", 1, 10)).toEqual(frames);
