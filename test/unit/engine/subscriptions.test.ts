@@ -175,3 +175,71 @@ describe("delivered", () => {
     expect(subscriptions.delivered("other")).toBe(0);
   });
 });
+
+describe("frames without rows, which the log keeps only while each is the newest", () => {
+  const empty = (seq: number): ResultFrame => ({ seq, batchTime: seq * 1000, rows: [] });
+  /** Appends each frame, and publishes it too unless `published` is false. */
+  async function emit(subscriptions: Subscriptions, frames: ResultFrame[], published = true): Promise<void> {
+    for (const each of frames) {
+      await store.results.append(JOB, each);
+      if (published) subscriptions.publish(JOB, each);
+    }
+  }
+  const seqs = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+  it("reach a live subscriber, every seq in order", async () => {
+    const subscriptions = new Subscriptions(store.results, clock);
+    const live = recorder();
+    await subscriptions.subscribe(JOB, undefined, live.subscriber);
+    await emit(subscriptions, [frame(1), ...seqs(2, 9).map(empty), frame(10), empty(11)]);
+    await vi.waitFor(() => expect(live.seqs).toEqual(seqs(1, 11)), WAIT);
+  });
+
+  it("are skipped by a subscriber resuming from among them: the kept frames after it, then live ones, no gap and no duplicate", async () => {
+    const subscriptions = new Subscriptions(store.results, clock);
+    await emit(subscriptions, [frame(1), ...seqs(2, 10).map(empty), frame(11), ...seqs(12, 14).map(empty)]);
+    const resumed = recorder();
+    const subscription = await subscriptions.subscribe(JOB, 3, resumed.subscriber);
+    // Nothing with rows was lost, so the history is not truncated: it begins at 1.
+    expect(subscription).toMatchObject({ from: 3, next: 3, lastSeq: 14, truncated: false });
+    expect(resumed.seqs).toEqual([11, 14]);
+    await emit(subscriptions, [empty(15), frame(16), empty(17)]);
+    await vi.waitFor(() => expect(resumed.seqs).toEqual([11, 14, 15, 16, 17]), WAIT);
+    const fromStart = recorder();
+    await subscriptions.subscribe(JOB, 1, fromStart.subscriber);
+    expect(fromStart.seqs).toEqual([1, 11, 16, 17]);
+  });
+
+  it("do not stall delivery when they never reached this node: the hole is read from the log and passed over", async () => {
+    const subscriptions = new Subscriptions(store.results, clock);
+    const live = recorder();
+    await subscriptions.subscribe(JOB, undefined, live.subscriber);
+    await emit(subscriptions, [frame(1)]);
+    await emit(subscriptions, seqs(2, 6).map(empty), false);
+    await emit(subscriptions, [frame(7)]);
+    await vi.waitFor(() => expect(live.seqs).toEqual([1, 7]), WAIT);
+    await emit(subscriptions, seqs(8, 9).map(empty), false);
+    await emit(subscriptions, [empty(10)]);
+    // 8 is gone from the log, 9 too (10 came after it); 10 is the newest and is read or published once.
+    await vi.waitFor(() => expect(live.seqs).toEqual([1, 7, 10]), WAIT);
+  });
+});
+
+describe("a from past the newest seq", () => {
+  it("is accepted: delivery goes on from the next seq to come, and the subscription says so", async () => {
+    const subscriptions = new Subscriptions(store.results, clock);
+    await appendUpTo(3);
+    const { seqs, subscriber } = recorder();
+    const subscription = await subscriptions.subscribe(JOB, 50, subscriber);
+    expect(subscription).toMatchObject({ from: 50, next: 4, lastSeq: 3, truncated: false });
+    await appendUpTo(5);
+    for (const seq of [4, 5]) subscriptions.publish(JOB, frame(seq));
+    await vi.waitFor(() => expect(seqs).toEqual([4, 5]), WAIT);
+  });
+
+  it("on a job with no frames yet starts at seq 1", async () => {
+    const subscriptions = new Subscriptions(store.results, clock);
+    const { subscriber } = recorder();
+    expect(await subscriptions.subscribe(JOB, 7, subscriber)).toMatchObject({ from: 7, next: 1, lastSeq: 0 });
+  });
+});
