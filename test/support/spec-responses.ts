@@ -67,6 +67,13 @@ export class SpecResponses {
     return validate(JSON.parse(body)) ? [] : [`${where}: ${this.ajv.errorsText(validate.errors)}`];
   }
 
+  /** What is wrong with `value` as the spec's components/schemas/`name` has it (a live message, say); [] when nothing. */
+  schemaProblems(name: string, value: unknown): string[] {
+    const validate = this.ajv.getSchema(`openapi#/components/schemas/${escape(name)}`);
+    if (!validate) return [`no schema ${name} in the spec`];
+    return validate(value) ? [] : [`${name}: ${this.ajv.errorsText(validate.errors)}`];
+  }
+
   private resolve(at: readonly string[]): Json {
     return at.reduce<Json>((node, part) => node[part.replace(/~1/g, "/").replace(/~0/g, "~")] as Json, this.spec);
   }

@@ -1,10 +1,13 @@
 /** Results: the HTTP page, and live subscriptions over a real WebSocket (and SSE) with resume. */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 import supertest from "supertest";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LiveClient, upgradeStatus } from "../../support/ws-client.js";
+import { openMemoryStore } from "../../../src/store/memory/open-memory-store.js";
+import { SpecResponses } from "../../support/spec-responses.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
+import { LiveClient, upgradeStatus } from "../../support/ws-client.js";
 
 let t: TestApp;
 let base: string;
@@ -165,5 +168,77 @@ describe("a subscriber that stops reading", () => {
     await client.until(() => client.closed !== undefined, 10_000, "close");
     expect(client.closed!.code).toBe(4008);
     expect(client.closed!.reason).toMatch(/reconnect with \?from=\d+/);
+  });
+});
+
+describe("a job that emits rarely", () => {
+  it("keeps its frames with rows in the history while frames without rows still reach live subscribers", async () => {
+    await t.close();
+    t = await createTestApp({ store: openMemoryStore({ resultHistory: 5 }) });
+    await t.app.listen({ port: 0, host: "127.0.0.1" });
+    base = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    await supertest(t.app.server).post("/v1/streams").send({ name: "payments" }).expect(201);
+    await supertest(t.app.server).post("/v1/jobs").send({ name: "fraud", input: "payments", steps: [{ op: "filter", where: "amount > 1000" }] }).expect(201);
+    const client = new LiveClient(`ws://${base}/v1/jobs/fraud/results/live`);
+    clients.push(client);
+    await client.until(() => client.messages.length >= 1, 5000, "hello");
+    const pay = async (amount: number) => supertest(t.app.server).post("/v1/streams/payments/events").send({ amount }).expect(202);
+    await pay(5000);
+    await t.advance(1000);
+    for (let i = 0; i < 20; i++) {
+      await pay(10);
+      await t.advance(1000);
+    }
+    await pay(7000);
+    await t.advance(1000);
+    await t.advance(1000);
+    // Live: every seq, with rows or not.
+    await client.until(() => client.results.length >= 23, 5000, "23 frames");
+    expect(client.results.map((m) => m.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    // Kept: both frames with rows, though 21 without came after the first (the history holds 5), and the newest.
+    const page = (await supertest(t.app.server).get("/v1/jobs/fraud/results").expect(200)).body;
+    expect(page.frames.map((f: { seq: number; rows: unknown[] }) => [f.seq, f.rows.length])).toEqual([
+      [1, 1],
+      [22, 1],
+      [23, 0],
+    ]);
+    expect(page).toMatchObject({ first: 1, last: 23, next: 24 });
+    const newest = (await supertest(t.app.server).get("/v1/jobs/fraud/results?last=2").expect(200)).body;
+    expect(newest.frames.map((f: { seq: number }) => f.seq)).toEqual([22, 23]);
+    // A subscriber resuming from among the frames without rows: the kept ones after it, then live.
+    const resumed = new LiveClient(`ws://${base}/v1/jobs/fraud/results/live?from=5`);
+    clients.push(resumed);
+    await resumed.until(() => resumed.results.length >= 2, 5000, "history");
+    await t.advance(1000);
+    await resumed.until(() => resumed.results.length >= 3, 5000, "a live frame");
+    expect(resumed.messages[0]).toMatchObject({ type: "hello", from: 5, next: 5, lastSeq: 23, truncated: false });
+    expect(resumed.results.map((m) => m.seq)).toEqual([22, 23, 24]);
+  });
+});
+
+describe("a from past the newest seq", () => {
+  it("is accepted over WebSocket: the hello says the next seq to come, and delivery goes on from it", async () => {
+    await batches(2);
+    const client = live("?from=50");
+    await client.until(() => client.messages.length >= 1, 5000, "hello");
+    expect(client.messages[0]).toMatchObject({ type: "hello", from: 50, next: 3, lastSeq: 2, truncated: false });
+    const spec = new SpecResponses(fileURLToPath(new URL("../../../openapi.yaml", import.meta.url)));
+    expect(spec.schemaProblems("HelloMessage", client.messages[0])).toEqual([]);
+    await batches(2);
+    await client.until(() => client.results.length >= 2, 5000, "two frames");
+    expect(client.results.map((m) => m.seq)).toEqual([3, 4]);
+  });
+
+  it("is accepted over Server-Sent Events, with the same hello", async () => {
+    await batches(2);
+    const text = await readSse("?from=50", {}, '"type":"hello"');
+    const hello = JSON.parse(/data: (\{"type":"hello".*\})\n/.exec(text)![1]!);
+    expect(hello).toMatchObject({ from: 50, next: 3, lastSeq: 2 });
+  });
+
+  it("gives an empty page whose next is the next seq to come", async () => {
+    await batches(2);
+    const page = (await supertest(t.app.server).get("/v1/jobs/totals/results?from=50").expect(200)).body;
+    expect(page).toMatchObject({ frames: [], first: 1, last: 2, next: 3 });
   });
 });
