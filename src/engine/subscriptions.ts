@@ -17,7 +17,8 @@ export interface Subscription {
   /**
    * The seq delivery goes on from: `from`, or where the history begins when `from` was older, or the
    * newest seq + 1 when `from` was past it (the job's seqs never reached it: it was made again, say).
-   * No frame below it is sent; frames from it on are, in order (those without rows live only).
+   * No frame below it is sent; frames from it on are, in order (from the history, those without rows
+   * only when still recent: their seqs are skipped otherwise).
    */
   readonly next: number;
   /** True when `from` asked for frames older than the history keeps: some were skipped. */

@@ -81,24 +81,47 @@ export const DEFAULT_RESULT_HISTORY = 10_000;
 export const DEFAULT_RESULT_HISTORY_ROWS = 1_000_000;
 
 /**
- * How a result history is bounded. Frames with no rows are not history: each stays only while it is the
- * job's newest frame (so the newest seq is always readable) and goes when the next frame is appended.
- * Of the rest, a job keeps the newest `frames`, no more than `rows` rows over them, and none whose
- * batch time is more than `ageMs` before the newest frame's; the newest frame is always kept.
+ * Seqs back from the newest within which frames without rows are kept too, so that a subscriber on
+ * another node (which reads the log) or one that reconnects soon after a disconnect still sees every
+ * seq; older ones are not history.
+ */
+export const DEFAULT_RESULT_RECENT_SEQS = 1_000;
+
+/**
+ * How a result history is bounded. Frames with no rows are not history: one is kept only while its seq
+ * is among the newest `recentSeqs` (so the newest seq is always readable), and takes no room in the
+ * bounds below. Of frames with rows, a job keeps the newest `frames`, no more than `rows` rows over
+ * them, and none whose batch time is more than `ageMs` before the newest frame's; the newest frame is
+ * always kept.
  */
 export interface ResultHistoryBounds {
   readonly frames: number;
   readonly rows: number;
   /** Undefined: no age bound. */
   readonly ageMs?: number;
+  readonly recentSeqs: number;
+}
+
+/** Store options that bound the result history (see {@link ResultHistoryBounds}). */
+export interface ResultHistoryOptions {
+  readonly resultHistory?: number;
+  readonly resultHistoryRows?: number;
+  readonly resultHistoryAgeMs?: number;
+  readonly resultRecentSeqs?: number;
 }
 
 /** The bounds from a store's options, each checked; defaults for the ones not given. */
-export function resultHistoryBounds(options: { resultHistory?: number; resultHistoryRows?: number; resultHistoryAgeMs?: number }): ResultHistoryBounds {
-  const bounds = { frames: options.resultHistory ?? DEFAULT_RESULT_HISTORY, rows: options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS, ageMs: options.resultHistoryAgeMs };
+export function resultHistoryBounds(options: ResultHistoryOptions): ResultHistoryBounds {
+  const bounds = {
+    frames: options.resultHistory ?? DEFAULT_RESULT_HISTORY,
+    rows: options.resultHistoryRows ?? DEFAULT_RESULT_HISTORY_ROWS,
+    ageMs: options.resultHistoryAgeMs,
+    recentSeqs: options.resultRecentSeqs ?? DEFAULT_RESULT_RECENT_SEQS,
+  };
   assertHistory("resultHistory", bounds.frames);
   assertHistory("resultHistoryRows", bounds.rows);
   if (bounds.ageMs !== undefined) assertHistory("resultHistoryAgeMs", bounds.ageMs);
+  assertHistory("resultRecentSeqs", bounds.recentSeqs);
   return bounds;
 }
 

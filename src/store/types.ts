@@ -49,7 +49,7 @@ export interface BatchDescriptor {
 
 /**
  * One batch's output as subscribers see it. `seq` is per job, 1, 2, 3, ... with no gaps: live
- * subscribers get every frame, but a result log keeps a frame with no rows only while it is the newest.
+ * subscribers get every frame, but a result log keeps a frame with no rows only while it is recent.
  */
 export interface ResultFrame {
   readonly seq: number;
@@ -117,7 +117,7 @@ export interface BatchLog {
 export interface ResultLog {
   /**
    * Appends a frame; frames must arrive with seq = last seq + 1. Keeps at most the configured history
-   * (ResultHistoryBounds): a frame without rows only until the next frame comes, the newest always.
+   * (ResultHistoryBounds): a frame without rows only while among the newest seqs, the newest always.
    */
   append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void>;
   /** Retained frames with seq >= fromSeq, oldest first, at most `limit`; seqs not retained are skipped. */

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS, resultHistoryBounds } from "../contract.js";
+import { assertRetention, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../contract.js";
 import { fencedLocally, LocalLeases } from "../memory/local-leases.js";
 import { ResultIndex } from "../memory/result-index.js";
 import { StoreUnavailableError, type Store } from "../types.js";
@@ -30,6 +30,8 @@ export interface EmbeddedStoreOptions {
   readonly resultHistoryRows?: number;
   /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
   readonly resultHistoryAgeMs?: number;
+  /** Frames without rows are kept while among this many newest seqs (default 1 000); they take no room in the history. */
+  readonly resultRecentSeqs?: number;
   /**
    * fdatasync every append (stream, batch and result logs) before acknowledging it. Off by default:
    * acknowledged writes then survive a killed process but not a power cut or kernel crash. Catalogue
@@ -53,7 +55,7 @@ export const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Opens (or creates) the embedded store in `dataDir`, loading everything stored there into memory. */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions): Promise<Store> {
   const paths = new DataPaths(options.dataDir);
-  const history = new ResultIndex(resultHistoryBounds(options));
+  const history = new ResultIndex(options);
   const fileOptions = { sync: options.sync ?? false };
   const idempotencyRetentionMs = options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS;
   assertRetention(idempotencyRetentionMs);

@@ -3,7 +3,7 @@
  * and throwaway runs. It follows the same contract as the durable stores (the conformance suite in
  * test/integration/store runs against it), built from the same indexes the embedded store reads from.
  */
-import { assertCounters, assertRequestId, assertTrimPoint, DEFAULT_IDEMPOTENCY_RETENTION_MS, resultHistoryBounds } from "../contract.js";
+import { assertCounters, assertRequestId, assertTrimPoint, DEFAULT_IDEMPOTENCY_RETENTION_MS } from "../contract.js";
 import { StoreUnavailableError, type Store } from "../types.js";
 import { BatchIndex } from "./batch-index.js";
 import { BlockIndex } from "./block-index.js";
@@ -21,6 +21,8 @@ export interface MemoryStoreOptions {
   readonly resultHistoryRows?: number;
   /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
   readonly resultHistoryAgeMs?: number;
+  /** Frames without rows are kept while among this many newest seqs (default 1 000); they take no room in the history. */
+  readonly resultRecentSeqs?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
 }
@@ -30,7 +32,7 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
   const blocks = new BlockIndex();
   const requests = new RequestIndex(options.idempotencyRetentionMs ?? DEFAULT_IDEMPOTENCY_RETENTION_MS);
   const batches = new BatchIndex();
-  const results = new ResultIndex(resultHistoryBounds(options));
+  const results = new ResultIndex(options);
   const catalog = new CatalogIndex();
   const checkpoints = new CheckpointIndex<Uint8Array>();
   const leases = new LocalLeases();

@@ -1,20 +1,24 @@
 /**
- * The newest result frames of each job, held in memory: the whole result log of the memory store, and
- * the read side of the embedded store's result files.
+ * The retained result frames of each job, held in memory: the whole result log of the memory store,
+ * and the read side of the embedded store's result files.
  *
- * Seqs are appended 1, 2, 3, ... but the history has holes: a frame with no rows is kept only while it
- * is the newest (see ResultHistoryBounds), so a job that emits rarely keeps its few frames with rows.
+ * Seqs are appended 1, 2, 3, ... but frames without rows are not history (ResultHistoryBounds): they
+ * are kept apart, only while among the newest `recentSeqs` seqs, and never count against the history's
+ * bounds. A job that emits rarely therefore keeps its few frames with rows. With recentSeqs 3:
  *
- *   appended: 1[rows] 2[] 3[] 4[rows] 5[]     retained: 1 4 5     first 1, last 5
- *   append 6[rows]:                           retained: 1 4 6     (5 was empty and is no longer newest)
+ *   appended: 1[rows] 2[] 3[] 4[rows] 5[] 6[] 7[]
+ *   history:  1 4            recent without rows: 5 6 7        reads: 1 4 5 6 7
+ *   first 1 (every frame with rows from 1 on is kept), last 7
  */
-import { assertNextSeq, resultHistoryBounds, type ResultHistoryBounds } from "../contract.js";
+import { assertNextSeq, resultHistoryBounds, type ResultHistoryBounds, type ResultHistoryOptions } from "../contract.js";
 import type { ResultFrame } from "../types.js";
+import { FrameQueue } from "./frame-queue.js";
 
 interface JobFrames {
-  /** frames[start..] are retained; the dead prefix is cut off in bulk so trimming stays O(1) per frame. */
-  frames: ResultFrame[];
-  start: number;
+  /** Retained frames with rows. */
+  readonly history: FrameQueue;
+  /** Retained frames without rows: those among the newest recentSeqs seqs. */
+  readonly recent: FrameQueue;
   /** The oldest seq the history covers: every frame with rows from here to `last` is retained. */
   first: number;
   last: number;
@@ -26,15 +30,15 @@ export class ResultIndex {
   private readonly jobs = new Map<string, JobFrames>();
   readonly bounds: ResultHistoryBounds;
 
-  /** @param bounds how much history to keep per job (defaults: see contract.ts). */
-  constructor(bounds: Partial<ResultHistoryBounds> = {}) {
-    this.bounds = resultHistoryBounds({ resultHistory: bounds.frames, resultHistoryRows: bounds.rows, resultHistoryAgeMs: bounds.ageMs });
+  /** @param options how much history to keep per job (defaults: see contract.ts). */
+  constructor(options: ResultHistoryOptions = {}) {
+    this.bounds = resultHistoryBounds(options);
   }
 
   /** How many frames of the job are retained. */
   retainedCount(jobId: string): number {
     const job = this.jobs.get(jobId);
-    return job === undefined ? 0 : job.frames.length - job.start;
+    return job === undefined ? 0 : job.history.size + job.recent.size;
   }
 
   /** The newest seq of the job (0 when none yet). */
@@ -63,35 +67,56 @@ export class ResultIndex {
   read(jobId: string, fromSeq: number, limit: number): ResultFrame[] {
     const job = this.jobs.get(jobId);
     if (job === undefined || !(limit > 0)) return [];
-    // Binary search: the retained seqs increase, with holes where frames without rows were.
-    let low = job.start;
-    let high = job.frames.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (job.frames[middle]!.seq < fromSeq) low = middle + 1;
-      else high = middle;
+    const frames: ResultFrame[] = [];
+    let h = job.history.indexOf(fromSeq);
+    let r = job.recent.indexOf(fromSeq);
+    while (frames.length < limit) {
+      const a = job.history.at(h);
+      const b = job.recent.at(r);
+      if (a === undefined && b === undefined) break;
+      if (b === undefined || (a !== undefined && a.seq < b.seq)) {
+        frames.push(a!);
+        h++;
+      } else {
+        frames.push(b);
+        r++;
+      }
     }
-    return job.frames.slice(low, low + limit);
+    return frames;
   }
 
   /** The newest `limit` retained frames, oldest first. */
   readNewest(jobId: string, limit: number): ResultFrame[] {
     const job = this.jobs.get(jobId);
     if (job === undefined || !(limit > 0)) return [];
-    return job.frames.slice(Math.max(job.start, job.frames.length - Math.floor(limit)));
+    const frames: ResultFrame[] = [];
+    let h = job.history.size - 1;
+    let r = job.recent.size - 1;
+    while (frames.length < limit) {
+      const a = job.history.at(h);
+      const b = job.recent.at(r);
+      if (a === undefined && b === undefined) break;
+      if (b === undefined || (a !== undefined && a.seq > b.seq)) {
+        frames.push(a!);
+        h--;
+      } else {
+        frames.push(b);
+        r--;
+      }
+    }
+    return frames.reverse();
   }
 
   /** The oldest seq the history covers and the newest seq (0 and 0 when none yet). */
   seqBounds(jobId: string): { first: number; last: number } {
     const job = this.jobs.get(jobId);
-    if (job === undefined || job.frames.length === job.start) return { first: 0, last: 0 };
+    if (job === undefined || this.retainedCount(jobId) === 0) return { first: 0, last: 0 };
     return { first: job.first, last: job.last };
   }
 
   /** Every retained frame of the job, oldest first. */
   retained(jobId: string): ResultFrame[] {
-    const job = this.jobs.get(jobId);
-    return job === undefined ? [] : job.frames.slice(job.start);
+    return this.read(jobId, -Infinity, Infinity);
   }
 
   drop(jobId: string): void {
@@ -101,31 +126,26 @@ export class ResultIndex {
   private push(jobId: string, frame: ResultFrame): void {
     let job = this.jobs.get(jobId);
     if (job === undefined) {
-      job = { frames: [], start: 0, first: frame.seq, last: 0, rows: 0 };
+      job = { history: new FrameQueue(), recent: new FrameQueue(), first: frame.seq, last: 0, rows: 0 };
       this.jobs.set(jobId, job);
     }
-    // A frame without rows was kept only as the newest: it is not history.
-    if (job.frames.length > job.start && job.frames[job.frames.length - 1]!.rows.length === 0) job.frames.pop();
-    job.frames.push(frame);
     job.last = frame.seq;
-    job.rows += frame.rows.length;
+    if (frame.rows.length === 0) job.recent.push(frame);
+    else {
+      job.history.push(frame);
+      job.rows += frame.rows.length;
+    }
+    for (let oldest = job.recent.oldest(); oldest !== undefined && oldest.seq <= frame.seq - this.bounds.recentSeqs; oldest = job.recent.oldest()) job.recent.shift();
     const { frames, rows, ageMs } = this.bounds;
     const oldestKept = ageMs === undefined ? -Infinity : frame.batchTime - ageMs;
-    for (;;) {
-      const count = job.frames.length - job.start;
-      const oldest = job.frames[job.start]!;
-      if (!(count > frames || (count > 1 && (job.rows > rows || oldest.batchTime < oldestKept)))) break;
+    for (let oldest = job.history.oldest(); oldest !== undefined; oldest = job.history.oldest()) {
+      const over = job.history.size > frames || (oldest.seq !== frame.seq && (job.rows > rows || oldest.batchTime < oldestKept));
+      if (!over) break;
+      job.history.shift();
       job.rows -= oldest.rows.length;
       job.first = oldest.seq + 1;
-      job.frames[job.start] = RELEASED;
-      job.start += 1;
-    }
-    if (job.start >= 64 && job.start * 2 >= job.frames.length) {
-      job.frames = job.frames.slice(job.start);
-      job.start = 0;
+      // Frames without rows before where the history now begins go with it.
+      while ((job.recent.oldest()?.seq ?? Infinity) < job.first) job.recent.shift();
     }
   }
 }
-
-/** What a forgotten frame's slot holds until the dead prefix is cut off, so its rows are freed now. */
-const RELEASED: ResultFrame = { seq: 0, batchTime: 0, window: null, rows: [] };

@@ -37,6 +37,8 @@ export interface RedisStoreOptions {
   readonly resultHistoryRows?: number;
   /** Result frames kept per job no longer than this many ms of batch time before its newest frame (default: no age bound). */
   readonly resultHistoryAgeMs?: number;
+  /** Frames without rows are kept while among this many newest seqs (default 1 000); they take no room in the history. */
+  readonly resultRecentSeqs?: number;
   /** How long a block's requestId dedupes a repeated append, in ms (default 24 h). */
   readonly idempotencyRetentionMs?: number;
   /** A command without a reply after this many ms fails with StoreUnavailableError (default 2 000). */

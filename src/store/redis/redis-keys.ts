@@ -9,10 +9,11 @@
  *   <prefix>{stream:<s>}:<p>:request:<requestId>           string "<generation>:<offset>", expires after the retention
  *   <prefix>{job:<id>}:batches                             zset   BatchDescriptor JSON scored by batch time
  *   <prefix>{job:<id>}:results                             zset   ResultFrame JSON scored by seq
- *   <prefix>{job:<id>}:result-rows                         list   row count of each retained frame, oldest first
+ *   <prefix>{job:<id>}:result-history                      list   "<seq> <rows> <batch time>" of each retained frame with rows, oldest first
+ *   <prefix>{job:<id>}:result-recent                       list   seq of each retained frame without rows, oldest first
  *   <prefix>{job:<id>}:result-total                        string rows of the retained frames
- *   <prefix>{job:<id>}:result-times                        list   batch time of each retained frame, oldest first
  *   <prefix>{job:<id>}:result-first                        string the oldest seq the result history covers
+ *   <prefix>{job:<id>}:result-rows                         list   (an older version's row counts; removed when next appended to)
  *   <prefix>{job:<id>}:snapshots                           hash   "<batchTime>:<p>" -> state snapshot bytes
  *   <prefix>{job:<id>}:checkpoints                         zset   complete checkpoints' batch times
  *   <prefix>{job:<id>}:checkpoint-counters                 hash   batch time -> JobCounters JSON of that complete checkpoint
@@ -83,8 +84,12 @@ export class RedisKeys {
     return `${this.jobTag(jobId)}:result-total`;
   }
 
-  resultTimes(jobId: string): string {
-    return `${this.jobTag(jobId)}:result-times`;
+  resultHistory(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-history`;
+  }
+
+  resultRecent(jobId: string): string {
+    return `${this.jobTag(jobId)}:result-recent`;
   }
 
   resultFirst(jobId: string): string {

@@ -1,8 +1,9 @@
 /**
- * The Redis result log: one sorted set per job, each frame's JSON scored by its seq. append-result.lua
- * checks the seq against the newest stored one, drops the previous newest frame if it had no rows, and
- * trims to the configured history (frames; rows and batch times kept beside them as lists, the rows'
- * total, and where the history now begins) in the same step.
+ * The Redis result log: one sorted set per job, each retained frame's JSON scored by its seq.
+ * append-result.lua checks the seq against the newest stored one, forgets frames without rows once
+ * they are no longer recent, and trims the frames with rows to the configured history (kept beside
+ * them: a list of their seqs, rows and batch times, the rows' total, and where the history begins), in
+ * the same step.
  */
 import { assertNextSeq, type ResultHistoryBounds } from "../contract.js";
 import type { Fence, ResultFrame, ResultLog } from "../types.js";
@@ -20,11 +21,11 @@ export class RedisResultLog implements ResultLog {
   async append(jobId: string, frame: ResultFrame, fence?: Fence): Promise<void> {
     const { keys } = this.context;
     const key = keys.results(jobId);
-    const { frames, rows, ageMs } = this.history;
-    const args = [String(frame.seq), JSON.stringify(frame), String(frames), String(rows), String(frame.rows.length), String(frame.batchTime), ageMs === undefined ? "" : String(ageMs)];
+    const { frames, rows, ageMs, recentSeqs } = this.history;
+    const args = [String(frame.seq), JSON.stringify(frame), String(frames), String(rows), String(frame.rows.length), String(frame.batchTime), ageMs === undefined ? "" : String(ageMs), String(recentSeqs)];
     return this.context.acknowledgedWrite(`append result ${frame.seq} of ${jobId}`, async () => {
       try {
-        await this.context.runFenced(appendResult, jobId, [key, keys.resultRows(jobId), keys.resultTotal(jobId), keys.resultTimes(jobId), keys.resultFirst(jobId)], args, fence);
+        await this.context.runFenced(appendResult, jobId, [key, keys.resultHistory(jobId), keys.resultTotal(jobId), keys.resultRecent(jobId), keys.resultFirst(jobId), keys.resultRows(jobId)], args, fence);
       } catch (error) {
         const refused = scriptError(error);
         if (refused?.code === "SEQ") assertNextSeq(jobId, Number(refused.detail), frame.seq); // throws the usual message
@@ -65,7 +66,7 @@ export class RedisResultLog implements ResultLog {
   async drop(jobId: string): Promise<void> {
     const { keys } = this.context;
     return this.context.call(`drop the results of ${jobId}`, async (redis) => {
-      await redis.del(keys.results(jobId), keys.resultRows(jobId), keys.resultTotal(jobId), keys.resultTimes(jobId), keys.resultFirst(jobId));
+      await redis.del(keys.results(jobId), keys.resultHistory(jobId), keys.resultRecent(jobId), keys.resultTotal(jobId), keys.resultFirst(jobId), keys.resultRows(jobId));
     });
   }
 }

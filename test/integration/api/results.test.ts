@@ -174,7 +174,7 @@ describe("a subscriber that stops reading", () => {
 describe("a job that emits rarely", () => {
   it("keeps its frames with rows in the history while frames without rows still reach live subscribers", async () => {
     await t.close();
-    t = await createTestApp({ store: openMemoryStore({ resultHistory: 5 }) });
+    t = await createTestApp({ store: openMemoryStore({ resultHistory: 5, resultRecentSeqs: 2 }) });
     await t.app.listen({ port: 0, host: "127.0.0.1" });
     base = `127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     await supertest(t.app.server).post("/v1/streams").send({ name: "payments" }).expect(201);
@@ -195,7 +195,8 @@ describe("a job that emits rarely", () => {
     // Live: every seq, with rows or not.
     await client.until(() => client.results.length >= 23, 5000, "23 frames");
     expect(client.results.map((m) => m.seq)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
-    // Kept: both frames with rows, though 21 without came after the first (the history holds 5), and the newest.
+    // Kept: both frames with rows, though 21 without came after the first (the history holds 5), and
+    // those without rows among the newest 2 seqs.
     const page = (await supertest(t.app.server).get("/v1/jobs/fraud/results").expect(200)).body;
     expect(page.frames.map((f: { seq: number; rows: unknown[] }) => [f.seq, f.rows.length])).toEqual([
       [1, 1],

@@ -12,7 +12,7 @@ import { encodeBlockFrame } from "../../../src/store/embedded/block-frame.js";
 import { DataPaths } from "../../../src/store/embedded/data-paths.js";
 import { openEmbeddedStore } from "../../../src/store/embedded/open-embedded-store.js";
 import type { ResultFrame, Store } from "../../../src/store/types.js";
-import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, describeStoreConformance } from "./store-conformance.js";
+import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, CONFORMANCE_RESULT_RECENT_SEQS, describeStoreConformance } from "./store-conformance.js";
 
 async function freshDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "tributary-embedded-"));
@@ -20,20 +20,20 @@ async function freshDataDir(): Promise<string> {
 
 describeStoreConformance("embedded", async (options) => {
   const dataDir = await freshDataDir();
-  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS });
+  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS });
   return { store: await open(), reopen: open, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 });
 
 describeStoreConformance("embedded with sync", async (options) => {
   const dataDir = await freshDataDir();
-  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, sync: true });
+  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS, sync: true });
   return { store: await open(), reopen: open, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 });
 
 // Segments of about two blocks each, so every contract test also rolls, seals and deletes segments.
 describeStoreConformance("embedded with tiny segments", async (options) => {
   const dataDir = await freshDataDir();
-  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, segmentBytes: 60 });
+  const open = (): Promise<Store> => openEmbeddedStore({ ...options, dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS, segmentBytes: 60 });
   return { store: await open(), reopen: open, cleanup: () => rm(dataDir, { recursive: true, force: true }) };
 });
 
@@ -47,7 +47,7 @@ describe("embedded store on disk", () => {
   let paths: DataPaths;
   let store: Store;
   const open = async (): Promise<Store> => {
-    store = await openEmbeddedStore({ dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS });
+    store = await openEmbeddedStore({ dataDir, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS });
     return store;
   };
   const reopen = async (): Promise<Store> => {

@@ -13,7 +13,7 @@ import { StoreUnavailableError } from "../../../src/store/types.js";
 import { deleteClusterKeysUnder, EXTERNAL_REDIS_CLUSTER_NODES, testRedisCluster, type TestRedisCluster } from "../../support/redis-cluster.js";
 import { freePort } from "../../support/redis-server.js";
 import { bytes, descriptor, frame, jobRecord, streamDefinition } from "./conformance/fixtures.js";
-import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, describeStoreConformance } from "./store-conformance.js";
+import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, CONFORMANCE_RESULT_RECENT_SEQS, describeStoreConformance } from "./store-conformance.js";
 
 let cluster: TestRedisCluster;
 
@@ -32,7 +32,7 @@ function freshPrefix(): string {
 describeStoreConformance("redis cluster", async (options) => {
   const keyPrefix = freshPrefix();
   const open = (): Promise<RedisStore> =>
-    openRedisStore({ ...options, clusterNodes: cluster.seeds, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS });
+    openRedisStore({ ...options, clusterNodes: cluster.seeds, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS });
   return { store: await open(), reopen: open, cleanup: () => deleteClusterKeysUnder(cluster.seeds, keyPrefix) };
 });
 

@@ -13,7 +13,7 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, openRedisStore, type RedisStore, type Redis
 import { StoreUnavailableError } from "../../../src/store/types.js";
 import { EXTERNAL_REDIS_URL, freePort, NEEDS_OWN_SERVER, RedisServer, testRedis, type TestRedis } from "../../support/redis-server.js";
 import { bytes, descriptor, frame, jobRecord, streamDefinition, text } from "./conformance/fixtures.js";
-import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, describeStoreConformance } from "./store-conformance.js";
+import { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, CONFORMANCE_RESULT_RECENT_SEQS, describeStoreConformance } from "./store-conformance.js";
 
 let redis: TestRedis;
 let admin: Redis;
@@ -50,24 +50,28 @@ async function scanAll(client: Redis, prefix: string): Promise<string[][]> {
 
 describeStoreConformance("redis", async (options) => {
   const keyPrefix = freshPrefix();
-  const open = (): Promise<RedisStore> => openRedisStore({ ...options, url: redis.url, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS });
+  const open = (): Promise<RedisStore> => openRedisStore({ ...options, url: redis.url, keyPrefix, resultHistory: CONFORMANCE_RESULT_HISTORY, resultHistoryRows: CONFORMANCE_RESULT_HISTORY_ROWS, resultRecentSeqs: CONFORMANCE_RESULT_RECENT_SEQS });
   return { store: await open(), reopen: open, cleanup: () => deleteKeys(admin, keyPrefix) };
 });
 
 describe("redis result log", () => {
-  it("reads the row counts and batch times of a history stored before they were kept from its frames, and trims by rows from then on", async () => {
+  it("reads the rows and batch times of a history an older version stored from its frames, and trims from then on", async () => {
     const keyPrefix = freshPrefix();
-    const store = await openRedisStore({ url: redis.url, keyPrefix, resultHistory: 10, resultHistoryRows: 5 });
+    const store = await openRedisStore({ url: redis.url, keyPrefix, resultHistory: 10, resultHistoryRows: 5, resultRecentSeqs: 2 });
     try {
       const key = `${keyPrefix}{job:job-a}:results`;
-      await admin.zadd(key, 1, JSON.stringify(frame(1)), 2, JSON.stringify(frame(2)));
-      await store.results.append("job-a", frame(3, [{ a: 1 }, { a: 2 }]));
-      expect(await store.results.bounds("job-a")).toEqual({ first: 1, last: 3 });
-      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-rows`, 0, -1)).toEqual(["1", "1", "2"]);
-      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-times`, 0, -1)).toEqual(["1000", "2000", "3000"]);
-      await store.results.append("job-a", frame(4, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]));
+      // What an older version left: every frame (one without rows among them), and row counts of none.
+      await admin.zadd(key, 1, JSON.stringify(frame(1)), 2, JSON.stringify(frame(2, [])), 3, JSON.stringify(frame(3)));
+      await admin.rpush(`${keyPrefix}{job:job-a}:result-rows`, "0", "0", "0");
+      await store.results.append("job-a", frame(4, [{ a: 1 }, { a: 2 }]));
+      expect(await store.results.bounds("job-a")).toEqual({ first: 1, last: 4 });
+      expect(await admin.lrange(`${keyPrefix}{job:job-a}:result-history`, 0, -1)).toEqual(["1 1 1000", "3 1 3000", "4 2 4000"]);
+      expect(await admin.exists(`${keyPrefix}{job:job-a}:result-rows`)).toBe(0);
+      // 2 is more than 2 seqs back from 4: a frame without rows that is no longer kept.
+      expect((await store.results.read("job-a", 0, 10)).map((each) => each.seq)).toEqual([1, 3, 4]);
+      await store.results.append("job-a", frame(5, [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }]));
       // 8 rows > 5: the oldest frames go until the rest fit.
-      expect(await store.results.bounds("job-a")).toEqual({ first: 4, last: 4 });
+      expect(await store.results.bounds("job-a")).toEqual({ first: 5, last: 5 });
       expect(await admin.get(`${keyPrefix}{job:job-a}:result-total`)).toBe("4");
     } finally {
       await store.close();
@@ -97,8 +101,7 @@ describe("redis store keys", () => {
           "{job:job-a}:batches",
           "{job:job-a}:checkpoints",
           "{job:job-a}:result-first",
-          "{job:job-a}:result-rows",
-          "{job:job-a}:result-times",
+          "{job:job-a}:result-history",
           "{job:job-a}:result-total",
           "{job:job-a}:results",
           "{job:job-a}:snapshots",

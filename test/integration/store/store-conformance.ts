@@ -3,7 +3,8 @@
  * file calls describeStoreConformance with a factory; nothing here knows how a store keeps its data.
  *
  * The factory must open an empty store that keeps CONFORMANCE_RESULT_HISTORY result frames (and
- * CONFORMANCE_RESULT_HISTORY_ROWS rows over them) per job
+ * CONFORMANCE_RESULT_HISTORY_ROWS rows over them, and frames without rows among the newest
+ * CONFORMANCE_RESULT_RECENT_SEQS seqs) per job
  * (small, so trimming is exercised). When it can also reopen the same data (after a close), the
  * durability tests run too; otherwise they are skipped.
  */
@@ -21,7 +22,7 @@ import { describeStreamLogContract } from "./conformance/stream-log-contract.js"
 import { describeStreamDedupeContract } from "./conformance/stream-dedupe-contract.js";
 import { describeStreamTrimContract } from "./conformance/stream-trim-contract.js";
 
-export { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS } from "./conformance/fixtures.js";
+export { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, CONFORMANCE_RESULT_RECENT_SEQS } from "./conformance/fixtures.js";
 
 export type { ConformanceOptions } from "./conformance/fixtures.js";
 

@@ -9,6 +9,8 @@ import type { BatchDescriptor, JobRecord, ResultFrame, Store, StreamDefinition }
 export const CONFORMANCE_RESULT_HISTORY = 5;
 /** Rows per job, over its result frames, that a store under test must be opened with. */
 export const CONFORMANCE_RESULT_HISTORY_ROWS = 12;
+/** Seqs back from the newest within which a store under test must keep frames without rows. */
+export const CONFORMANCE_RESULT_RECENT_SEQS = 3;
 
 /** The store under test as the contract files see it. */
 export interface ConformanceSubject {
