@@ -10,8 +10,9 @@
  * Only one read runs at a time and frames are passed on only between reads, so the subscriber's
  * deliveries are serialized. When the log cannot fill a gap yet (the store did not answer, or the frame
  * is not readable there yet), the read is tried again after RETRY_MS or at the next offer, whichever
- * comes first. When the log no longer retains the missing seqs (trimmed), delivery goes on from the
- * oldest retained one, as a `from` older than the history does.
+ * comes first. When the log no longer retains the missing seqs (trimmed, or frames without rows that
+ * are no longer recent), delivery goes on from the next retained one, as a `from` older than the
+ * history does. The log always retains its newest frame, so such a read never comes back empty.
  */
 import type { ResultFrame, ResultLog } from "../store/types.js";
 import type { Clock } from "./clock.js";
