@@ -39,6 +39,8 @@ export interface BenchOptions {
   readonly windowEmit: import("./window-emit.js").WindowEmitOptions;
   /** A max (no inverse) over a 30 s window and a 10 s tumbling one: distinct words, events per batch, slides measured. */
   readonly windowMax: import("./window-max.js").WindowMaxOptions;
+  /** Replay: history events stored before a job starts from "earliest", and its catch-up batch bound. */
+  readonly catchUp: import("./catch-up.js").CatchUpOptions;
   /** Distinct keys held in window state for the memory figure. */
   readonly memoryKeys: number;
   readonly e2e: {
@@ -72,7 +74,7 @@ export interface BenchOptions {
 }
 
 /** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
-export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "cluster node killed", "cluster many jobs", "nexmark"] as const;
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "catch up", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "cluster node killed", "cluster many jobs", "nexmark"] as const;
 
 /**
  * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its
@@ -120,6 +122,7 @@ export function benchOptions(quick: boolean, queries: readonly QueryName[] = QUE
     incrementalWindow: { recordsPerBatch: 200, measuredBatches: quick ? 10 : 20, longWindowBatches: 300, runner: quick ? "in-thread" : "pool" },
     windowEmit: { keys: quick ? 20_000 : 50_000, eventsPerSlide: 100, measuredSlides: quick ? 10 : 20 },
     windowMax: { keys: quick ? 20_000 : 50_000, eventsPerBatch: quick ? 2_000 : 5_000, measuredSlides: quick ? 10 : 20 },
+    catchUp: { events: quick ? 200_000 : 1_000_000, catchUpBatchBytes: 64 * 1024 * 1024 },
     memoryKeys: quick ? 250_000 : 1_000_000,
     e2e: {
       clients: 4,

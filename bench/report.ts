@@ -13,6 +13,7 @@ import { QUERIES } from "./nexmark/queries.js";
 import type { BenchResults, LatencyPoint, ScalingFigures } from "./results.js";
 import { latencyChart, type ChartSeries } from "./svg-chart.js";
 import type { WindowEmitFigures } from "./window-emit.js";
+import type { CatchUpFigures } from "./catch-up.js";
 import type { WindowMaxFigures } from "./window-max.js";
 import { WORKLOADS, type WorkloadName } from "./workloads.js";
 
@@ -69,6 +70,12 @@ function windowEmitRow(f: WindowEmitFigures | undefined): string {
   const how = `a keyed count over a 300 s window sliding every 1 s, filled with ${num(f?.keys)} distinct words, then slides that each bring ${num(f?.eventsPerSlide)} events on words already in it, each followed by an idle slide (no input, no key leaving); median CPU (user + system) per slide from the cut to the job idle again, in-thread runner, frames stored in the in-memory result log`;
   if (!f || f.ratio === null) return `| window emit: CPU per slide, "all" ÷ "changes" | — | ${how}${f?.reason ? `; not measured: ${f.reason}` : ""} |`;
   return `| window emit: CPU per slide, "all" ÷ "changes" | ${num(f.ratio)} | ${how}: ${num(f.allCpuMsPerSlide)} ms vs ${num(f.changesCpuMsPerSlide)} ms, ${num(f.allRowsPerSlide)} vs ${num(f.changesRowsPerSlide)} rows a frame; idle slide: ${num(f.allIdleCpuMsPerSlide)} ms vs ${num(f.changesIdleCpuMsPerSlide)} ms (no frame); the "changes" frames, applied to a map, give every "all" frame |`;
+}
+
+function catchUpRow(f: CatchUpFigures | undefined): string {
+  const how = `a running word count registered with \`startFrom: "earliest"\` on a stream already holding ${num(f?.events ?? null)} events (${mib(f?.historyBytes)}, 4 partitions, in-memory store, in-thread runner, 100 ms batches, catch-up batches of ${mib(f?.catchUpBatchBytes)} per partition): history events per second of wall time from registration until \`progress.catchingUp\` is false, in ${num(f?.batches ?? null)} batches (${num(f?.catchUpMs ?? null, " ms")}); its counts checked against a recount of the promised history`;
+  if (!f || f.eventsPerSec === null) return `| catch-up: history replayed | — | ${how}${f?.reason ? `; not measured: ${f.reason}` : ""} |`;
+  return `| catch-up: history replayed | ${rate(f.eventsPerSec)} events/s | ${how} |`;
 }
 
 function windowMaxRow(f: WindowMaxFigures | undefined): string {
@@ -171,6 +178,7 @@ function markdown(r: BenchResults): string {
   lines.push(`| incremental window: 300 s ÷ 30 s | ${num(r.incrementalWindow.ratio)} | ${r.incrementalWindow.workload ?? "topk"} (windowed count + top 10, ${r.incrementalWindow.runner ?? "engine"}) mean time per batch over ${num(r.incrementalWindow.measuredBatches)} batches once each window is full; same 1 s slide and batches of ${num(r.incrementalWindow.recordsPerBatch)} records${r.incrementalWindow.reason ? `; not measured: ${r.incrementalWindow.reason}` : `: ${num(r.incrementalWindow.longWindowMsPerBatch)} ms vs ${num(r.incrementalWindow.shortWindowMsPerBatch)} ms (median ratio ${num(r.incrementalWindow.medianRatio)}; batches that only slid: ratio ${num(r.incrementalWindow.slideRatio)}; batches that also checkpointed the window's state: ${num(r.incrementalWindow.longCheckpointBatchMs)} ms vs ${num(r.incrementalWindow.shortCheckpointBatchMs)} ms, as the state is about 10× larger)`} |`);
   lines.push(windowEmitRow(r.windowEmit));
   lines.push(windowMaxRow(r.windowMax));
+  lines.push(catchUpRow(r.catchUp));
   lines.push(`| worker killed -> back on schedule | ${num(r.recovery.workerKillMs, " ms")} | a worker thread owning a reduce partition of a 30 s wordcount is crashed 20 ms before a batch boundary, under load, half a checkpoint interval after a checkpoint; time until the job is back on schedule (the first frame whose batch finished before the next was due); frame latency back within twice the normal after ${num(r.recovery.workerKill?.latencyBackToNormalMs as number | null | undefined, " ms")}; partitions rebuilt after ${num(r.recovery.workerKill?.partitionsRebuiltMs as number | null | undefined, " ms")}${r.recovery.workerKill?.reason ? `; ${r.recovery.workerKill.reason}` : ""} |`);
   lines.push(`| server killed -> back on schedule | ${num(r.recovery.serverRestartMs, " ms")} | the real server is SIGKILLed after a checkpoint and restarted on its data directory; time from the kill until a frame with a batch time after the kill arrives on schedule (includes starting the process${r.recovery.serverRestart?.processStartMs === undefined ? "" : `: ${String(r.recovery.serverRestart.processStartMs)} ms`})${r.recovery.serverRestart?.reason ? `; ${r.recovery.serverRestart.reason}` : ""} |`);
   lines.push(`| straggler: slowed worker with speculation ÷ no straggler | ${num(r.stragglers?.ratio)} | wordcount on a 2-worker pool; one worker's map tasks each blocked ${num(r.stragglers?.slowTaskDelayMs)} ms: ${num(r.stragglers?.normalMsPerBatch)} ms per batch with no straggler, ${num(r.stragglers?.slowedMsPerBatch)} ms slowed without speculation, ${num(r.stragglers?.speculatedMsPerBatch)} ms slowed with speculation (${num(r.stragglers?.speculativeTasks)} speculative copies); the paper: 0.55 s, 3.02 s, 1.00 s |`);

@@ -99,6 +99,8 @@ export interface BenchResults {
   windowEmit?: import("./window-emit.js").WindowEmitFigures;
   /** CPU per slide of a max window (no inverse), sliding and tumbling (absent in older results). */
   windowMax?: import("./window-max.js").WindowMaxFigures;
+  /** A job started from "earliest" working through a stream's history (absent in older results). */
+  catchUp?: import("./catch-up.js").CatchUpFigures;
   recovery: {
     workerKillMs: number | null;
     serverRestartMs: number | null;

@@ -33,6 +33,7 @@ import { measureThroughput, type ThroughputRun } from "./throughput.js";
 import { measureWorkerKill } from "./worker-kill.js";
 import { measureWindowEmit } from "./window-emit.js";
 import { measureWindowMax } from "./window-max.js";
+import { measureCatchUp } from "./catch-up.js";
 import { WORKLOADS, type WorkloadName } from "./workloads.js";
 
 const quick = process.argv.includes("--quick");
@@ -122,6 +123,10 @@ await section("window emit", async () => {
 
 await section("window max", async () => {
   results.windowMax = await measureWindowMax(options.windowMax, failures);
+});
+
+await section("catch up", async () => {
+  results.catchUp = await measureCatchUp(options.catchUp, words, failures);
 });
 
 await section("many jobs", async () => {
@@ -237,6 +242,7 @@ function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): B
   if (ran("incremental window")) merged.incrementalWindow = fresh.incrementalWindow;
   if (ran("window emit")) merged.windowEmit = fresh.windowEmit;
   if (ran("window max")) merged.windowMax = fresh.windowMax;
+  if (ran("catch up")) merged.catchUp = fresh.catchUp;
   if (ran("memory")) merged.memory = fresh.memory;
   if (ran("many jobs")) merged.manyJobs = fresh.manyJobs;
   if (ran("fast batches")) merged.fastBatches = fresh.fastBatches;

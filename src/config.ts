@@ -3,6 +3,8 @@ import { availableParallelism, hostname, totalmem } from "node:os";
 import { getHeapStatistics } from "node:v8";
 import { z } from "zod";
 import { parseClusterSeeds, splitClusterSeeds } from "./store/redis/cluster-seeds.js";
+import { DEFAULT_CATCH_UP_BATCH_BYTES } from "./engine/scheduler/catch-up.js";
+import { DEFAULT_RETENTION_BYTES, DEFAULT_RETENTION_TIME, parseBytes, parseRetentionTime, type RetentionSpec } from "./engine/stream-retention.js";
 
 /**
  * Memory past which ingest is shed by default, so that what is accepted can never run the process out
@@ -52,6 +54,20 @@ const schema = z.object({
   /** How long SIGTERM/SIGINT may take (ms) before the server gives up, logs what it waited on and exits 1. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   DEFAULT_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
+  /** How long a stream declared without a retention keeps its blocks once no job needs them ("7d", "24h"; "forever": no time bound). */
+  STREAM_RETENTION_TIME: z
+    .string()
+    .refine((text) => text === "forever" || parseRetentionTime(text) !== undefined, 'write a duration such as "24h" or "7d", or "forever"')
+    .default(DEFAULT_RETENTION_TIME),
+  /** How many bytes (over all its partitions) such a stream keeps once no job needs them ("256MiB", "1GiB"; "forever": no byte bound). */
+  STREAM_RETENTION_BYTES: z
+    .string()
+    .refine((text) => text === "forever" || parseBytes(text) !== undefined, 'write a size such as "256MiB" or "1GiB", or "forever"')
+    .default(DEFAULT_RETENTION_BYTES),
+  /** How often (ms) every stream is trimmed to its retention (a reader's checkpoint also trims its inputs). */
+  RETENTION_CHECK_MS: z.coerce.number().int().min(10).default(30_000),
+  /** Bytes per input partition in one batch of a job catching up on history (startFrom "earliest" or a time). */
+  CATCH_UP_BATCH_BYTES: bytes.default(DEFAULT_CATCH_UP_BATCH_BYTES),
   RESULT_HISTORY: z.coerce.number().int().min(1).default(10_000),
   /** Rows kept per job over its retained result frames (the newest frame is always kept). */
   RESULT_HISTORY_ROWS: z.coerce.number().int().min(1).default(1_000_000),
@@ -104,6 +120,13 @@ export function defaultNodeId(port: number): string {
 }
 
 export type Config = z.infer<typeof schema>;
+
+/** The retention of streams declared without one, from STREAM_RETENTION_TIME and STREAM_RETENTION_BYTES. */
+export function defaultRetention(config: Pick<Config, "STREAM_RETENTION_TIME" | "STREAM_RETENTION_BYTES">): RetentionSpec {
+  const { STREAM_RETENTION_TIME: time, STREAM_RETENTION_BYTES: bytes } = config;
+  if (time === "forever" && bytes === "forever") return "forever";
+  return { ...(time === "forever" ? {} : { time }), ...(bytes === "forever" ? {} : { bytes }) };
+}
 
 /** Every environment variable Tributary reads (the README's "Operate" table lists each). */
 export const CONFIG_VARIABLES = Object.keys(schema.shape) as (keyof Config)[];

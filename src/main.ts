@@ -8,7 +8,7 @@ import { buildApp } from "./api/app.js";
 import { createLogger } from "./api/log-fields.js";
 import { KeyRing } from "./api/auth/key-ring.js";
 import { LiveTokens } from "./api/auth/live-tokens.js";
-import { defaultNodeId, loadConfig, type Config } from "./config.js";
+import { defaultNodeId, defaultRetention, loadConfig, type Config } from "./config.js";
 import { SystemClock } from "./engine/clock.js";
 import { createEngine } from "./engine/engine.js";
 import { createMetrics } from "./metrics/metrics.js";
@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     metrics,
     defaultPartitions: config.DEFAULT_PARTITIONS,
     checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
+    retention: defaultRetention(config),
+    retentionCheckMs: config.RETENTION_CHECK_MS,
+    catchUpBatchBytes: config.CATCH_UP_BATCH_BYTES,
     log: logger,
   });
   const keyRing = new KeyRing(config.API_KEYS, config.API_KEYS_FILE);

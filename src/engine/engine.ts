@@ -7,15 +7,21 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
 import { NodeCoordinator, type NodeIdentity } from "./cluster/node-coordinator.js";
-import { Jobs, LOCAL_NODE, type JobPlacement, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
+import { Jobs, LOCAL_NODE, type JobRegistration, type JobPlacement, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
 import type { IngestEncoder } from "./ingest-encoder.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
 import { Subscriptions, type Subscriber, type Subscription } from "./subscriptions.js";
 import { ResultFollower } from "./result-follower.js";
+import { InputRetention } from "./input-retention.js";
+import { DEFAULT_RETENTION, type RetentionSpec } from "./stream-retention.js";
+import { streamView, type StreamView } from "./stream-view.js";
+import { DEFAULT_CATCH_UP_BATCH_BYTES } from "./scheduler/catch-up.js";
+export type { StreamView, RetainedPartition } from "./stream-view.js";
+export type { RetentionSpec } from "./stream-retention.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
-export type { JobModel, JobStateView, JobValidation, JobView } from "./jobs.js";
+export type { JobModel, JobRegistration, JobStateView, JobValidation, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
 export type { IngestEncoder } from "./ingest-encoder.js";
 export { InlineIngestEncoder } from "./ingest-encoder.js";
@@ -52,12 +58,19 @@ export interface EngineOptions {
   readonly log?: OperatorLog;
   /** This node, as the other nodes sharing the store see it (default: a lone node named "local"). */
   readonly node?: NodeIdentity;
+  /** The retention of a stream declared without one (default {@link DEFAULT_RETENTION}). */
+  readonly retention?: RetentionSpec;
+  /** How often every stream is trimmed to its retention, in ms (default 30 s; also after each checkpoint). */
+  readonly retentionCheckMs?: number;
+  /** At most this many bytes per input partition in one batch of a job catching up on history (default 64 MiB). */
+  readonly catchUpBatchBytes?: number;
 }
 
 export interface Engine {
   declareStream(spec: StreamSpec): Promise<StreamDefinition>;
   listStreams(): Promise<StreamDefinition[]>;
-  getStream(name: string): Promise<StreamDefinition>;
+  /** The stream with its retention and what each partition retains now. */
+  getStream(name: string): Promise<StreamView>;
   deleteStream(name: string): Promise<void>;
   /** Stores the events durably (one block per partition touched) before resolving. */
   ingest(stream: string, events: readonly unknown[], options?: IngestOptions): Promise<IngestReceipt>;
@@ -69,7 +82,13 @@ export interface Engine {
    */
   readerDelays(stream: string): Promise<{ jobId: string; delayMs: number; backlogEvents: number }[]>;
 
-  registerJob(definition: unknown): Promise<JobView>;
+  /** Registers and starts a job; the answer says which history it will read, with any warnings. */
+  registerJob(definition: unknown): Promise<JobRegistration>;
+  /**
+   * Trims every stream now as far as its retention and its readers allow (this also runs every
+   * retentionCheckMs, and for a job's inputs after each of its checkpoints).
+   */
+  enforceRetention(): Promise<void>;
   /** A dry run of registerJob: its checks, and where each step would run; nothing is stored. */
   validateJob(definition: unknown): Promise<JobValidation>;
   /** Runs a failed job again from its last checkpoint. */
@@ -122,7 +141,17 @@ export function createEngine(options: EngineOptions): Engine {
   const streams = new Streams(store.catalog, store.streams, clock, metrics, options.defaultPartitions ?? 4, options.ingestEncoder);
   const log = options.log ?? SILENT_LOG;
   const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node);
+  const retention = new InputRetention(store, clock, options.retention ?? DEFAULT_RETENTION);
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node, retention, options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES);
+  const retentionCheckMs = options.retentionCheckMs ?? 30_000;
+  let cancelRetention: (() => void) | undefined;
+  const enforceRetention = (): void => {
+    cancelRetention = clock.setTimer(clock.now() + retentionCheckMs, () => {
+      void retention.enforceAll().catch((error: Error) => log.warn({ cause: error.message }, "retention check failed")).finally(() => {
+        if (cancelRetention !== undefined) enforceRetention();
+      });
+    });
+  };
   const coordinator = new NodeCoordinator(node, store, jobs, log);
   const reachability = new StoreReachability(() => store.ping(), clock, log, store.kind);
   const existingJob = (id: string) => jobs.get(id);
@@ -134,7 +163,10 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     declareStream: (spec) => streams.declare(spec),
     listStreams: () => streams.list(),
-    getStream: (name) => streams.get(name),
+    getStream: async (name) => {
+      const stream = await streams.get(name);
+      return streamView(stream, store.streams, retention.retentionSpec(stream));
+    },
     async deleteStream(name) {
       const readers = await jobs.readersOf(name);
       if (readers.length > 0) throw new EngineError("STREAM_IN_USE", `stream "${name}" is read by job(s) ${readers.join(", ")}; delete those jobs first`);
@@ -145,6 +177,7 @@ export function createEngine(options: EngineOptions): Engine {
     readerDelays: async (stream) => jobs.readerDelays(stream),
 
     registerJob: (definition) => jobs.register(definition),
+    enforceRetention: () => retention.enforceAll(),
     validateJob: (definition) => jobs.validate(definition),
     restartJob: (id) => jobs.restart(id),
     listJobs: () => jobs.list(),
@@ -198,10 +231,14 @@ export function createEngine(options: EngineOptions): Engine {
     },
     async start() {
       reachability.start();
+      enforceRetention();
       await coordinator.start();
     },
     async stop() {
       reachability.stop();
+      const cancel = cancelRetention;
+      cancelRetention = undefined;
+      cancel?.();
       await coordinator.stop();
       follower.stop();
       await jobs.closeAll();

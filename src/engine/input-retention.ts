@@ -1,11 +1,14 @@
 /**
- * How far back each job may still read its inputs, and trimming every input stream below what all its
- * readers still need. A job needs each input partition from its last complete checkpoint's cut on (or
- * from where it started, before its first checkpoint); a stream is trimmed below the smallest such
- * offset over the jobs that read it, and not at all while a reader's need is not yet known.
+ * Trimming each stream's log: a block goes once it is outside the stream's retention (stream-
+ * retention.ts) and every job that reads the stream may no longer need it. A job needs each input
+ * partition from its last complete checkpoint's cut on (or from where it started, before its first
+ * checkpoint); while a reader's need is not yet known, nothing is trimmed. Runs after every checkpoint
+ * of a reader and, for every stream, every RETENTION_CHECK_MS.
  */
-import type { Catalog, Store } from "../store/types.js";
+import type { Catalog, Store, StreamDefinition } from "../store/types.js";
+import type { Clock } from "./clock.js";
 import { jobInputs } from "./query/job-inputs.js";
+import { retentionOf, type Retention, type RetentionSpec } from "./stream-retention.js";
 
 /** Per input stream, the first offset of each of its partitions a job may still need. */
 export type InputNeeds = Map<string, number[]>;
@@ -18,7 +21,12 @@ export async function readersOf(catalog: Catalog, stream: string): Promise<strin
 export class InputRetention {
   private readonly neededFrom = new Map<string, InputNeeds>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** The retention of a stream that declared none. */
+    readonly defaults: RetentionSpec,
+  ) {}
 
   /** Where `jobId` may still need to read from (it started, or was recovered, there). */
   set(jobId: string, needs: InputNeeds): void {
@@ -30,29 +38,55 @@ export class InputRetention {
     this.neededFrom.delete(jobId);
   }
 
+  /** The retention `stream` is kept by: its own, or the defaults. */
+  retentionSpec(stream: StreamDefinition): RetentionSpec {
+    return stream.retention ?? this.defaults;
+  }
+
   /**
-   * After a checkpoint of `jobId`: records what it still needs, then trims each of its inputs below
-   * what every reader still needs. Best effort: when the store cannot do it now, the next checkpoint does.
+   * After a checkpoint of `jobId`: records what it still needs, then trims each of its inputs as far
+   * as retention and every reader allow. Best effort: when the store cannot do it now, the next does.
    */
   async checkpointed(jobId: string, needs: InputNeeds): Promise<void> {
     this.neededFrom.set(jobId, needs);
-    for (const input of needs.keys()) {
-      await this.trimBelowReaders(input).catch((error: Error) => {
-        if (error.name !== "StoreUnavailableError") throw error;
-      });
-    }
+    for (const input of needs.keys()) await this.enforce(input);
   }
 
-  private async trimBelowReaders(input: string): Promise<void> {
+  /** Trims every stream as far as its retention and its readers allow. */
+  async enforceAll(): Promise<void> {
+    const streams = await this.store.catalog.listStreams().catch(() => []);
+    for (const stream of streams) await this.enforce(stream.name);
+  }
+
+  /** Trims `input` as far as its retention and its readers allow; an unreachable store is left for later. */
+  async enforce(input: string): Promise<void> {
+    await this.trim(input).catch((error: Error) => {
+      if (error.name !== "StoreUnavailableError") throw error;
+    });
+  }
+
+  private async trim(input: string): Promise<void> {
     const readers = await readersOf(this.store.catalog, input);
     const needs = await Promise.all(readers.map(async (id) => this.neededFrom.get(id)?.get(input) ?? (await this.recordedNeed(id, input))));
     if (needs.some((n) => n === undefined)) return; // a reader not yet known: keep everything
     const stream = await this.store.catalog.getStream(input);
     if (!stream) return;
+    const retention = retentionOf(this.retentionSpec(stream));
+    if (retention.timeMs === null && retention.bytes === null) return;
     for (let p = 0; p < stream.partitions; p++) {
-      const keepFrom = Math.min(...needs.map((n) => n![p] ?? 0));
-      await this.store.streams.trim(input, p, keepFrom);
+      const outside = await this.retainedFrom(input, p, retention, stream.partitions);
+      const keepFrom = Math.min(outside, ...needs.map((n) => n![p] ?? 0));
+      if (keepFrom > 0) await this.store.streams.trim(input, p, keepFrom);
     }
+  }
+
+  /** The first offset of the partition inside the retention: every block before it is outside. */
+  private async retainedFrom(stream: string, partition: number, retention: Retention, partitions: number): Promise<number> {
+    const { streams } = this.store;
+    let from = 0;
+    if (retention.timeMs !== null) from = Math.max(from, await streams.offsetAt(stream, partition, this.clock.now() - retention.timeMs));
+    if (retention.bytes !== null) from = Math.max(from, await streams.offsetKeepingBytes(stream, partition, Math.floor(retention.bytes / partitions)));
+    return from;
   }
 
   /**

@@ -45,9 +45,11 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
   let replayed = 0;
   for (const checkpoint of [...(await store.checkpoints.listComplete(record.id)), undefined]) {
     const [atCheckpoint] = checkpoint === undefined ? [] : await store.batches.list(record.id, checkpoint - 1, 1);
+    // What arrived while the job was down (or is left of the history it started from) is caught up on
+    // in bounded batches (scheduler/catch-up.ts), not cut whole into the first batch.
     const position = atCheckpoint
-      ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime }
-      : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0 };
+      ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime, catchingUp: true }
+      : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0, catchingUp: true };
     if (checkpoint !== undefined && !atCheckpoint) continue;
     generator = await ports.launch(record, plan, layout, position);
     const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await restoreCheckpoint(store, runner, record.id, checkpoint, layout.partitions);

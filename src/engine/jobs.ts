@@ -32,6 +32,9 @@ import type { TaskRunner } from "./task-runner.js";
 import { jobFigures } from "./job-figures.js";
 import { SILENT_LOG, type OperatorLog } from "./operator-log.js";
 import { fencedStore } from "./cluster/fenced-store.js";
+import { DEFAULT_RETENTION } from "./stream-retention.js";
+import { DEFAULT_CATCH_UP_BATCH_BYTES } from "./scheduler/catch-up.js";
+import { planReads, readsView, type ReadsView } from "./job-reads.js";
 
 export interface JobView {
   readonly id: string;
@@ -48,7 +51,23 @@ export interface JobView {
    * none); `backlogEvents`: events stored into its inputs since this process started that no finished
    * batch has covered yet.
    */
-  readonly progress: (ReturnType<JobGenerator["progress"]["toJSON"]> & { readonly delayMs: number; readonly backlogEvents: number }) | null;
+  readonly progress: (ReturnType<JobGenerator["progress"]["toJSON"]> & { readonly delayMs: number; readonly backlogEvents: number; readonly catchUp: CatchUpView | null }) | null;
+}
+
+/**
+ * How far a job catching up on history is behind, after its latest cut (null before its first):
+ * events and bytes it has yet to cut, and the age of the oldest of them (null when none waits).
+ */
+export interface CatchUpView {
+  readonly eventsBehind: number | null;
+  readonly bytesBehind: number | null;
+  readonly behindMs: number | null;
+}
+
+/** A registration's answer: the job, which history it will read (see job-reads.ts), and any warnings. */
+export interface JobRegistration extends JobView {
+  readonly reads: ReadsView;
+  readonly warnings: readonly string[];
 }
 
 /** A live state query's answer: what the partition that owns `key` holds for it. */
@@ -146,16 +165,20 @@ export class Jobs {
     private readonly checkpointIntervalMs: number,
     private readonly log: OperatorLog = SILENT_LOG,
     private readonly node: JobsNode = LOCAL_NODE,
+    retention?: InputRetention,
+    private readonly catchUpBatchBytes = DEFAULT_CATCH_UP_BATCH_BYTES,
   ) {
-    this.retention = new InputRetention(store);
+    this.retention = retention ?? new InputRetention(store, clock, DEFAULT_RETENTION);
   }
 
-  async register(definition: unknown): Promise<JobView> {
+  async register(definition: unknown): Promise<JobRegistration> {
     const { plan, stored, layout } = await this.prepare(definition);
     const { name: id, startFrom } = plan.definition;
+    const reads = await planReads(this.store.streams, layout.slots, startFrom, this.clock.now());
     // Keyed by input slot (for a one-input job: by partition).
     const startOffsets: Record<number, number> = {};
-    for (const [i, slot] of layout.slots.entries()) startOffsets[i] = startFrom === "earliest" ? 0 : await this.store.streams.endOffset(slot.stream, slot.partition);
+    for (const [i, range] of reads.ranges.entries()) startOffsets[i] = range.from;
+    const answer = (view: JobView): JobRegistration => ({ ...view, reads: readsView(reads), warnings: reads.warnings });
     const record: JobRecord = { id, definition: stored, status: "running", createdAt: this.clock.now(), startOffsets };
     // Marked before the name is claimed, so this node's coordinator never claims the job meanwhile.
     this.registering.set(id, (this.registering.get(id) ?? 0) + 1);
@@ -163,15 +186,18 @@ export class Jobs {
       // The name is claimed before anything runs, so of concurrent registrations (here or on another
       // node) exactly one deploys a generator; the others change nothing.
       if (!(await this.store.catalog.createJob(record))) throw new EngineError("JOB_EXISTS", `a job named "${id}" already exists; delete it first or choose another name`);
+      // A reader now: the history it was promised is held back from here on (until it has read it).
+      this.retention.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
       const lease = await this.store.leases.acquire(id, this.node.id, this.node.leaseTtlMs);
       if (lease === undefined) {
         // Another node's coordinator claimed the new job first (or a deleted job's lease has yet to
         // lapse): it runs there, or once the lease lapses.
+        this.retention.forget(id); // its node tells what it needs (recordedNeed)
         this.log.info({ job: id, node: this.node.id }, "job registered; another node runs it");
-        return this.view(record);
+        return answer(this.view(record));
       }
       this.hold(lease);
-      const started = this.start(record, plan, layout);
+      const started = this.start(record, plan, layout, reads.history);
       this.registrations.set(id, started);
       try {
         await started;
@@ -183,8 +209,8 @@ export class Jobs {
       if (left > 0) this.registering.set(id, left);
       else this.registering.delete(id);
     }
-    this.log.info({ job: id, inputs: jobInputs(stored).names, partitions: layout.partitions, startFrom }, "job registered");
-    return this.view(record);
+    this.log.info({ job: id, inputs: jobInputs(stored).names, partitions: layout.partitions, startFrom, historyEvents: reads.events }, "job registered");
+    return answer(this.view(record));
   }
 
   /**
@@ -223,10 +249,10 @@ export class Jobs {
   }
 
   /** Deploys and starts a job whose name this node has just claimed; undoes the claim when it cannot. */
-  private async start(record: JobRecord, plan: JobPlan, layout: JobLayout): Promise<void> {
+  private async start(record: JobRecord, plan: JobPlan, layout: JobLayout, catchingUp: boolean): Promise<void> {
     const { id, startOffsets } = record;
     try {
-      const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0 });
+      const generator = this.create(record, plan, layout, { cursor: Object.values(startOffsets), lastSeq: 0, lastBatchTime: 0, catchingUp });
       await this.deploy(record, layout, generator);
       this.retention.set(id, offsetsByStream(layout.slots, Object.values(startOffsets)));
       generator.start();
@@ -539,7 +565,7 @@ export class Jobs {
         storedEvents: (stream) => this.streams.storedSinceStart(stream),
         oldestStoredAt: (ranges) => this.streams.blockEvents.oldestStoredAt(ranges),
       },
-      { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan },
+      { id: record.id, createdAt: record.createdAt, slots: layout.slots, partitions: layout.partitions, plan, catchUpBatchBytes: this.catchUpBatchBytes },
       position,
     );
     this.generators.set(record.id, generator);
@@ -614,7 +640,10 @@ export class Jobs {
   /** The job's progress, with how far behind it is now (see JobGenerator.delayMs); null when not running here. */
   private progressOf(id: string): JobView["progress"] {
     const generator = this.generators.get(id);
-    return generator ? { ...generator.progress.toJSON(), delayMs: generator.delayMs(), backlogEvents: generator.backlog() } : null;
+    if (!generator) return null;
+    const lag = generator.progress.catchUpLag();
+    const catchUp = lag === undefined ? null : { eventsBehind: lag?.events ?? null, bytesBehind: lag?.bytes ?? null, behindMs: lag?.oldestIngestedAt == null ? null : Math.max(0, this.clock.now() - lag.oldestIngestedAt) };
+    return { ...generator.progress.toJSON(), delayMs: generator.delayMs(), backlogEvents: generator.backlog(), catchUp };
   }
 
   private view(record: JobRecord): JobView {

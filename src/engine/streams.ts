@@ -16,6 +16,7 @@ import { InlineIngestEncoder, type IngestEncoder } from "./ingest-encoder.js";
 import { hashPartition } from "./partitioning.js";
 import { resourceName } from "./query/job-definition.js";
 import { BlockEventCounts } from "./block-event-counts.js";
+import { checkRetention } from "./stream-retention.js";
 
 /** What a user may say when declaring a stream; the rest has defaults. */
 export interface StreamSpec {
@@ -24,6 +25,8 @@ export interface StreamSpec {
   keyField?: string;
   eventTimeField?: string;
   idField?: string;
+  /** "forever", or {time, bytes}: checked here (see stream-retention.ts). */
+  retention?: unknown;
   /** JSON Schema (2020-12) every event must match; see event-schema.ts for what a schema may be. */
   schema?: Record<string, unknown>;
 }
@@ -94,6 +97,7 @@ export class Streams {
       ...(spec.keyField === undefined ? {} : { keyField: spec.keyField }),
       ...(spec.eventTimeField === undefined ? {} : { eventTimeField: spec.eventTimeField }),
       ...(spec.idField === undefined ? {} : { idField: spec.idField }),
+      ...(spec.retention === undefined ? {} : { retention: checkRetention(spec.retention) }),
       ...(spec.schema === undefined ? {} : { schema: spec.schema }),
     };
     if (!(await this.catalog.createStream(definition))) {

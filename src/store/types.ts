@@ -19,6 +19,11 @@ export interface StreamDefinition {
   readonly eventTimeField?: string;
   /** JSON Schema (subset) that every event must satisfy. */
   readonly schema?: Record<string, unknown>;
+  /**
+   * How long ("7d") and how many bytes ("1GiB", over all partitions) of blocks are kept even once no
+   * job needs them; "forever" keeps all. Absent: the server's defaults at the time.
+   */
+  readonly retention?: "forever" | { readonly time?: string; readonly bytes?: string };
   readonly createdAt: number;
 }
 
@@ -88,6 +93,18 @@ export interface AppendResult {
   readonly duplicate: boolean;
 }
 
+/** What one partition of a stream retains now. */
+export interface PartitionExtent {
+  /** The oldest retained offset, and one past the newest (equal when nothing is retained). */
+  readonly start: number;
+  readonly end: number;
+  /** Events, and payload bytes, in the retained blocks. */
+  readonly events: number;
+  readonly bytes: number;
+  /** When the oldest retained block was appended (ms since epoch); null when none is retained. */
+  readonly oldestAppendedAt: number | null;
+}
+
 export interface StreamLog {
   /** Appends one block (or finds its duplicate); resolves only once the block is stored. */
   append(stream: string, partition: number, block: BlockAppend): Promise<AppendResult>;
@@ -97,6 +114,21 @@ export interface StreamLog {
   startOffset(stream: string, partition: number): Promise<number>;
   /** Retained blocks with from <= offset < to, in order. Returned bytes belong to the caller. */
   read(range: BlockRange): Promise<Block[]>;
+  /**
+   * What the partition retains: its offsets, and the events, bytes and oldest append time of the
+   * retained blocks from offset `from` on (from its start when not given).
+   */
+  extent(stream: string, partition: number, from?: number): Promise<PartitionExtent>;
+  /**
+   * The first retained offset whose block was appended at or after `time` (ms since epoch); the end
+   * offset when none was. Blocks are appended in time order, so every later block is too.
+   */
+  offsetAt(stream: string, partition: number, time: number): Promise<number>;
+  /**
+   * The smallest retained offset from which the blocks up to the end hold at most `bytes` payload
+   * bytes: what a byte retention of `bytes` keeps (the end offset for 0).
+   */
+  offsetKeepingBytes(stream: string, partition: number, bytes: number): Promise<number>;
   /** Drops blocks with offset < beforeOffset; later offsets do not change. Never trims past the end. */
   trim(stream: string, partition: number, beforeOffset: number): Promise<void>;
   /** Removes every block of the stream. */

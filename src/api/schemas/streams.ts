@@ -9,6 +9,8 @@ export const declareStreamBody = z.strictObject({
   keyField: fieldName.optional(),
   eventTimeField: fieldName.optional(),
   idField: fieldName.optional(),
+  /** "forever" or {time, bytes}; checked by the engine, whose message says how to write it. */
+  retention: z.unknown().optional(),
   /** JSON Schema (2020-12) of the events; checked in depth by the engine (event-schema.ts). */
   schema: z.record(z.string(), z.unknown(), { error: "must be a JSON Schema object, e.g. {\"type\": \"object\", \"properties\": {\"text\": {\"type\": \"string\"}}}" }).optional(),
 });

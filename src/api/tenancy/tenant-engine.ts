@@ -37,7 +37,7 @@ export class TenantNames {
 
 export function tenantEngine(engine: Engine, names: TenantNames): Engine {
   const { qualify, unqualify, owns } = names;
-  const stream = (s: StreamDefinition): StreamDefinition => ({ ...s, name: unqualify(s.name) });
+  const stream = <S extends StreamDefinition>(s: S): S => ({ ...s, name: unqualify(s.name) });
   const job = (j: JobView): JobView => ({
     ...j,
     id: unqualify(j.id),
@@ -69,9 +69,16 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
       const receipt = await engine.ingestNdjson(qualify(name), body, options);
       return { ...receipt, stream: unqualify(receipt.stream) };
     }),
+    // Every tenant's streams: trimming is the server's housekeeping, not a tenant's view.
+    enforceRetention: () => engine.enforceRetention(),
     readerDelays: (name) => as(async () => (await engine.readerDelays(qualify(name))).map((r) => ({ ...r, jobId: unqualify(r.jobId) }))),
 
-    registerJob: (definition) => as(async () => job(await engine.registerJob(renameAll(definition, qualify)))),
+    registerJob: (definition) =>
+      as(async () => {
+        const registered = await engine.registerJob(renameAll(definition, qualify));
+        const reads = { ...registered.reads, partitions: registered.reads.partitions.map((r) => ({ ...r, stream: unqualify(r.stream) })) };
+        return { ...job(registered), reads, warnings: registered.warnings.map(names.text) };
+      }),
     validateJob: (definition) =>
       as(async () => {
         const { definition: stored, plan } = await engine.validateJob(renameAll(definition, qualify));

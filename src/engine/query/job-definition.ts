@@ -183,6 +183,17 @@ export const step = z.discriminatedUnion("op", [
   sortStep,
 ]);
 
+const START_FROM_HINT = 'must be "latest", "earliest" or {"time": "<ISO-8601 time>"}, e.g. {"time": "2026-12-01T10:00:00Z"}';
+/** Where a new job starts reading: new events only, all its inputs retain, or from a time on. */
+const startFrom = z.union(
+  [
+    z.enum(["latest", "earliest"]),
+    z.strictObject({ time: z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time with a zone, e.g. "2026-12-01T10:00:00Z"' }) }, { error: START_FROM_HINT }),
+  ],
+  { error: START_FROM_HINT },
+);
+export type StartFrom = z.infer<typeof startFrom>;
+
 /** Steps in one job: each is compiled at registration and run on every batch. */
 export const MAX_STEPS = 64;
 
@@ -190,7 +201,7 @@ export const jobDefinition = z.strictObject({
   name: resourceName,
   input: resourceName,
   batchInterval: duration.default("1s"),
-  startFrom: z.enum(["latest", "earliest"]).default("latest"),
+  startFrom: startFrom.default("latest"),
   steps: z.array(step).min(1, "a job needs at least one step").max(MAX_STEPS, `a job may have at most ${MAX_STEPS} steps; write the rest to an output stream and read it in a second job`),
   /** A stream that also receives every output row, so one job can feed another. */
   output: resourceName.optional(),

@@ -14,6 +14,7 @@ import type { OperatorLog } from "../operator-log.js";
 import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
 import { BatchExecutor, type BatchOutcome, type BatchRunner } from "./batch-executor.js";
+import { catchUpCut, DEFAULT_CATCH_UP_BATCH_BYTES } from "./catch-up.js";
 import { checkpointEveryBatches, isCheckpointBatch } from "./checkpoint-policy.js";
 import type { InputSlot } from "./input-slots.js";
 import { JobHistory } from "./job-history.js";
@@ -53,6 +54,8 @@ export interface GeneratorJob {
   /** How many reduce partitions its keyed step runs in (0: it has none). */
   readonly partitions: number;
   readonly plan: JobPlan;
+  /** Bytes per input partition in one catch-up batch (see catch-up.ts; default 64 MiB). */
+  readonly catchUpBatchBytes?: number;
 }
 
 /** Where a job stands: the next block of each input slot to cut, its last frame and batch. */
@@ -60,6 +63,8 @@ export interface JobPosition {
   readonly cursor: readonly number[];
   readonly lastSeq: number;
   readonly lastBatchTime: number;
+  /** The job starts in the past: it works through the history in bounded batches first (catch-up.ts). */
+  readonly catchingUp?: boolean;
 }
 
 /** A write of a job that was abandoned (deleted) meanwhile: it was not made. */
@@ -114,6 +119,8 @@ export class JobGenerator {
   /** Events a millisecond of batch processing has handled lately (undefined: no batch with events yet). */
   private eventsPerMs: number | undefined;
   private readonly inputStreams: readonly string[];
+  /** Cuts are bounded (catch-up.ts) until one reaches the end of every input partition. */
+  private catchingUp: boolean;
 
   constructor(
     private readonly deps: GeneratorDeps,
@@ -133,6 +140,8 @@ export class JobGenerator {
     this.nextBatchTime = position.lastBatchTime;
     this.progress.resumedAt(position.lastSeq);
     this.inputStreams = [...new Set(job.slots.map((slot) => slot.stream))];
+    this.catchingUp = position.catchingUp === true;
+    if (this.catchingUp) this.progress.catchingUp(undefined);
   }
 
   /**
@@ -335,11 +344,17 @@ export class JobGenerator {
   /** Every input slot gets a range, empty or not, so each descriptor also says where the job stands. */
   private async cut(batchTime: number): Promise<BatchDescriptor> {
     const { slots } = this.job;
-    const ends = await Promise.all(slots.map((slot) => this.deps.store.streams.endOffset(slot.stream, slot.partition)));
+    const catchUp = this.catchingUp ? await catchUpCut(this.deps.store.streams, slots, this.cursor, this.job.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES) : undefined;
+    const ends = catchUp?.ends ?? (await Promise.all(slots.map((slot) => this.deps.store.streams.endOffset(slot.stream, slot.partition))));
     const ranges: BlockRange[] = ends.map((to, i) => ({ stream: slots[i]!.stream, partition: slots[i]!.partition, from: this.cursor[i]!, to }));
     const descriptor: BatchDescriptor = { jobId: this.job.id, batchTime, ranges };
     await this.write(() => this.deps.store.batches.record(descriptor));
     this.cursor = ends;
+    if (catchUp) {
+      const caughtUp = catchUp.behind.events === 0 && catchUp.behind.bytes === 0;
+      this.catchingUp = !caughtUp;
+      this.progress.catchingUp(catchUp.behind, caughtUp ? batchTime : undefined);
+    }
     return descriptor;
   }
 

@@ -5,6 +5,7 @@
  */
 import type { JobCounters } from "../../store/types.js";
 import type { RowErrorReport } from "../job-pipeline.js";
+import type { CatchUpLag } from "./catch-up.js";
 
 export interface LastBatch {
   readonly batchTime: number;
@@ -44,6 +45,22 @@ export class JobProgress {
   private stall: string | undefined;
   /** `tookMs` null: the checkpoint a restarted job recovered from, written before this process began. */
   private lastCheckpoint: { batchTime: number; tookMs: number | null } | undefined;
+
+  /** Set while the job works through history (catch-up.ts): what its latest cut left behind. */
+  private catchUp: { behind: CatchUpLag | undefined; lastBatchTime: number | undefined } | undefined;
+
+  /**
+   * The job is catching up; `behind`: what its latest cut left (undefined before the first cut);
+   * `lastBatchTime`: the batch whose cut reached the end, once one did: the job is live once it is done.
+   */
+  catchingUp(behind: CatchUpLag | undefined, lastBatchTime?: number): void {
+    this.catchUp = { behind, lastBatchTime };
+  }
+
+  /** What a catching-up job has yet to cut; undefined once it is live. */
+  catchUpLag(): CatchUpLag | null | undefined {
+    return this.catchUp === undefined ? undefined : (this.catchUp.behind ?? null);
+  }
 
   /** After a restart: frames continue from here. */
   resumedAt(lastSeq: number): void {
@@ -94,6 +111,7 @@ export class JobProgress {
     this.lastSeq = done.lastSeq;
     this.inputRate = (done.events * 1000) / done.intervalMs;
     this.last = { batchTime: done.batchTime, events: done.events, processingMs: done.processingMs, schedulingDelayMs: done.schedulingDelayMs };
+    if (this.catchUp?.lastBatchTime !== undefined && done.batchTime >= this.catchUp.lastBatchTime) this.catchUp = undefined;
   }
 
   private count(batch: BatchCounts): void {
@@ -121,6 +139,8 @@ export class JobProgress {
       lateEvents: this.lateEvents,
       stalled: this.stall ?? null,
       lastCheckpoint: this.lastCheckpoint ?? null,
+      /** Whether the job is still working through the history it started from (see catchUp in JobView). */
+      catchingUp: this.catchUp !== undefined,
     };
   }
 }

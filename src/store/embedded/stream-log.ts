@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { assertName, assertPartition, assertRequestId, assertTrimPoint, isName } from "../contract.js";
 import { BlockIndex } from "../memory/block-index.js";
 import { RequestIndex } from "../memory/request-index.js";
-import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type StreamLog } from "../types.js";
+import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type PartitionExtent, type StreamLog } from "../types.js";
 import { isTempName } from "./atomic-file.js";
 import { encodeBlockFrame, framePayload } from "./block-frame.js";
 import { PARTITION_DIR, type DataPaths } from "./data-paths.js";
@@ -101,6 +101,18 @@ export class EmbeddedStreamLog implements StreamLog {
 
   async read(range: BlockRange): Promise<Block[]> {
     return this.indexes.blocks.read(range);
+  }
+
+  async extent(stream: string, partition: number, from?: number): Promise<PartitionExtent> {
+    return this.indexes.blocks.extent(stream, partition, from);
+  }
+
+  async offsetAt(stream: string, partition: number, time: number): Promise<number> {
+    return this.indexes.blocks.offsetAt(stream, partition, time);
+  }
+
+  async offsetKeepingBytes(stream: string, partition: number, bytes: number): Promise<number> {
+    return this.indexes.blocks.offsetKeepingBytes(stream, partition, bytes);
   }
 
   async trim(stream: string, partition: number, beforeOffset: number): Promise<void> {

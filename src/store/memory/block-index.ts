@@ -5,7 +5,7 @@
  * A partition is a window [start, end) over its offsets: appends move `end`, trims move `start`, and
  * an offset never changes meaning.
  */
-import type { Block, BlockRange } from "../types.js";
+import type { Block, BlockRange, PartitionExtent } from "../types.js";
 
 interface PartitionBlocks {
   /** blocks[head..] are retained; the dead prefix is cut off in bulk so trimming stays cheap per block. */
@@ -13,6 +13,9 @@ interface PartitionBlocks {
   head: number;
   /** Offset of blocks[head]. */
   start: number;
+  /** Events and payload bytes in the retained blocks. */
+  events: number;
+  bytes: number;
 }
 
 /** Dead prefix length from which a trimmed partition's array is copied down (and the garbage freed). */
@@ -56,6 +59,49 @@ export class BlockIndex {
       throw new Error(`block offset ${block.offset} is not the end offset ${end} of ${stream}/${partition}`);
     }
     blocks.blocks.push(block);
+    blocks.events += block.count;
+    blocks.bytes += block.payload.byteLength;
+  }
+
+  /** What the partition retains (see StreamLog.extent). */
+  extent(stream: string, partition: number, from = 0): PartitionExtent {
+    const blocks = this.streams.get(stream)?.get(partition);
+    if (blocks === undefined) return { start: 0, end: 0, events: 0, bytes: 0, oldestAppendedAt: null };
+    const end = blocks.start + blocks.blocks.length - blocks.head;
+    const first = blocks.head + Math.max(0, Math.min(end, Math.ceil(from)) - blocks.start);
+    let { events, bytes } = blocks;
+    // From a later offset: what lies before it is subtracted (registration and catch-up ask this).
+    for (let i = blocks.head; i < first; i++) {
+      events -= blocks.blocks[i]!.count;
+      bytes -= blocks.blocks[i]!.payload.byteLength;
+    }
+    const oldest = blocks.blocks[first];
+    return { start: blocks.start, end, events, bytes, oldestAppendedAt: oldest === undefined ? null : oldest.appendedAt };
+  }
+
+  /** The first retained offset appended at or after `time`; the end offset when none was (binary search). */
+  offsetAt(stream: string, partition: number, time: number): number {
+    const blocks = this.streams.get(stream)?.get(partition);
+    if (blocks === undefined) return 0;
+    let lo = blocks.head;
+    let hi = blocks.blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (blocks.blocks[mid]!.appendedAt < time) lo = mid + 1;
+      else hi = mid;
+    }
+    return blocks.start + lo - blocks.head;
+  }
+
+  /** The smallest retained offset from which the blocks hold at most `bytes` payload bytes. */
+  offsetKeepingBytes(stream: string, partition: number, bytes: number): number {
+    const blocks = this.streams.get(stream)?.get(partition);
+    if (blocks === undefined) return 0;
+    let held = blocks.bytes;
+    let index = blocks.head;
+    // Walks only the blocks that fall outside: what a trim to this offset then drops.
+    while (held > bytes && index < blocks.blocks.length) held -= blocks.blocks[index++]!.payload.byteLength;
+    return blocks.start + index - blocks.head;
   }
 
   /**
@@ -87,6 +133,10 @@ export class BlockIndex {
     const before = Math.min(end, Math.ceil(beforeOffset));
     if (!(before > blocks.start)) return blocks.start;
     const oldHead = blocks.head;
+    for (let i = oldHead; i < oldHead + before - blocks.start; i++) {
+      blocks.events -= blocks.blocks[i]!.count;
+      blocks.bytes -= blocks.blocks[i]!.payload.byteLength;
+    }
     blocks.head += before - blocks.start;
     blocks.start = before;
     if (blocks.head >= COMPACT_AFTER && blocks.head * 2 >= blocks.blocks.length) {
@@ -111,7 +161,7 @@ export class BlockIndex {
     }
     let blocks = partitions.get(partition);
     if (blocks === undefined) {
-      blocks = { blocks: [], head: 0, start: 0 };
+      blocks = { blocks: [], head: 0, start: 0, events: 0, bytes: 0 };
       partitions.set(partition, blocks);
     }
     return blocks;

@@ -71,6 +71,15 @@ export function openMemoryStore(options: MemoryStoreOptions = {}): Store {
       async read(range) {
         return blocks.read(range);
       },
+      async extent(stream, partition, from) {
+        return blocks.extent(stream, partition, from);
+      },
+      async offsetAt(stream, partition, time) {
+        return blocks.offsetAt(stream, partition, time);
+      },
+      async offsetKeepingBytes(stream, partition, bytes) {
+        return blocks.offsetKeepingBytes(stream, partition, bytes);
+      },
       async trim(stream, partition, beforeOffset) {
         assertOpen();
         assertTrimPoint(beforeOffset);

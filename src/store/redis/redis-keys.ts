@@ -3,8 +3,10 @@
  *
  *   <prefix>{catalog}:streams                              hash   stream name -> StreamDefinition JSON
  *   <prefix>{catalog}:jobs                                 hash   job id -> JobRecord JSON
- *   <prefix>{stream:<s>}:offsets                           hash   "<p>:end" next offset, "<p>:start" oldest kept
- *   <prefix>{stream:<s>}:<p>:blocks                        stream entry "<offset>-1": c count, t appendedAt, p payload
+ *   <prefix>{stream:<s>}:offsets                           hash   "<p>:end" next offset, "<p>:start" oldest kept,
+ *                                                                 "<p>:events", "<p>:bytes" events and payload bytes ever appended
+ *   <prefix>{stream:<s>}:<p>:blocks                        stream entry "<offset>-1": c count, t appendedAt, p payload,
+ *                                                                 e, b events and payload bytes appended before it
  *   <prefix>{stream:<s>}:generation                        string bumped by each drop of the stream
  *   <prefix>{stream:<s>}:<p>:request:<requestId>           string "<generation>:<offset>", expires after the retention
  *   <prefix>{job:<id>}:batches                             zset   BatchDescriptor JSON scored by batch time

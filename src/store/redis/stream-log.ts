@@ -5,10 +5,11 @@
  * request id in the same step.
  */
 import { assertRequestId, assertTrimPoint } from "../contract.js";
-import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type StreamLog } from "../types.js";
+import { StoreUnavailableError, type AppendResult, type Block, type BlockAppend, type BlockRange, type PartitionExtent, type StreamLog } from "../types.js";
 import type { RedisContext } from "./redis-context.js";
 import { appendBlock } from "./scripts/append-block.js";
 import { dropStream } from "./scripts/drop-stream.js";
+import { partitionExtent } from "./scripts/partition-extent.js";
 import { trimBlocks } from "./scripts/trim-blocks.js";
 
 /** Tries of a drop that keeps meeting new partitions before it gives up. */
@@ -54,6 +55,26 @@ export class RedisStreamLog implements StreamLog {
       const entries = await redis.xrangeBuffer(key, String(from), String(last));
       return entries.map(([id, fields]) => decodeBlock(id, fields));
     });
+  }
+
+  async extent(stream: string, partition: number, from = 0): Promise<PartitionExtent> {
+    const reply = (await this.extentScript(stream, partition, "extent", Math.max(0, Math.min(Math.ceil(from), Number.MAX_SAFE_INTEGER)))) as number[];
+    const [start, end, events, bytes, oldest] = reply.map(Number) as [number, number, number, number, number];
+    return { start, end, events, bytes, oldestAppendedAt: oldest < 0 ? null : oldest };
+  }
+
+  async offsetAt(stream: string, partition: number, time: number): Promise<number> {
+    return Number(await this.extentScript(stream, partition, "time", Math.ceil(time)));
+  }
+
+  async offsetKeepingBytes(stream: string, partition: number, bytes: number): Promise<number> {
+    return Number(await this.extentScript(stream, partition, "bytes", Math.max(0, Math.floor(bytes))));
+  }
+
+  private extentScript(stream: string, partition: number, what: "extent" | "time" | "bytes", limit: number): Promise<unknown> {
+    const { keys, scripts } = this.context;
+    const scriptKeys = [keys.streamOffsets(stream), keys.streamBlocks(stream, partition)];
+    return this.context.call(`read the extent of ${stream}/${partition}`, () => scripts.run(partitionExtent, scriptKeys, [String(partition), what, String(limit)]));
   }
 
   async trim(stream: string, partition: number, beforeOffset: number): Promise<void> {

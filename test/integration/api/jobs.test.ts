@@ -214,8 +214,9 @@ describe("jobs over several streams", () => {
   });
 
   it("trims each input stream only below what the job still needs", async () => {
-    await http().post("/v1/streams").send({ name: "clicks" }).expect(201);
-    await http().post("/v1/streams").send({ name: "views" }).expect(201);
+    // A retention that keeps nothing the job does not need: only the job holds blocks back.
+    await http().post("/v1/streams").send({ name: "clicks", retention: { bytes: "1B" } }).expect(201);
+    await http().post("/v1/streams").send({ name: "views", retention: { bytes: "1B" } }).expect(201);
     const job = { ...clickThrough, steps: [keyByAd, { op: "join", with: { input: "views", steps: [keyByAd] } }] };
     await http().post("/v1/jobs").send(job).expect(201);
     // Past a second checkpoint (every 10 s): the job needs nothing before the older one.

@@ -81,6 +81,20 @@ describe("every answer matches openapi.yaml", () => {
     await call("POST", "/v1/jobs/counts/pause"); // not running
     await call("POST", "/v1/jobs/counts/resume");
     await call("POST", "/v1/jobs/counts/restart"); // not failed
+    // Retention and replay: a stream with a retention, what it retains, jobs starting in the past.
+    await call("POST", "/v1/streams", { name: "kept", partitions: 1, retention: { time: "7d", bytes: "1GiB" } });
+    await call("POST", "/v1/streams", { name: "forever", retention: "forever" });
+    await call("POST", "/v1/streams", { name: "bad-retention", retention: { time: "7 days" } });
+    await call("POST", "/v1/streams/kept/events", [{ user: "ann" }]);
+    await call("GET", "/v1/streams/kept");
+    await call("GET", "/v1/streams/forever");
+    await call("POST", "/v1/jobs", { ...countJob, name: "replay-time", input: "kept", startFrom: { time: "2020-01-01T00:00:00Z" } });
+    await call("POST", "/v1/jobs", { ...countJob, name: "replay-earliest", input: "kept", startFrom: "earliest" });
+    await call("POST", "/v1/jobs", { ...countJob, name: "replay-bad", input: "kept", startFrom: { time: "yesterday" } });
+    await t.advance(1000);
+    await call("GET", "/v1/jobs/replay-earliest");
+    await call("DELETE", "/v1/jobs/replay-time");
+    await call("DELETE", "/v1/jobs/replay-earliest");
     await call("DELETE", "/v1/streams/clicks"); // read by jobs
     await call("DELETE", "/v1/jobs/counts");
     await call("DELETE", "/v1/jobs/model");

@@ -56,7 +56,7 @@ afterEach(async () => {
 
 async function open(dataDir: string, clock: ManualClock, runner: TaskRunner = new InThreadRunner()): Promise<{ store: Store; engine: Engine; frames: ResultFrame[] }> {
   const store = await openEmbeddedStore({ dataDir });
-  const engine = createEngine({ store, runner, clock, metrics: createMetrics({ defaultMetrics: false }), checkpointIntervalMs: 3000 });
+  const engine = createEngine({ store, runner, clock, metrics: createMetrics({ defaultMetrics: false }), checkpointIntervalMs: 3000, retention: { bytes: "1B" } }); // only the job holds blocks back
   await engine.start();
   const frames: ResultFrame[] = [];
   return { store, engine, frames };

@@ -110,11 +110,11 @@ describe("redis store keys", () => {
           "{stream:clicks}:offsets",
         ].sort(),
       );
-      expect(await admin.hgetall(`${keyPrefix}{stream:clicks}:offsets`)).toEqual({ "3:end": "1" });
+      expect(await admin.hgetall(`${keyPrefix}{stream:clicks}:offsets`)).toEqual({ "3:end": "1", "3:events": "1", "3:bytes": "1" });
       expect(await admin.pttl(`${keyPrefix}{stream:clicks}:3:request:req-1`)).toBeGreaterThan(23 * 3_600_000);
       const [[id, fields]] = (await admin.xrange(`${keyPrefix}{stream:clicks}:3:blocks`, "-", "+")) as [[string, string[]]];
       expect(id).toBe("0-1");
-      expect(fields.filter((_, i) => i % 2 === 0)).toEqual(["c", "t", "p"]);
+      expect(fields.filter((_, i) => i % 2 === 0)).toEqual(["c", "t", "p", "e", "b"]);
     } finally {
       await store.close();
       await deleteKeys(admin, keyPrefix);

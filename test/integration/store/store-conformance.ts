@@ -20,6 +20,7 @@ import { describeResultHistoryContract } from "./conformance/result-history-cont
 import { describeResultLogContract } from "./conformance/result-log-contract.js";
 import { describeStreamLogContract } from "./conformance/stream-log-contract.js";
 import { describeStreamDedupeContract } from "./conformance/stream-dedupe-contract.js";
+import { describeStreamExtentContract } from "./conformance/stream-extent-contract.js";
 import { describeStreamTrimContract } from "./conformance/stream-trim-contract.js";
 
 export { CONFORMANCE_RESULT_HISTORY, CONFORMANCE_RESULT_HISTORY_ROWS, CONFORMANCE_RESULT_RECENT_SEQS } from "./conformance/fixtures.js";
@@ -81,6 +82,7 @@ export function describeStoreConformance(name: string, open: (options: Conforman
     describeStreamLogContract(subject);
     describeStreamDedupeContract(subject);
     describeStreamTrimContract(subject);
+    describeStreamExtentContract(subject);
     describeBatchLogContract(subject);
     describeResultLogContract(subject);
     describeResultHistoryContract(subject);

@@ -8,8 +8,10 @@ export const appendBlock: RedisScript = {
   append-block: check the request id, append, remember the request id - in one step, so two
   concurrent appends of one request can never both store a block.
 
-  KEYS[1] offsets     hash: "<partition>:end" = next offset, "<partition>:start" = oldest retained
-  KEYS[2] blocks      stream: entry id "<offset>-1", fields c (event count), t (appendedAt), p (payload)
+  KEYS[1] offsets     hash: "<partition>:end" = next offset, "<partition>:start" = oldest retained,
+                      "<partition>:events" and "<partition>:bytes" = events and payload bytes ever appended
+  KEYS[2] blocks      stream: entry id "<offset>-1", fields c (event count), t (appendedAt), p (payload),
+                      e and b (events and payload bytes appended before this block)
   KEYS[3] generation  string: bumped by every drop of the stream, so request keys of before no longer count
   KEYS[4] request     optional; string "<generation>:<offset>" that expires after the retention
 
@@ -34,8 +36,13 @@ end
 local endField = ARGV[1] .. ':end'
 local offset = tonumber(redis.call('HGET', KEYS[1], endField) or '0')
 -- XADD first: if it fails, nothing has changed (a script is not rolled back on error).
-redis.call('XADD', KEYS[2], string.format('%d-1', offset), 'c', ARGV[2], 't', ARGV[3], 'p', ARGV[4])
-redis.call('HSET', KEYS[1], endField, string.format('%d', offset + 1))
+local eventsBefore = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':events') or '0')
+local bytesBefore = tonumber(redis.call('HGET', KEYS[1], ARGV[1] .. ':bytes') or '0')
+redis.call('XADD', KEYS[2], string.format('%d-1', offset), 'c', ARGV[2], 't', ARGV[3], 'p', ARGV[4],
+  'e', string.format('%d', eventsBefore), 'b', string.format('%d', bytesBefore))
+redis.call('HSET', KEYS[1], endField, string.format('%d', offset + 1),
+  ARGV[1] .. ':events', string.format('%d', eventsBefore + tonumber(ARGV[2])),
+  ARGV[1] .. ':bytes', string.format('%d', bytesBefore + string.len(ARGV[4])))
 if KEYS[4] then
   redis.call('SET', KEYS[4], generation .. ':' .. string.format('%d', offset), 'PX', ARGV[5])
 end

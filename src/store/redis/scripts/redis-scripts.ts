@@ -9,6 +9,7 @@ import { appendBlock } from "./append-block.js";
 import { appendResult } from "./append-result.js";
 import { completeCheckpoint } from "./complete-checkpoint.js";
 import { dropStream } from "./drop-stream.js";
+import { partitionExtent } from "./partition-extent.js";
 import { recordBatch } from "./record-batch.js";
 import type { RedisScript } from "./redis-script.js";
 import { renewLease } from "./renew-lease.js";
@@ -20,6 +21,7 @@ import { trimBlocks } from "./trim-blocks.js";
 const SCRIPTS: readonly RedisScript[] = [
   appendBlock,
   trimBlocks,
+  partitionExtent,
   dropStream,
   recordBatch,
   trimBatches,
