@@ -212,8 +212,11 @@ describe.each(Object.keys(STORES))("retention and replay on the %s store", (kind
     await advanceTo();
     const catching = (await engine.getJob("counter")).progress!;
     expect(catching.catchingUp).toBe(true);
-    // One block per partition a batch: the first batch read the first request's two blocks (3 events).
-    expect(catching.catchUp?.eventsBehind).toBe(waiting.length - 3);
+    // One block per partition a batch: what was stored meanwhile is read over several batches (the
+    // batch that fell due during the downtime is cut at once, the next on time).
+    expect(catching.catchUp!.eventsBehind).toBeGreaterThan(0);
+    expect(catching.catchUp!.eventsBehind).toBeLessThan(waiting.length);
+    for (const batch of await engine.batches("counter", -1, 1000)) for (const range of batch.ranges) expect(range.to - range.from).toBeLessThanOrEqual(1);
     await advanceTo(clock.now() + 6000);
     expect(await jobTotals("counter")).toEqual({ events: waiting.length, sum: sum(waiting) });
     expect((await engine.getJob("counter")).progress?.catchingUp).toBe(false);
