@@ -74,7 +74,7 @@ export interface BenchOptions {
 }
 
 /** The sections `npm run bench` runs, in order; `--only` takes any of these names (or a prefix of one). */
-export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "catch up", "many jobs", "fast batches", "memory", "end to end", "recovery", "ingest", "cluster node killed", "cluster many jobs", "nexmark"] as const;
+export const SECTIONS = ["throughput", "scaling", "stragglers", "incremental window", "window emit", "window max", "catch up", "many jobs", "fast batches", "memory", "end to end", "recovery", "server restart", "ingest", "cluster node killed", "cluster many jobs", "nexmark"] as const;
 
 /**
  * The sections named by `--only=a,b` (or `--only a,b`), or null for all. A section is run when its

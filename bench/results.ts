@@ -101,6 +101,8 @@ export interface BenchResults {
   windowMax?: import("./window-max.js").WindowMaxFigures;
   /** A job started from "earliest" working through a stream's history (absent in older results). */
   catchUp?: import("./catch-up.js").CatchUpFigures;
+  /** A server running 100 jobs of the examples, SIGKILLed and started again (absent in older results). */
+  serverRestartWithJobs?: import("./restart-many-jobs.js").ManyJobsRestartFigures;
   recovery: {
     workerKillMs: number | null;
     serverRestartMs: number | null;

@@ -27,6 +27,7 @@ import type { BenchResults, WorkloadFigures } from "./results.js";
 import { measureScaling } from "./scaling.js";
 import { measureStragglers } from "./straggler.js";
 import { measureServerRestart } from "./server-restart.js";
+import { measureManyJobsRestart } from "./restart-many-jobs.js";
 import { ServerProcess } from "../test/support/server-process.js";
 import { judgeTargets } from "./targets.js";
 import { measureThroughput, type ThroughputRun } from "./throughput.js";
@@ -185,6 +186,12 @@ if (serverBuilt) {
 }
 
 if (serverBuilt) {
+  await section("server restart with 100 jobs", async () => {
+    results.serverRestartWithJobs = await measureManyJobsRestart(options, 100, failures);
+  });
+}
+
+if (serverBuilt) {
   await section("ingest: Redis ÷ embedded store", async () => {
     results.ingest = await measureIngestStores(bodies.bodies, quick ? 2_000 : 5_000);
   });
@@ -254,6 +261,7 @@ function mergedWithPrevious(fresh: BenchResults, sections: readonly string[]): B
     }
   }
   if (ran("recovery")) merged.recovery = fresh.recovery;
+  if (ran("server restart with 100 jobs") && fresh.serverRestartWithJobs) merged.serverRestartWithJobs = fresh.serverRestartWithJobs;
   if (ran("ingest")) merged.ingest = fresh.ingest;
   if (ran("cluster node killed") && fresh.cluster?.failover) merged.cluster = { ...merged.cluster, failover: fresh.cluster.failover };
   if (ran("cluster many jobs") && fresh.cluster?.jobs) merged.cluster = { ...merged.cluster, jobs: fresh.cluster.jobs };

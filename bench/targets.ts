@@ -18,6 +18,12 @@ export function judgeTargets(r: BenchResults): Target[] {
   targets.push({ name: "scaling: 2 workers ÷ 1 worker", target: ">= 1.7", value: r.scaling.ratio, met: atLeast(r.scaling.ratio, 1.7) });
   targets.push({ name: "straggler: slowed worker with speculation ÷ no straggler", target: "< 2", value: r.stragglers?.ratio ?? null, met: r.stragglers?.ratio == null ? null : r.stragglers.ratio < 2 });
   targets.push({ name: "incremental window: 300 s ÷ 30 s time per batch", target: "<= 1.5", value: r.incrementalWindow.ratio, met: atMost(r.incrementalWindow.ratio, 1.5) });
+  const restart = r.serverRestartWithJobs;
+  if (restart) {
+    targets.push({ name: `server restart with ${restart.jobs} jobs: /healthz answers (ms)`, target: "<= 1000", value: restart.healthzMs, met: atMost(restart.healthzMs, 1000) });
+    targets.push({ name: `server restart with ${restart.jobs} jobs: first ingest accepted (ms)`, target: "<= 1000", value: restart.firstIngestMs, met: atMost(restart.firstIngestMs, 1000) });
+    targets.push({ name: `server restart with ${restart.jobs} jobs: every job back on schedule (ms)`, target: "<= 3000", value: restart.allOnScheduleMs, met: atMost(restart.allOnScheduleMs, 3000) });
+  }
   targets.push({ name: "worker killed -> back on schedule (ms)", target: "<= 1000", value: r.recovery.workerKillMs, met: atMost(r.recovery.workerKillMs, 1000) });
   for (const t of r.cluster?.failover?.byLeaseTtl ?? []) {
     targets.push({ name: `node killed -> its jobs back on schedule, max over its jobs, LEASE_TTL_MS ${t.leaseTtlMs} (ms)`, target: "< 2000", value: t.maxMs, met: t.maxMs === null ? null : t.maxMs < 2000 });

@@ -82,10 +82,13 @@ async function main(): Promise<void> {
   });
   const stopWatchingKeys = keyRing.watch(app.log);
   if (!keyRing.keys().enabled) app.log.warn("no API keys are configured (API_KEYS, API_KEYS_FILE): every client may do everything; configure keys before exposing Tributary to a network");
-  await engine.start();
+  // Listens first: /healthz, ingest and every request that does not need a job's state are served at
+  // once, while the jobs this node claims are rebuilt in the background (GET /readyz tells how many
+  // are still recovering; a query about one of them says it is replaying).
   const listening = await app.listen({ port: config.PORT, host: config.HOST });
   if (address === "") address = listening.replace("0.0.0.0", "127.0.0.1");
-  app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS, gc: gcMode() }, "Tributary is ready");
+  app.log.info({ store: store.kind, ...(store.kind === "embedded" ? { dataDir: config.DATA_DIR } : {}), workers: config.WORKERS, gc: gcMode() }, "Tributary is listening");
+  const starting = engine.start().catch((error: unknown) => app.log.error({ err: error }, "jobs could not be brought back; they are claimed again in the next cluster round"));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -96,7 +99,10 @@ async function main(): Promise<void> {
     let step = "";
     const steps: [string, () => Promise<void>][] = [
       ["closing the HTTP server (answering requests in flight, closing live subscribers)", () => app.close()],
-      ["finishing running batches and checkpointing every job", () => engine.stop()],
+      ["finishing running batches and checkpointing every job", async () => {
+        await engine.stop();
+        await starting;
+      }],
       ["closing the task runner and the ingest threads", async () => void (await Promise.all([runner.close(), ingestEncoder.close()]))],
       ["closing the store", () => store.close()],
     ];

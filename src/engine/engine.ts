@@ -43,6 +43,14 @@ export interface ClusterView {
   readonly jobs: readonly JobPlacement[];
 }
 
+/** The jobs this node claimed and how many are not back yet (claimed, or replaying their batches). */
+export interface JobRecovery {
+  /** False until this node's first cluster round has claimed its share of the jobs. */
+  readonly started: boolean;
+  readonly claimed: number;
+  readonly recovering: number;
+}
+
 export interface EngineOptions {
   readonly store: Store;
   readonly runner: TaskRunner;
@@ -123,7 +131,13 @@ export interface Engine {
    * or its node is not live.
    */
   jobOwner(id: string): Promise<{ readonly node: string; readonly address: string } | undefined>;
-  /** Recovers catalogued jobs and starts their batch loops. */
+  /** How far this node is in bringing back the jobs it claimed (GET /readyz). */
+  recovery(): JobRecovery;
+  /**
+   * Starts the node: claims its share of the catalogued jobs and rebuilds them in the background,
+   * several at a time, each ticking again as soon as it is back. Resolves once the jobs claimed at
+   * start are all back (tests wait for it; main.ts serves meanwhile).
+   */
   start(): Promise<void>;
   /**
    * Stops batch loops: each finishes the batch it is running and checkpoints where it stands. The
@@ -229,10 +243,18 @@ export function createEngine(options: EngineOptions): Engine {
       const owner = (await store.members.live()).find((n) => n.id === holder.node);
       return owner === undefined || owner.address === "" ? undefined : { node: owner.id, address: owner.address };
     },
+    recovery() {
+      return { started: coordinator.claimedShare, ...jobs.recoveryCounts() };
+    },
     async start() {
       reachability.start();
       enforceRetention();
+      const began = Date.now();
       await coordinator.start();
+      const { claimed } = jobs.recoveryCounts();
+      if (claimed > 0) log.info({ node: node.id, jobs: claimed }, "recovering jobs");
+      await coordinator.startupRebuilt();
+      if (claimed > 0) log.info({ node: node.id, jobs: claimed, ms: Date.now() - began }, "every job claimed at start is back");
     },
     async stop() {
       reachability.stop();

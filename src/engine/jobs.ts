@@ -326,6 +326,16 @@ export class Jobs {
     return this.leases.has(id) && this.generators.has(id);
   }
 
+  /**
+   * The jobs this node holds a lease of, and how many of them are not back yet: claimed and waiting
+   * to be rebuilt, or replaying their recorded batches (a registration under way counts as back).
+   */
+  recoveryCounts(): { readonly claimed: number; readonly recovering: number } {
+    let recovering = 0;
+    for (const id of this.leases.keys()) if (this.recovering.has(id) || (!this.generators.has(id) && !this.registering.has(id))) recovering++;
+    return { claimed: this.leases.size, recovering };
+  }
+
   /** The leases of the jobs this node runs. */
   held(): Lease[] {
     return [...this.leases.values()];

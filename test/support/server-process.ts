@@ -45,6 +45,11 @@ export class ServerProcess {
     private readonly env: Record<string, string>,
   ) {}
 
+  /** The checkout the server runs from (examples/ and the rest are read from there). */
+  get root(): string {
+    return ROOT;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -75,11 +80,13 @@ export class ServerProcess {
   }
 
   /**
-   * Starts the process and resolves once /healthz answers. A server that exits fails at once; one still
-   * starting (a restart recovers every job before it listens, slowly on a loaded machine) is waited
-   * for, up to a bound that only ends a stuck start.
+   * Starts the process and resolves once /healthz answers and, unless `until` is "listening", /readyz
+   * says every job the server claimed is back (a restarted server listens at once and rebuilds its
+   * jobs in the background; a store that cannot take writes ends the wait too). A server that exits
+   * fails at once; one still starting (slowly on a loaded machine) is waited for, up to a bound that
+   * only ends a stuck start.
    */
-  async launch(): Promise<void> {
+  async launch(until: "listening" | "jobs back" = "jobs back"): Promise<void> {
     this.output = "";
     // As `npm start` runs it.
     const child = spawn(process.execPath, ["--single-threaded-gc", path.join(ROOT, "dist/main.js")], {
@@ -104,13 +111,21 @@ export class ServerProcess {
       if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}: ${this.output}`);
       try {
         const res = await fetch(`${this.url}/healthz`);
-        if (res.ok) return;
+        if (res.ok && (until === "listening" || (await this.jobsBack()))) return;
       } catch {
         // not listening yet
       }
       if (Date.now() > deadline) throw new Error(`server did not become healthy: ${this.output}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** Whether /readyz says every job the server claimed is back (or that the store is down: nothing to wait for). */
+  private async jobsBack(): Promise<boolean> {
+    const res = await fetch(`${this.url}/readyz`);
+    if (res.status === 503) return true;
+    const body = (await res.json()) as { jobs?: { allBack?: boolean } };
+    return body.jobs?.allBack === true;
   }
 
   /** SIGKILL: no shutdown hooks run, exactly like a crash. */

@@ -1,4 +1,9 @@
-/** Liveness (the process answers), readiness (the store can take writes), and the cluster's nodes and jobs. */
+/**
+ * Liveness (the process answers), readiness, and the cluster's nodes and jobs. Readiness means this
+ * node can serve traffic: the store can take writes. Jobs still being rebuilt after a start do not
+ * make it unready (it accepts ingest and answers reads meanwhile; a state query of a recovering job
+ * says it is replaying); how many there are is in the answer, for scripts that wait for every job.
+ */
 import type { FastifyPluginAsync } from "fastify";
 import type { Engine } from "../../engine/engine.js";
 import { errorBody } from "../errors.js";
@@ -17,7 +22,10 @@ export const healthRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
 
   app.get("/readyz", async (request, reply) => {
     noQuery(request.query);
-    if (await engine.ready()) return { status: "ready" };
+    if (await engine.ready()) {
+      const { started, claimed, recovering } = engine.recovery();
+      return { status: "ready", jobs: { claimed, recovering, allBack: started && recovering === 0 } };
+    }
     reply.status(503).header("retry-after", "1");
     return errorBody("STORE_UNAVAILABLE", "not ready: the store cannot take writes; check the data directory or Redis");
   });

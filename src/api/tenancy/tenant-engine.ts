@@ -102,6 +102,7 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
 
     whenIdle: (id) => engine.whenIdle(qualify(id)),
     ready: () => engine.ready(),
+    recovery: () => engine.recovery(),
     cluster: () =>
       as(async () => {
         const view = await engine.cluster();

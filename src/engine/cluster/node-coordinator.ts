@@ -32,6 +32,8 @@ export class NodeCoordinator {
   private readonly tasks = new Set<Promise<void>>();
   private running = 0;
   private readonly slotFreed: (() => void)[] = [];
+  private startupClaims: Promise<void> = Promise.resolve();
+  private completedRounds = 0;
 
   constructor(
     private readonly node: NodeIdentity,
@@ -40,13 +42,27 @@ export class NodeCoordinator {
     private readonly log: OperatorLog,
   ) {}
 
-  /** Runs a first round (this node claims its share before it serves), then one every third of the lease TTL. */
+  /**
+   * Runs a first round (this node takes the leases of its share), then one every third of the lease
+   * TTL. Resolves after the first round: the jobs claimed in it are rebuilt in the background while
+   * the node serves (see startupRebuilt).
+   */
   async start(): Promise<void> {
     this.stopped = false;
     await this.runRound();
-    // The jobs this node claims at start-up are rebuilt before it serves (as a lone node always did).
-    await this.settled();
+    const claimed = [...this.tasks];
+    this.startupClaims = Promise.allSettled(claimed).then(() => undefined);
     this.schedule();
+  }
+
+  /** Resolves once the jobs claimed in the first round are rebuilt (or given up). */
+  startupRebuilt(): Promise<void> {
+    return this.startupClaims;
+  }
+
+  /** Whether a round has run to the end: until then, this node has not yet claimed its share. */
+  get claimedShare(): boolean {
+    return this.completedRounds > 0;
   }
 
   /** Stops the rounds (the jobs are handed over by Jobs.closeAll), then leaves the membership. */
@@ -102,6 +118,7 @@ export class NodeCoordinator {
     const share = Math.ceil(runnable.length / Math.max(1, nodes.length));
     await this.claim(runnable, share);
     await this.handOver(runnable.length, nodes, share);
+    this.completedRounds++;
   }
 
   private async renew(lease: Lease): Promise<void> {
@@ -145,6 +162,12 @@ export class NodeCoordinator {
   private background(task: () => Promise<void>): void {
     const run = async (): Promise<void> => {
       while (this.running >= CLAIM_CONCURRENCY) await new Promise<void>((resolve) => this.slotFreed.push(resolve));
+      // Stopping: a claim not yet begun is left (Jobs.closeAll gives its lease up), so shutdown does not
+      // wait for the rebuild of every job still queued.
+      if (this.stopped) {
+        this.slotFreed.shift()?.();
+        return;
+      }
       this.running++;
       try {
         await task();
