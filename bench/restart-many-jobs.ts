@@ -103,7 +103,7 @@ class SteadyLoad {
 }
 
 async function jobsNow(server: ServerProcess): Promise<JobProgress[]> {
-  return server.requestOk<JobProgress[]>("GET", "/v1/jobs");
+  return (await server.requestOk<{ jobs: JobProgress[] }>("GET", "/v1/jobs")).jobs;
 }
 
 export async function measureManyJobsRestart(options: BenchOptions, jobCount: number, failures: string[]): Promise<ManyJobsRestartFigures> {

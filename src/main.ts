@@ -13,9 +13,10 @@ import { SystemClock } from "./engine/clock.js";
 import { createEngine } from "./engine/engine.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { openEmbeddedStore } from "./store/embedded/open-embedded-store.js";
-import { openRedisStore } from "./store/redis/open-redis-store.js";
 import type { Store } from "./store/types.js";
+import type { TaskRunner } from "./engine/task-runner.js";
 import { InThreadRunner } from "./workers/in-thread-runner.js";
+import { StartingRunner } from "./workers/starting-runner.js";
 import { IngestThreads } from "./workers/ingest/ingest-threads.js";
 import { WorkerPool } from "./workers/pool/worker-pool.js";
 
@@ -27,6 +28,8 @@ async function openStore(config: Config, warn: (message: string) => void): Promi
   const common = { resultHistory: config.RESULT_HISTORY, resultHistoryRows: config.RESULT_HISTORY_ROWS, resultHistoryAgeMs: config.RESULT_HISTORY_AGE_MS, idempotencyRetentionMs: config.IDEMPOTENCY_RETENTION_MS };
   const target = config.REDIS_URL ? { url: config.REDIS_URL } : config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : undefined;
   if (target === undefined) return openEmbeddedStore({ dataDir: config.DATA_DIR, sync: config.FSYNC === "true", ...common });
+  // Loaded only when used: the Redis client's modules take a noticeable part of a start on one machine.
+  const { openRedisStore } = await import("./store/redis/open-redis-store.js");
   const store = await openRedisStore({ ...target, keyPrefix: config.REDIS_KEY_PREFIX, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, waitFsync: config.REDIS_WAIT_FSYNC, ...common });
   for (const warning of await store.warnings()) warn(warning);
   return store;
@@ -46,8 +49,15 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   // One logger for the API, the engine (job events, store reachability) and the worker pool.
   const logger = createLogger({ level: config.LOG_LEVEL });
+  // The worker threads boot (each loads its modules) while the store loads and the HTTP server starts:
+  // the engine's calls to the runner wait for them, so nothing but the jobs' rebuild waits on the pool.
+  const pool: Promise<TaskRunner> = config.WORKERS === 0 ? Promise.resolve(new InThreadRunner()) : WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS, log: logger });
+  pool.catch((error: unknown) => {
+    console.error(`Tributary could not start its worker threads: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
   const store = await openStore(config, (message) => logger.warn(message));
-  const runner = config.WORKERS === 0 ? new InThreadRunner() : await WorkerPool.start({ workers: config.WORKERS, metrics, speculationMultiplier: config.SPECULATION_MULTIPLIER, standbyWorkers: config.STANDBY_WORKERS, log: logger });
+  const runner = new StartingRunner(pool);
   const ingestEncoder = new IngestThreads({ threads: config.INGEST_THREADS });
   let address = config.NODE_ADDRESS ?? "";
   const engine = createEngine({

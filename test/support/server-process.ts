@@ -124,8 +124,8 @@ export class ServerProcess {
   private async jobsBack(): Promise<boolean> {
     const res = await fetch(`${this.url}/readyz`);
     if (res.status === 503) return true;
-    const body = (await res.json()) as { jobs?: { allBack?: boolean } };
-    return body.jobs?.allBack === true;
+    const body = (await res.json()) as { recovery?: { allBack?: boolean } };
+    return body.recovery?.allBack === true;
   }
 
   /** SIGKILL: no shutdown hooks run, exactly like a crash. */

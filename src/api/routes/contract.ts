@@ -31,8 +31,16 @@ function loadContract(): { readonly yaml: string; readonly document: StaticDocum
 }
 
 export const contractRoutes: FastifyPluginAsync = async (app) => {
-  const { yaml, document } = loadContract();
-  await app.register(swagger, { mode: "static", specification: { document: structuredClone(document) } });
+  // Parsing the YAML takes a good part of a second on a busy machine: it is done at the first request
+  // for the contract, not while the server starts. @fastify/swagger keeps this object and serves it.
+  const document = {} as StaticDocumentSpec["document"];
+  let filled = false;
+  app.addHook("onRequest", async () => {
+    if (filled) return;
+    Object.assign(document, structuredClone(loadContract().document));
+    filled = true;
+  });
+  await app.register(swagger, { mode: "static", specification: { document } });
   await app.register(swaggerUi, { routePrefix: REFERENCE_PREFIX, staticCSP: true, uiConfig: { deepLinking: true } });
 
   app.get("/openapi.json", async (request) => {
@@ -42,6 +50,6 @@ export const contractRoutes: FastifyPluginAsync = async (app) => {
 
   app.get("/openapi.yaml", async (request, reply) => {
     noQuery(request.query);
-    return reply.type("application/yaml; charset=utf-8").send(yaml);
+    return reply.type("application/yaml; charset=utf-8").send(loadContract().yaml);
   });
 };

@@ -24,7 +24,7 @@ export const healthRoutes: FastifyPluginAsync<{ engine: Engine }> = async (app, 
     noQuery(request.query);
     if (await engine.ready()) {
       const { started, claimed, recovering } = engine.recovery();
-      return { status: "ready", jobs: { claimed, recovering, allBack: started && recovering === 0 } };
+      return { status: "ready", recovery: { claimed, recovering, allBack: started && recovering === 0 } };
     }
     reply.status(503).header("retry-after", "1");
     return errorBody("STORE_UNAVAILABLE", "not ready: the store cannot take writes; check the data directory or Redis");

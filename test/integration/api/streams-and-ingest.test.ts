@@ -186,7 +186,7 @@ describe("ingest", () => {
 describe("health, readiness, metrics, unknown routes", () => {
   it("answers /healthz and /readyz", async () => {
     expect((await http().get("/healthz").expect(200)).body).toEqual({ status: "ok" });
-    expect((await http().get("/readyz").expect(200)).body).toEqual({ status: "ready", jobs: { claimed: 0, recovering: 0, allBack: true } });
+    expect((await http().get("/readyz").expect(200)).body).toEqual({ status: "ready", recovery: { claimed: 0, recovering: 0, allBack: true } });
   });
 
   it("exposes Prometheus metrics that count ingested events", async () => {
