@@ -264,8 +264,19 @@ function check(source: string, declared: ReadonlyMap<string, string> | undefined
  * `int`), so a caller can bind only those. Throws ExpressionError for a syntax or type error.
  */
 export function freeVariables(source: string): string[] {
-  return check(source, undefined).used;
+  // Checked once per text: a restart compiles every job's expressions again (in each worker thread
+  // too), and checking is most of what that costs.
+  let used = usedVariables.get(source);
+  if (!used) {
+    used = check(source, undefined).used;
+    if (usedVariables.size >= PARSED_CACHE_SIZE) usedVariables.delete(usedVariables.keys().next().value!);
+    usedVariables.set(source, used);
+  }
+  return [...used];
 }
+
+/** The variables each checked text reads, by its text, oldest first (see freeVariables). */
+const usedVariables = new Map<string, readonly string[]>();
 
 /**
  * The CEL type `source` gives (a CEL type name such as "bool", "int", "double", "string", "list",
