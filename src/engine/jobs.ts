@@ -430,8 +430,10 @@ export class Jobs {
   async state(id: string, key: Key | undefined): Promise<JobStateView> {
     const record = await this.record(id);
     const generator = this.generators.get(id);
+    // Claimed by this node and not yet rebuilt (waiting its turn, or replaying): back in a moment.
+    const recovering = this.recovering.has(id) || (record.status !== "failed" && !generator && this.leases.has(id) && !this.registering.has(id));
+    if (recovering) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is being recovered after a restart (from its last checkpoint, then replaying its recorded batches); ask again in a moment`);
     if (record.status === "failed" || !generator) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is ${record.status}; its state is not loaded`);
-    if (this.recovering.has(id)) throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is replaying its recorded batches after a restart; ask again in a moment`);
     const { plan, partitions } = generator.job;
     const keyed = plan.keyed();
     if (!keyed?.reducer(0).state) {
