@@ -35,6 +35,7 @@ interface RestoredCheckpoint {
 /** Rebuilds `record`'s job and, when it is running, starts it ticking again. */
 export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promise<void> {
   const { store, runner } = ports;
+  const began = Date.now();
   const plan = compileJob(record.definition);
   const layout = await layoutOf(store.catalog, record.definition, plan);
   const bounds = await store.results.bounds(record.id);
@@ -75,7 +76,7 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
     after = page[page.length - 1]!.batchTime;
   }
   if (record.status === "running") generator!.start({ dueNow: true });
-  ports.log.info({ job: record.id, status: record.status, checkpoint: fromCheckpoint, batchesReplayed: replayed }, "job recovered");
+  ports.log.info({ job: record.id, status: record.status, checkpoint: fromCheckpoint, batchesReplayed: replayed, ms: Date.now() - began }, "job recovered");
 }
 
 /**
