@@ -86,9 +86,18 @@ class SteadyLoad {
         await Promise.all(
           STREAMS.map(async (stream) => {
             const events = Array.from({ length: eventsPerPost }, () => eventOf(stream, next, this.n++));
-            const res = await fetch(`${server.url}/v1/streams/${stream}/events`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(events) }).catch(() => undefined);
-            if (res?.status === 202) this.acknowledged.set(stream, this.acknowledged.get(stream)! + events.length);
-            else if (res === undefined || res.status >= 500) this.unanswered++;
+            // Retried with its Idempotency-Key until acknowledged (the server is down for a while), so
+            // every event is stored exactly once and the jobs' counts can be checked.
+            const headers = { "content-type": "application/json", "idempotency-key": `load-${stream}-${this.n}` };
+            for (let attempt = 0; attempt < 600; attempt++) {
+              const res = await fetch(`${server.url}/v1/streams/${stream}/events`, { method: "POST", headers, body: JSON.stringify(events) }).catch(() => undefined);
+              if (res?.status === 202) {
+                this.acknowledged.set(stream, this.acknowledged.get(stream)! + events.length);
+                return;
+              }
+              await sleep(50);
+            }
+            this.unanswered++;
           }),
         );
         await sleep(everyMs - (Date.now() - started));

@@ -19,7 +19,7 @@ export interface NodeIdentity {
 }
 
 /** Jobs claimed at once in a round: each waits mostly on the store and the workers. */
-const CLAIM_CONCURRENCY = 32;
+const CLAIM_CONCURRENCY = 8;
 
 export class NodeCoordinator {
   private timer: NodeJS.Timeout | undefined;
