@@ -102,7 +102,7 @@ describe("the image's recipe", () => {
     expect((await get(`${base}/readyz`))?.status, output).toBe(200);
     // openapi.yaml made it into the image.
     expect((await get(`${base}/openapi.yaml`))?.text).toBe(readFileSync(join(ROOT, "openapi.yaml"), "utf8"));
-    expect(output).toContain('"msg":"Tributary is ready"');
+    expect(output).toContain('"msg":"Tributary is listening"');
 
     const exited = new Promise<number | null>((resolve) => server!.once("exit", (code) => resolve(code)));
     server.kill("SIGTERM");
