@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   STREAM_IN_USE: { status: 409, description: "The stream is read by a job; delete the job first." },
   JOB_EXISTS: { status: 409, description: "A job with this name already exists." },
   JOB_NOT_RUNNING: { status: 409, description: "The job is not in a state that allows this (e.g. pausing a paused job)." },
+  INCOMPATIBLE_UPGRADE: { status: 409, description: "The job's state cannot be kept under its new definition (PUT /v1/jobs/:id); details.differences names each difference by path. Nothing changed; send \"state\": \"reset\" to start it with empty state." },
   QUOTA_EXCEEDED: { status: 429, description: "A tenant quota (streams, jobs, subscriptions, events, bytes or requests a second) would be exceeded; nothing changed. details.quota names it; a rate carries Retry-After." },
   UPGRADE_REQUIRED: { status: 426, description: "The live results route was opened neither as a WebSocket nor with Accept: text/event-stream." },
   BODY_TOO_LARGE: { status: 413, description: "The body is larger than the server's limit." },

@@ -1,6 +1,6 @@
 /**
  * Any node answers for any job: what only the node running a job knows (its progress, its state, its
- * model) is asked of that node, with the client's own credentials, and its answer is passed back as
+ * model) or can do (change its definition: PUT /v1/jobs/:id) is asked of that node, with the client's own credentials, and its answer is passed back as
  * it came. A forwarded request is marked, so it is answered where it lands and never forwarded again;
  * when the job's node cannot be reached, this node answers with what it knows.
  */
@@ -13,7 +13,7 @@ export const FORWARDED_HEADER = "x-tributary-forwarded-by";
 const FORWARD_TIMEOUT_MS = 10_000;
 
 /** Headers of the client's request passed on to the job's node. */
-const PASSED_ON = ["authorization", "accept", "x-request-id"];
+const PASSED_ON = ["authorization", "accept", "x-request-id", "idempotency-key"];
 
 /**
  * Answers the request from the job's node when another node runs job `id`; false when it is for this
@@ -28,17 +28,20 @@ export async function answeredByOwner(request: FastifyRequest, reply: FastifyRep
     const value = request.headers[name];
     if (typeof value === "string") headers[name] = value;
   }
+  // A change (PUT) carries its parsed JSON body on, as JSON.
+  const body = request.method === "GET" || request.body === undefined ? undefined : JSON.stringify(request.body);
+  if (body !== undefined) headers["content-type"] = "application/json";
   let answer: Response;
   try {
-    answer = await fetch(new URL(request.url, owner.address), { headers, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
+    answer = await fetch(new URL(request.url, owner.address), { method: request.method, headers, body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
   } catch (error) {
     request.log.warn({ job: id, node: owner.node, cause: (error as Error).message }, "the job's node did not answer; answering here");
     return false;
   }
-  const body = await answer.text();
+  const text = await answer.text();
   reply.status(answer.status).header("content-type", answer.headers.get("content-type") ?? "application/json; charset=utf-8");
   const retryAfter = answer.headers.get("retry-after");
   if (retryAfter !== null) reply.header("retry-after", retryAfter);
-  await reply.send(body);
+  await reply.send(text);
   return true;
 }

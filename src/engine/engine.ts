@@ -7,7 +7,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { Clock } from "./clock.js";
 import { EngineError } from "./errors.js";
 import { NodeCoordinator, type NodeIdentity } from "./cluster/node-coordinator.js";
-import { Jobs, LOCAL_NODE, type JobRegistration, type JobPlacement, type JobModel, type JobStateView, type JobValidation, type JobView } from "./jobs.js";
+import { Jobs, LOCAL_NODE, type JobRegistration, type JobPlacement, type JobModel, type JobStateView, type JobUpgrade, type JobValidation, type JobView } from "./jobs.js";
 import type { Key } from "./operators/key-by.js";
 import type { IngestEncoder } from "./ingest-encoder.js";
 import { Streams, type IngestOptions, type IngestReceipt, type StreamSpec } from "./streams.js";
@@ -21,7 +21,7 @@ export type { StreamView, RetainedPartition } from "./stream-view.js";
 export type { RetentionSpec } from "./stream-retention.js";
 
 export type { Subscriber, Subscription } from "./subscriptions.js";
-export type { JobModel, JobRegistration, JobStateView, JobValidation, JobView } from "./jobs.js";
+export type { JobModel, JobRegistration, JobStateView, JobUpgrade, JobValidation, JobView } from "./jobs.js";
 export type { IngestOptions, IngestReceipt, StreamSpec } from "./streams.js";
 export type { IngestEncoder } from "./ingest-encoder.js";
 export { InlineIngestEncoder } from "./ingest-encoder.js";
@@ -101,6 +101,11 @@ export interface Engine {
   validateJob(definition: unknown): Promise<JobValidation>;
   /** Runs a failed job again from its last checkpoint. */
   restartJob(id: string): Promise<JobView>;
+  /**
+   * Gives a running or paused job running on this node a new definition, keeping its state when the
+   * change allows (else refused, unless `resetState`; see Jobs.upgrade).
+   */
+  upgradeJob(id: string, definition: unknown, resetState: boolean): Promise<JobUpgrade>;
   listJobs(): Promise<JobView[]>;
   getJob(id: string): Promise<JobView>;
   deleteJob(id: string): Promise<void>;
@@ -194,6 +199,7 @@ export function createEngine(options: EngineOptions): Engine {
     enforceRetention: () => retention.enforceAll(),
     validateJob: (definition) => jobs.validate(definition),
     restartJob: (id) => jobs.restart(id),
+    upgradeJob: (id, definition, resetState) => jobs.upgrade(id, definition, resetState),
     listJobs: () => jobs.list(),
     getJob: (id) => jobs.get(id),
     deleteJob: (id) => jobs.delete(id),

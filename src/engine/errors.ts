@@ -13,6 +13,7 @@ export type EngineErrorCode =
   | "STREAM_IN_USE"
   | "JOB_EXISTS"
   | "JOB_NOT_RUNNING"
+  | "INCOMPATIBLE_UPGRADE"
   | "NO_MODEL"
   | "NO_STATE"
   | "STORE_UNAVAILABLE"

@@ -18,6 +18,7 @@ import { jobInputs } from "./query/job-inputs.js";
 import { InputRetention, readersOf } from "./input-retention.js";
 import { layoutOf, type JobLayout } from "./job-layout.js";
 import { recoverJob } from "./job-recovery.js";
+import { upgradeDifferences, type UpgradeDifference } from "./query/upgrade-differences.js";
 import type { StepPlacement } from "./query/plan-steps.js";
 import { offsetsByStream } from "./scheduler/input-slots.js";
 import { decodeState } from "./stages/shuffle-codec.js";
@@ -62,6 +63,12 @@ export interface CatchUpView {
   readonly eventsBehind: number | null;
   readonly bytesBehind: number | null;
   readonly behindMs: number | null;
+}
+
+/** An upgrade's answer: the job as it now is, and whether its state was kept (with what differed when not). */
+export interface JobUpgrade extends JobView {
+  readonly state: "kept" | "reset";
+  readonly differences: readonly UpgradeDifference[];
 }
 
 /** A registration's answer: the job, which history it will read (see job-reads.ts), and any warnings. */
@@ -495,6 +502,74 @@ export class Jobs {
       await this.giveUpLease(id);
       throw new EngineError("JOB_NOT_RUNNING", `job "${id}" could not be restarted: ${(error as Error).message}`);
     }
+    return this.view(await this.record(id));
+  }
+
+  /**
+   * Gives a running or paused job a new definition (PUT /v1/jobs/:id). It stops where it stands: every
+   * batch already cut runs and is checkpointed, so nothing recorded is replayed under the new plan;
+   * then it is rebuilt from that checkpoint with the new definition, like a restart. A change its state
+   * cannot survive (upgrade-differences.ts) is refused with each difference, unless `resetState`: then
+   * it goes on from its current input position with empty state. Only the node running the job can
+   * do this (the route forwards to it).
+   */
+  async upgrade(id: string, definition: unknown, resetState: boolean): Promise<JobUpgrade> {
+    await this.registered(id);
+    const record = await this.record(id);
+    if (record.status === "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" failed (${record.failure ?? "no reason recorded"}); restart it with POST /v1/jobs/${id}/restart, then change it`);
+    const named = definition !== null && typeof definition === "object" && !Array.isArray(definition) ? { name: id, ...definition } : definition;
+    if ((named as { name?: unknown } | null)?.name !== id) throw invalidJob([{ path: "name", message: `must be "${id}", the job's id (or leave it out); to rename a job, register a new one` }]);
+    const { plan, stored, layout } = await this.prepare(named);
+    const oldPlan = compileJob(record.definition);
+    const oldLayout = await layoutOf(this.store.catalog, record.definition, oldPlan);
+    const shape = (p: JobPlan, l: JobLayout) => ({ plan: p, partitions: l.partitions, slots: l.slots.map((s) => `${s.stream}/${s.partition}`) });
+    const differences = upgradeDifferences(shape(oldPlan, oldLayout), shape(plan, layout));
+    if (differences.length > 0 && !resetState) {
+      const list = differences.map((d) => `${d.path}: ${d.message} (was ${JSON.stringify(d.was)}, now ${JSON.stringify(d.now)})`).join("; ");
+      throw new EngineError("INCOMPATIBLE_UPGRADE", `job "${id}" cannot keep its state under the new definition: ${list}; send "state": "reset" to run it from its current input position with empty state, or register a new job`, { differences });
+    }
+    const generator = this.generators.get(id);
+    if (!generator || !this.leases.has(id) || this.recovering.has(id)) {
+      throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is not running on this node now (it is being recovered or moved between nodes); retry in a few seconds`);
+    }
+    const upgrading = this.applyUpgrade(record, generator, stored, differences.length > 0);
+    this.registrations.set(id, upgrading.then(() => undefined));
+    try {
+      const view = await upgrading;
+      return { ...view, state: differences.length > 0 ? "reset" : "kept", differences };
+    } finally {
+      this.registrations.delete(id);
+    }
+  }
+
+  private async applyUpgrade(record: JobRecord, generator: JobGenerator, definition: Record<string, unknown>, reset: boolean): Promise<JobView> {
+    const { id } = record;
+    let upgradedAt: number | undefined;
+    try {
+      upgradedAt = await generator.settle();
+    } catch (error) {
+      if (record.status === "running" && this.generators.get(id) === generator) generator.start();
+      throw new EngineError("JOB_NOT_RUNNING", `job "${id}" could not be stopped at a checkpoint to change it (${(error as Error).message}); nothing changed, retry`);
+    }
+    let startOffsets = record.startOffsets;
+    if (reset) {
+      // Its current position: the end of the last batch run (checkpointed just now), else where it started.
+      const [last] = upgradedAt === undefined ? [] : await this.store.batches.list(id, upgradedAt - 1, 1);
+      if (last) startOffsets = Object.fromEntries(last.ranges.map((r, i) => [i, r.to]));
+    }
+    const upgraded: JobRecord = { ...record, definition, startOffsets };
+    await this.store.catalog.putJob(upgraded);
+    if (reset) await Promise.all([this.store.checkpoints.drop(id), this.store.batches.drop(id)]);
+    await this.stopHere(id);
+    try {
+      await this.recover(upgraded);
+    } catch (error) {
+      await this.store.catalog.putJob({ ...upgraded, status: "failed", failure: `could not start after its upgrade: ${(error as Error).message}` });
+      await this.stopHere(id);
+      await this.giveUpLease(id);
+      throw new EngineError("JOB_NOT_RUNNING", `job "${id}" could not be started with its new definition: ${(error as Error).message}`);
+    }
+    this.log.info({ job: id, upgradedAt: upgradedAt ?? null, state: reset ? "reset" : "kept" }, "job upgraded");
     return this.view(await this.record(id));
   }
 

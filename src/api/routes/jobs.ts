@@ -1,7 +1,7 @@
-/** Jobs: register, list, inspect, delete, pause, resume; and the recorded batches of a job. */
+/** Jobs: register, list, inspect, change (PUT), delete, pause, resume; and the recorded batches of a job. */
 import type { FastifyPluginAsync } from "fastify";
 import { answeredByOwner } from "../owner-proxy.js";
-import { batchesQuery, jobParams, stateQuery } from "../schemas/jobs.js";
+import { batchesQuery, jobParams, stateQuery, upgradeRequest } from "../schemas/jobs.js";
 import { noQuery, parseRequest } from "../schemas/parse.js";
 import type { TenantQuotas } from "../tenancy/quotas.js";
 
@@ -44,6 +44,16 @@ export const jobRoutes: FastifyPluginAsync<{ quotas: TenantQuotas }> = async (ap
     const { id } = parseRequest(jobParams, request.params, "path");
     if (await answeredByOwner(request, reply, id)) return reply;
     return request.tenant.engine.getJob(id);
+  });
+
+  // A new definition for a running or paused job, applied by the node that runs it (forwarded there).
+  // The body is a job definition, plus "state": "reset" to accept losing its state.
+  app.put("/v1/jobs/:id", { bodyLimit: JOB_BODY_LIMIT_BYTES }, async (request, reply) => {
+    noQuery(request.query);
+    const { id } = parseRequest(jobParams, request.params, "path");
+    const { definition, resetState } = upgradeRequest(request.body);
+    if (await answeredByOwner(request, reply, id)) return reply;
+    return request.tenant.engine.upgradeJob(id, definition, resetState);
   });
 
   app.delete("/v1/jobs/:id", async (request, reply) => {

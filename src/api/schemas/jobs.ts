@@ -1,5 +1,6 @@
 /** Request shapes of the job and result routes. (The job definition itself is checked by the engine.) */
 import { z } from "zod";
+import { ApiError } from "../errors.js";
 
 export const jobParams = z.object({ id: z.string() });
 
@@ -53,3 +54,20 @@ export const batchesQuery = z.strictObject({
   after: z.coerce.number({ error: "must be a batch time in ms" }).int().default(-1),
   limit: pageSize.default(100),
 });
+
+export const UPGRADE_STATES = ["keep", "reset"] as const;
+
+/**
+ * PUT /v1/jobs/:id: a job definition with an optional top-level `state`: "keep" (the default: refuse
+ * a change the state cannot survive) or "reset" (accept starting it with empty state).
+ */
+export function upgradeRequest(body: unknown): { definition: unknown; resetState: boolean } {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw new ApiError("INVALID_BODY", "send the job's new definition as a JSON object, as for POST /v1/jobs (optionally with \"state\": \"reset\")");
+  }
+  const { state, ...definition } = body as Record<string, unknown>;
+  if (state !== undefined && !(UPGRADE_STATES as readonly unknown[]).includes(state)) {
+    throw new ApiError("INVALID_REQUEST", `state must be one of ${UPGRADE_STATES.join(", ")} (got ${JSON.stringify(state)}); "reset" runs the job on with empty state when its state cannot be kept`, { problems: [{ path: "state", message: `must be one of ${UPGRADE_STATES.join(", ")}` }] });
+  }
+  return { definition, resetState: state === "reset" };
+}

@@ -85,6 +85,11 @@ export function tenantEngine(engine: Engine, names: TenantNames): Engine {
         return { valid: true, definition: renameAll(stored, unqualify) as Record<string, unknown>, plan: { ...plan, inputs: plan.inputs.map((i) => ({ ...i, stream: unqualify(i.stream) })) } };
       }),
     restartJob: (id) => as(async () => job(await engine.restartJob(qualify(id)))),
+    upgradeJob: (id, definition, resetState) =>
+      as(async () => {
+        const upgraded = await engine.upgradeJob(qualify(id), renameAll(definition, qualify), resetState);
+        return { ...job(upgraded), state: upgraded.state, differences: JSON.parse(names.text(JSON.stringify(upgraded.differences))) as typeof upgraded.differences };
+      }),
     listJobs: () => as(async () => (await engine.listJobs()).filter((j) => owns(j.id)).map(job)),
     getJob: (id) => as(async () => job(await engine.getJob(qualify(id)))),
     deleteJob: (id) => as(() => engine.deleteJob(qualify(id))),

@@ -205,6 +205,20 @@ export class JobGenerator {
   }
 
   /**
+   * For an upgrade: stops ticking, runs every batch already cut and checkpoints after the last, so
+   * no recorded batch is left for a replay (which would run it under the new definition). Throws when
+   * a batch failed or the checkpoint could not be written; the job can then start() again as it was.
+   * The batch time it checkpointed (undefined: no batch has run yet).
+   */
+  async settle(): Promise<number | undefined> {
+    this.pause();
+    await this.whenIdle();
+    if (this.failed) throw new Error(`job ${this.job.id} failed while its last batches ran`);
+    if (this.lastRun && this.lastRun.batchTime > this.lastCheckpointed) await this.checkpoint(this.lastRun);
+    return this.lastRun?.batchTime;
+  }
+
+  /**
    * Re-runs a recorded batch (one newer than the checkpoint recovered from) while recovering after a
    * restart; it adds to the job's counters, which the checkpoint does not include. Its frame is stored
    * and published only when the batch is newer than the last stored frame (it ran, but its frame was
