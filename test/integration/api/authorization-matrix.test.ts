@@ -98,6 +98,8 @@ const ROWS: readonly Row[] = [
   { route: "POST /v1/jobs", need: "admin", ok: 201, send: (c) => call("POST", "/v1/jobs", c, countJob(`new${++fresh}`)) },
   { route: "POST /v1/jobs/validate", need: "admin", ok: 200, send: (c) => call("POST", "/v1/jobs/validate", c, countJob("dry")) },
   { route: "GET /v1/jobs/:id", need: "reader", ok: 200, send: (c) => call("GET", "/v1/jobs/counts", c) },
+  // The same definition again: a change that keeps the state.
+  { route: "PUT /v1/jobs/:id", need: "admin", ok: 200, send: (c) => call("PUT", "/v1/jobs/counts", c, countJob("counts")) },
   { route: "DELETE /v1/jobs/:id", need: "admin", ok: 204, send: async (c) => call("DELETE", `/v1/jobs/${await freshJob()}`, c) },
   { route: "POST /v1/jobs/:id/pause", need: "admin", ok: 200, send: async (c) => call("POST", `/v1/jobs/${await freshJob()}/pause`, c) },
   // A running job cannot be restarted: past the access check, the answer is 409.

@@ -81,6 +81,11 @@ describe("every answer matches openapi.yaml", () => {
     await call("POST", "/v1/jobs/counts/pause"); // not running
     await call("POST", "/v1/jobs/counts/resume");
     await call("POST", "/v1/jobs/counts/restart"); // not failed
+    await call("PUT", "/v1/jobs/counts", { ...countJob, steps: [...countJob.steps, { op: "map", set: { twice: "n * 2" } }] }); // state kept
+    await call("PUT", "/v1/jobs/counts", { ...countJob, steps: [{ op: "keyBy", key: "x" }, ...countJob.steps.slice(1)] }); // 409: another key
+    await call("PUT", "/v1/jobs/counts", { ...countJob, steps: [{ op: "keyBy", key: "x" }, ...countJob.steps.slice(1)], state: "reset" });
+    await call("PUT", "/v1/jobs/counts", { ...countJob, name: "other" }); // 400
+    await call("PUT", "/v1/jobs/nope", countJob); // 404
     // Retention and replay: a stream with a retention, what it retains, jobs starting in the past.
     await call("POST", "/v1/streams", { name: "kept", partitions: 1, retention: { time: "7d", bytes: "1GiB" } });
     await call("POST", "/v1/streams", { name: "forever", retention: "forever" });
