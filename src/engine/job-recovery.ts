@@ -50,7 +50,9 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
     // in bounded batches (scheduler/catch-up.ts), not cut whole into the first batch.
     const position = atCheckpoint
       ? { cursor: atCheckpoint.ranges.map((r) => r.to), lastSeq: bounds.last, lastBatchTime: atCheckpoint.batchTime, catchingUp: true }
-      : { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: 0, catchingUp: true };
+      : // No checkpoint: replayed batches move it on; without any (a job whose state was reset), it
+        // cuts no batch time at or before its last frame's.
+        { cursor: Object.values(record.startOffsets), lastSeq: bounds.last, lastBatchTime: lastFrame?.batchTime ?? 0, catchingUp: true };
     if (checkpoint !== undefined && !atCheckpoint) continue;
     generator = await ports.launch(record, plan, layout, position);
     const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await restoreCheckpoint(store, runner, record.id, checkpoint, layout.partitions);

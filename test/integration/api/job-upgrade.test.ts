@@ -152,6 +152,8 @@ describe("PUT /v1/jobs/:id", () => {
     await t!.advance(1000);
     const all = await frames(http, "spend");
     expect(all.map((f) => f.seq)).toEqual(all.map((_, i) => i + 1));
+    // One frame per batch time, each a batch interval after the one before: no batch cut twice.
+    expect(all.map((f) => f.batchTime - all[0]!.batchTime)).toEqual([0, 1000, 2000, 3000]);
     // Only the batch after the change is counted: nothing of before, nothing twice.
     expect(all.at(-1)!.rows).toContainEqual({ key: "ann", n: 1 });
   });
