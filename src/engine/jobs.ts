@@ -153,6 +153,9 @@ export class Jobs {
    */
   private readonly registrations = new Map<string, Promise<void>>();
 
+  /** Changes of a job's definition under way here (see upgrade), each settled. */
+  private readonly upgrades = new Map<string, Promise<unknown>>();
+
   /** Registrations under way here, by job name (see register). */
   private readonly registering = new Map<string, number>();
 
@@ -514,6 +517,19 @@ export class Jobs {
    * do this (the route forwards to it).
    */
   async upgrade(id: string, definition: unknown, resetState: boolean): Promise<JobUpgrade> {
+    // One change of a job at a time here: each compares with the definition the one before left.
+    const before = this.upgrades.get(id) ?? Promise.resolve();
+    const mine = before.then(() => this.upgradeNow(id, definition, resetState));
+    const settled = mine.catch(() => undefined);
+    this.upgrades.set(id, settled);
+    try {
+      return await mine;
+    } finally {
+      if (this.upgrades.get(id) === settled) this.upgrades.delete(id);
+    }
+  }
+
+  private async upgradeNow(id: string, definition: unknown, resetState: boolean): Promise<JobUpgrade> {
     await this.registered(id);
     const record = await this.record(id);
     if (record.status === "failed") throw new EngineError("JOB_NOT_RUNNING", `job "${id}" failed (${record.failure ?? "no reason recorded"}); restart it with POST /v1/jobs/${id}/restart, then change it`);

@@ -113,6 +113,40 @@ describe("PUT /v1/jobs/:id", () => {
     expect(all.at(-1)!.rows).toContainEqual({ key: "ann", n: 4, spent: 0 + 1 + 2 + 3, big: false });
   });
 
+  it("changes a paused job, which stays paused and then resumes with its state", async () => {
+    const { http, push } = await setUp();
+    await http.post("/v1/jobs").send({ name: "spend", ...before }).expect(201);
+    await push(clicks(0, false));
+    await t!.advance(1000);
+    await http.post("/v1/jobs/spend/pause").expect(200);
+    const { body } = await http.put("/v1/jobs/spend").send(after).expect(200);
+    expect(body).toMatchObject({ status: "paused", state: "kept" });
+    await http.post("/v1/jobs/spend/resume").expect(200);
+    await push(clicks(1, true));
+    await t!.advance(1000);
+    const all = await frames(http, "spend");
+    expect(all.map((f) => f.seq)).toEqual(all.map((_, i) => i + 1));
+    expect(all.at(-1)!.rows).toContainEqual({ key: "ann", n: 2, spent: 1, big: false });
+    expect(all.at(-1)!.rows).not.toContainEqual(expect.objectContaining({ key: "bot" }));
+  });
+
+  it("applies two changes sent at once one after the other, keeping the state through both", async () => {
+    const { http, push } = await setUp();
+    await http.post("/v1/jobs").send({ name: "spend", ...before }).expect(201);
+    await push(clicks(0, false));
+    await t!.advance(1000);
+    const sorted = { ...after, steps: [...after.steps, { op: "sort", by: "key" }] };
+    const [first, second] = await Promise.all([http.put("/v1/jobs/spend").send(after), http.put("/v1/jobs/spend").send(sorted)]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect((await http.get("/v1/jobs/spend").expect(200)).body.definition.steps).toEqual(second.body.definition.steps);
+    await push(clicks(1, true));
+    await t!.advance(1000);
+    const all = await frames(http, "spend");
+    expect(all.map((f) => f.seq)).toEqual([1, 2]);
+    expect(all.at(-1)!.rows[0]).toEqual({ key: "ann", n: 2, spent: 1, big: false });
+    expect(all.at(-1)!.rows.map((r) => (r as { key: string }).key)).toEqual(["ann", "bob", "u0", "u1"]);
+  });
+
   it("refuses a change its state cannot survive, naming each difference, and changes nothing", async () => {
     const { http, push } = await setUp();
     await http.post("/v1/jobs").send({ name: "spend", ...before }).expect(201);
