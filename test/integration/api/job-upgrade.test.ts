@@ -6,6 +6,8 @@
  */
 import supertest from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
+import { ApiKeys } from "../../../src/api/auth/api-keys.js";
+import { LiveTokens } from "../../../src/api/auth/live-tokens.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
 
 let t: TestApp | undefined;
@@ -200,5 +202,23 @@ describe("PUT /v1/jobs/:id", () => {
     const renamed = await http.put("/v1/jobs/spend").send({ ...after, name: "other" }).expect(400);
     expect(renamed.body.error.message).toMatch(/must be "spend"/);
     await http.put("/v1/jobs/nope").send(after).expect(404);
+  });
+
+  it("changes a tenant's job by the name the tenant knows, and only that tenant's", async () => {
+    const acme = "acme-admin-0123456789abcdef";
+    const globex = "globex-admin-0123456789abcdef";
+    const keys = ApiKeys.parse(`acme:admin:${acme},globex:admin:${globex}`, undefined);
+    t = await createTestApp({ access: { keys: () => keys, liveTokens: new LiveTokens(), metricsRequireKey: true } });
+    await t.app.ready();
+    const as = (key: string) => ({ authorization: `Bearer ${key}` });
+    const http = supertest(t.app.server);
+    await http.post("/v1/streams").set(as(acme)).send({ name: "clicks" }).expect(201);
+    await http.post("/v1/jobs").set(as(acme)).send({ name: "spend", ...before }).expect(201);
+    const { body } = await http.put("/v1/jobs/spend").set(as(acme)).send(after).expect(200);
+    expect(body).toMatchObject({ id: "spend", name: "spend", input: "clicks", state: "kept" });
+    expect(body.definition).toMatchObject({ name: "spend", input: "clicks" });
+    const refused = await http.put("/v1/jobs/spend").set(as(acme)).send({ ...after, steps: [{ op: "keyBy", key: "page" }, ...after.steps.slice(2)] }).expect(409);
+    expect(JSON.stringify(refused.body)).not.toContain("acme~");
+    await http.put("/v1/jobs/spend").set(as(globex)).send(after).expect(404);
   });
 });
