@@ -44,7 +44,11 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
   let after = -Infinity;
   let fromCheckpoint: number | null = null;
   let replayed = 0;
-  for (const checkpoint of [...(await store.checkpoints.listComplete(record.id)), undefined]) {
+  // What is at or before a reset of its state belongs to an earlier definition (see JobRecord).
+  const resetAt = record.stateResetAt ?? -Infinity;
+  const checkpoints = (await store.checkpoints.listComplete(record.id)).filter((batchTime) => batchTime > resetAt);
+  after = resetAt;
+  for (const checkpoint of [...checkpoints, undefined]) {
     const [atCheckpoint] = checkpoint === undefined ? [] : await store.batches.list(record.id, checkpoint - 1, 1);
     // What arrived while the job was down (or is left of the history it started from) is caught up on
     // in bounded batches (scheduler/catch-up.ts), not cut whole into the first batch.
@@ -57,7 +61,7 @@ export async function recoverJob(ports: RecoveryPorts, record: JobRecord): Promi
     generator = await ports.launch(record, plan, layout, position);
     const restored = checkpoint === undefined ? { snapshots: [], counters: undefined } : await restoreCheckpoint(store, runner, record.id, checkpoint, layout.partitions);
     if (restored) {
-      after = checkpoint ?? -Infinity;
+      after = checkpoint ?? resetAt;
       fromCheckpoint = checkpoint ?? null;
       if (restored.counters) generator.progress.restored(restored.counters);
       if (checkpoint !== undefined) {

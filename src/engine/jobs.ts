@@ -573,9 +573,10 @@ export class Jobs {
       const [last] = upgradedAt === undefined ? [] : await this.store.batches.list(id, upgradedAt - 1, 1);
       if (last) startOffsets = Object.fromEntries(last.ranges.map((r, i) => [i, r.to]));
     }
-    const upgraded: JobRecord = { ...record, definition, startOffsets };
+    const upgraded: JobRecord = { ...record, definition, startOffsets, ...(reset && upgradedAt !== undefined ? { stateResetAt: upgradedAt } : {}) };
     await this.store.catalog.putJob(upgraded);
-    if (reset) await Promise.all([this.store.checkpoints.drop(id), this.store.batches.drop(id)]);
+    // Never read again once the record says so (stateResetAt): dropped only to free the room.
+    if (reset) await Promise.all([this.store.checkpoints.drop(id), this.store.batches.drop(id)]).catch(() => undefined);
     await this.stopHere(id);
     try {
       await this.recover(upgraded);

@@ -74,6 +74,12 @@ export interface JobRecord {
   /** Where the job began reading each input partition: the first batch starts here. */
   readonly startOffsets: Readonly<Record<number, number>>;
   readonly failure?: string;
+  /**
+   * The batch time up to which its state was dropped (PUT /v1/jobs/:id with "state": "reset"): its
+   * checkpoints and recorded batches at or before it belong to an earlier definition and are never
+   * loaded or replayed; it goes on from `startOffsets`.
+   */
+  readonly stateResetAt?: number;
 }
 
 /** One block to append. */
