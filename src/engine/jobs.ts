@@ -548,7 +548,8 @@ export class Jobs {
     if (!generator || !this.leases.has(id) || this.recovering.has(id)) {
       throw new EngineError("JOB_NOT_RUNNING", `job "${id}" is not running on this node now (it is being recovered or moved between nodes); retry in a few seconds`);
     }
-    const upgrading = this.applyUpgrade(record, generator, stored, differences.length > 0);
+    // Where it started reading is its registration's: a change goes on from where it stands.
+    const upgrading = this.applyUpgrade(record, generator, { ...stored, startFrom: record.definition.startFrom ?? stored.startFrom }, differences.length > 0);
     this.registrations.set(id, upgrading.then(() => undefined));
     try {
       const view = await upgrading;

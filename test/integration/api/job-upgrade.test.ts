@@ -194,6 +194,18 @@ describe("PUT /v1/jobs/:id", () => {
     expect(all.at(-1)!.rows).toContainEqual({ key: "ann", n: 1 });
   });
 
+  it("keeps where the job started reading: a change goes on from where it stands", async () => {
+    const { http, push } = await setUp();
+    await push(clicks(0, false)); // stored before the job: read because it starts from earliest
+    await http.post("/v1/jobs").send({ name: "spend", ...before, startFrom: "earliest" }).expect(201);
+    await t!.advance(1000);
+    const { body } = await http.put("/v1/jobs/spend").send(after).expect(200);
+    expect(body.definition.startFrom).toBe("earliest");
+    await push(clicks(1, false));
+    await t!.advance(1000);
+    expect((await frames(http, "spend")).at(-1)!.rows).toContainEqual({ key: "ann", n: 2, spent: 1, big: false });
+  });
+
   it("answers 400 for a bad state or a different name, 404 for an unknown job", async () => {
     const { http } = await setUp();
     await http.post("/v1/jobs").send({ name: "spend", ...before }).expect(201);
