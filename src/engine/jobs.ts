@@ -367,6 +367,8 @@ export class Jobs {
    * where it stands (so its next owner replays little) and gives its lease up.
    */
   async handOver(id: string): Promise<void> {
+    // A change of its definition under way here finishes first (it rebuilds the job's generator).
+    await this.upgrades.get(id);
     await this.generators.get(id)?.drain();
     await this.stopHere(id);
     await this.giveUpLease(id);
@@ -582,6 +584,11 @@ export class Jobs {
     try {
       await this.recover(upgraded);
     } catch (error) {
+      if ((error as Error).name === "FencedError" || !this.leases.has(id)) {
+        // Its lease lapsed meanwhile: the job is another node's now, which runs it from the catalogue.
+        await this.stepDown(id, "its lease moved to another node while its definition was being changed");
+        throw new EngineError("JOB_NOT_RUNNING", `job "${id}" moved to another node while it was being changed; its new definition is stored and runs there: check with GET /v1/jobs/${id}`);
+      }
       await this.store.catalog.putJob({ ...upgraded, status: "failed", failure: `could not start after its upgrade: ${(error as Error).message}` });
       await this.stopHere(id);
       await this.giveUpLease(id);
