@@ -8,20 +8,18 @@
  * before any has finished, the hardest case for a check followed by a write (over sockets each request
  * tends to arrive on its own, and an in-memory store never interleaves them).
  */
-import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openEmbeddedStore } from "../../../src/store/embedded/open-embedded-store.js";
 import { openMemoryStore } from "../../../src/store/memory/open-memory-store.js";
-import { RedisKeys } from "../../../src/store/redis/redis-keys.js";
 import { openRedisStore } from "../../../src/store/redis/open-redis-store.js";
 import type { Store } from "../../../src/store/types.js";
 import type { JobDeployment, TaskRunner } from "../../../src/engine/task-runner.js";
 import { InThreadRunner } from "../../../src/workers/in-thread-runner.js";
 import { WorkerPool } from "../../../src/workers/pool/worker-pool.js";
+import { deleteKeysUnder, freshKeyPrefix } from "../../support/redis-prefix.js";
 import { testRedis, type TestRedis } from "../../support/redis-server.js";
 import { createTestApp, type TestApp } from "../../support/test-app.js";
 
@@ -48,24 +46,10 @@ const stores: Record<string, () => Promise<OpenedStore>> = {
     return { store: await openEmbeddedStore({ dataDir }), cleanup: () => rm(dataDir, { recursive: true, force: true }) };
   },
   async redis() {
-    const keyPrefix = `trib-test-${randomBytes(6).toString("hex")}:`;
-    return { store: await openRedisStore({ url: redis.url, keyPrefix }), cleanup: () => deleteKeys(redis.url, keyPrefix) };
+    const keyPrefix = freshKeyPrefix();
+    return { store: await openRedisStore({ url: redis.url, keyPrefix }), cleanup: () => deleteKeysUnder(redis.url, keyPrefix) };
   },
 };
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const admin = new Redis(url);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await admin.scan(cursor, "MATCH", new RedisKeys(prefix).pattern(), "COUNT", 1000);
-      if (keys.length > 0) await admin.unlink(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    await admin.quit();
-  }
-}
 
 const countJob = { name: "clicks-total", input: "clicks", startFrom: "earliest", steps: [{ op: "runningAggregate", aggs: { n: { fn: "count" } } }] };
 
