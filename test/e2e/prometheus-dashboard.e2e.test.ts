@@ -145,7 +145,7 @@ describe.skipIf(!PROMETHEUS)("the dashboard and alert rules on a real Prometheus
 
   it("evaluates every alert rule per job, and none fires on a healthy run", async () => {
     const alerts = alertExpressions();
-    expect(alerts.length).toBe(9);
+    expect(alerts.length).toBe(11);
     for (const { alert, expr } of alerts) {
       const samples = await prometheus.query(expr, at);
       expect(samples.length, `${alert}: ${expr}`).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ const PROMTOOL = hasBinary("promtool");
 describe("grafana/alerts.yml", () => {
   it.skipIf(!PROMTOOL)(PROMTOOL ? "passes promtool check rules" : `passes promtool check rules (skipped: ${PROMTOOL_MISSING})`, () => {
     const { status, output } = promtool(["check", "rules", RULES]);
-    expect(output).toContain("SUCCESS: 9 rules found");
+    expect(output).toContain("SUCCESS: 11 rules found");
     expect(status).toBe(0);
   });
 
@@ -21,6 +21,6 @@ describe("grafana/alerts.yml", () => {
     const used = (text.match(/tributary_[a-z0-9_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, ""));
     for (const name of used) expect(defined, name).toContain(name);
     const alerts = [...text.matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
-    expect(alerts).toEqual(expect.arrayContaining(["TributaryJobFallingBehind", "TributaryCheckpointsFailing", "TributaryCheckpointTooOld", "TributaryLagGrowing", "TributaryWorkerRestarts", "TributaryStoreErrors", "TributaryServiceUnavailable"]));
+    expect(alerts).toEqual(expect.arrayContaining(["TributaryJobFallingBehind", "TributaryCheckpointsFailing", "TributaryCheckpointTooOld", "TributaryLagGrowing", "TributaryWorkerRestarts", "TributaryStoreErrors", "TributaryStoreOperationsFailing", "TributarySubscribersDropped", "TributaryServiceUnavailable"]));
   });
 });
