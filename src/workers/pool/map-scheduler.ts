@@ -114,7 +114,11 @@ export class MapScheduler {
    * rest, and the reduce tasks it owns are not stuck behind a queue of its map tasks.
    */
   pump(): void {
-    for (let i = 0; i < this.queue.length; ) {
+    // The free workers are found once a pump (not once per queued task: with hundreds of jobs the
+    // queue is long, and a pump runs every time a task finishes); the scan ends when none is left.
+    const live = this.roster.live();
+    const free = live.filter((w) => this.roster.whenReady(w.index) === undefined && !this.mapping.has(w.index));
+    for (let i = 0; i < this.queue.length && free.length > 0; ) {
       const item = this.queue[i]!;
       if (item.unneeded()) {
         // A speculative copy whose original finished while it waited.
@@ -122,13 +126,12 @@ export class MapScheduler {
         item.reject(new Error("speculative copy not needed"));
         continue;
       }
-      const live = this.roster.live();
-      const free = live.filter((w) => this.roster.whenReady(w.index) === undefined && !this.mapping.has(w.index));
-      const worker = free.find((w) => w.index !== item.exclude) ?? (free.length > 0 && live.length === 1 ? free[0] : undefined);
+      const worker = free.find((w) => w.index !== item.exclude) ?? (live.length === 1 ? free[0] : undefined);
       if (!worker) {
         i++;
         continue;
       }
+      free.splice(free.indexOf(worker), 1);
       this.queue.splice(i, 1);
       this.mapping.set(worker.index, item);
       item.onDispatch(worker.index);
