@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     retention: defaultRetention(config),
     retentionCheckMs: config.RETENTION_CHECK_MS,
     catchUpBatchBytes: config.CATCH_UP_BATCH_BYTES,
+    staggerCheckpoints: true,
     log: logger,
   });
   const keyRing = new KeyRing(config.API_KEYS, config.API_KEYS_FILE);

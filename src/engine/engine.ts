@@ -60,6 +60,11 @@ export interface EngineOptions {
   readonly defaultPartitions?: number;
   /** Minimum time between a job's checkpoints, rounded up to whole slides (default 10 s). */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Each job checkpoints at its own whole-slide phase of the interval, picked from its name, instead
+   * of every job in the same batch (default false: on multiples of the interval, as tests expect).
+   */
+  readonly staggerCheckpoints?: boolean;
   /** What parses, checks and encodes raw ingest bodies (default: inline, on the calling thread). */
   readonly ingestEncoder?: IngestEncoder;
   /** Where job events (registered, failed, recovered, ...) and the store's reachability are told (default: nowhere). */
@@ -161,7 +166,7 @@ export function createEngine(options: EngineOptions): Engine {
   const log = options.log ?? SILENT_LOG;
   const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
   const retention = new InputRetention(store, clock, options.retention ?? DEFAULT_RETENTION);
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node, retention, options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES);
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node, retention, options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES, options.staggerCheckpoints ?? false);
   const retentionCheckMs = options.retentionCheckMs ?? 30_000;
   let cancelRetention: (() => void) | undefined;
   const enforceRetention = (): void => {

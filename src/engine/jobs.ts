@@ -177,6 +177,8 @@ export class Jobs {
     private readonly node: JobsNode = LOCAL_NODE,
     retention?: InputRetention,
     private readonly catchUpBatchBytes = DEFAULT_CATCH_UP_BATCH_BYTES,
+    /** Each job checkpoints at its own phase of the interval (see checkpointPhase) rather than all at once. */
+    private readonly staggerCheckpoints = false,
   ) {
     this.retention = retention ?? new InputRetention(store, clock, DEFAULT_RETENTION);
   }
@@ -670,6 +672,7 @@ export class Jobs {
         metrics: this.metrics,
         log: this.log,
         checkpointIntervalMs: this.checkpointIntervalMs,
+        staggerCheckpoints: this.staggerCheckpoints,
         publish: (jobId, frame) => this.subscriptions.publish(jobId, frame),
         onFailure: (jobId, error) => void this.fail(jobId, error),
         onRetainedFrom: (jobId, offsets) => this.retention.checkpointed(jobId, offsetsByStream(layout.slots, offsets)),

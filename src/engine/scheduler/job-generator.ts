@@ -15,7 +15,7 @@ import type { JobPlan } from "../query/compile-job.js";
 import type { TaskRunner } from "../task-runner.js";
 import { BatchExecutor, type BatchOutcome, type BatchRunner } from "./batch-executor.js";
 import { catchUpCut, DEFAULT_CATCH_UP_BATCH_BYTES } from "./catch-up.js";
-import { checkpointEveryBatches, isCheckpointBatch } from "./checkpoint-policy.js";
+import { checkpointEveryBatches, checkpointPhase, isCheckpointBatch } from "./checkpoint-policy.js";
 import type { InputSlot } from "./input-slots.js";
 import { JobHistory } from "./job-history.js";
 import { JobProgress } from "./job-progress.js";
@@ -29,6 +29,8 @@ export interface GeneratorDeps {
   readonly log: OperatorLog;
   /** Minimum time between checkpoints (rounded up to whole slides). */
   readonly checkpointIntervalMs: number;
+  /** Whether each job checkpoints at its own phase of the interval (see checkpointPhase) rather than all at once. */
+  readonly staggerCheckpoints?: boolean;
   /** Called with every frame once it is stored in the result log. */
   readonly publish: (jobId: string, frame: ResultFrame) => void;
   /** Called when the job cannot go on (a batch failed to run). */
@@ -91,6 +93,7 @@ export class JobGenerator {
   readonly history = new JobHistory();
   private readonly executor: BatchExecutor;
   private readonly checkpointEvery: number;
+  private readonly checkpointPhase: number;
   private cursor: number[];
   private lastSeq: number;
   private cancelTimer: (() => void) | undefined;
@@ -135,6 +138,7 @@ export class JobGenerator {
     };
     this.executor = new BatchExecutor(job.id, job.plan, job.slots, job.partitions, tasks, deps.store.streams, (task) => this.history.reduced(task));
     this.checkpointEvery = checkpointEveryBatches(job.plan.batchInterval, job.plan.slide, deps.checkpointIntervalMs);
+    this.checkpointPhase = deps.staggerCheckpoints ? checkpointPhase(job.id, job.plan.batchInterval, job.plan.slide, this.checkpointEvery) : 0;
     this.cursor = [...position.cursor];
     this.lastSeq = position.lastSeq;
     this.nextBatchTime = position.lastBatchTime;
@@ -399,7 +403,7 @@ export class JobGenerator {
       if (outcome.rowErrors.count > 0) metrics.rowErrors.inc(job, outcome.rowErrors.count);
       if (outcome.lateEvents > 0) metrics.lateEvents.inc(job, outcome.lateEvents);
       if (outcome.watermark !== undefined) metrics.watermarkLagSeconds.set(job, (this.deps.clock.now() - outcome.watermark) / 1000);
-      if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery)) {
+      if (isCheckpointBatch(descriptor.batchTime, this.job.plan.batchInterval, this.checkpointEvery, this.checkpointPhase)) {
         // A checkpoint that cannot be written is skipped: the next one covers it, replay covers the gap.
         await this.checkpoint(descriptor).catch((error: Error) => {
           if (!this.abandoned) this.checkpointFailed(descriptor.batchTime, error, "batch");
