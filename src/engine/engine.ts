@@ -166,7 +166,14 @@ export function createEngine(options: EngineOptions): Engine {
   const log = options.log ?? SILENT_LOG;
   const node = options.node ?? { ...LOCAL_NODE, address: () => "" };
   const retention = new InputRetention(store, clock, options.retention ?? DEFAULT_RETENTION);
-  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, options.checkpointIntervalMs ?? 10_000, log, node, retention, options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES, options.staggerCheckpoints ?? false);
+  const jobs = new Jobs(store, streams, runner, subscriptions, clock, metrics, {
+    checkpointIntervalMs: options.checkpointIntervalMs ?? 10_000,
+    log,
+    node,
+    retention,
+    catchUpBatchBytes: options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES,
+    staggerCheckpoints: options.staggerCheckpoints ?? false,
+  });
   const retentionCheckMs = options.retentionCheckMs ?? 30_000;
   let cancelRetention: (() => void) | undefined;
   const enforceRetention = (): void => {

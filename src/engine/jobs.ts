@@ -104,6 +104,18 @@ export interface JobsNode {
   readonly leaseTtlMs: number;
 }
 
+/** How Jobs runs its jobs (see EngineOptions for each). */
+export interface JobsOptions {
+  readonly checkpointIntervalMs: number;
+  readonly log?: OperatorLog;
+  readonly node?: JobsNode;
+  readonly retention?: InputRetention;
+  /** Bytes per input partition in one batch of a job catching up on history. */
+  readonly catchUpBatchBytes?: number;
+  /** Each job checkpoints at its own phase of the interval (see checkpointPhase) rather than all at once. */
+  readonly staggerCheckpoints?: boolean;
+}
+
 /** The node of a single-process deployment (and of tests that build one engine). */
 export const LOCAL_NODE: JobsNode = { id: "local", leaseTtlMs: 10_000 };
 
@@ -165,6 +177,12 @@ export class Jobs {
   /** What each job may still need of its inputs, and trimming below it. */
   private readonly retention: InputRetention;
 
+  private readonly checkpointIntervalMs: number;
+  private readonly log: OperatorLog;
+  private readonly node: JobsNode;
+  private readonly catchUpBatchBytes: number;
+  private readonly staggerCheckpoints: boolean;
+
   constructor(
     private readonly store: Store,
     private readonly streams: Streams,
@@ -172,15 +190,14 @@ export class Jobs {
     private readonly subscriptions: Subscriptions,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
-    private readonly checkpointIntervalMs: number,
-    private readonly log: OperatorLog = SILENT_LOG,
-    private readonly node: JobsNode = LOCAL_NODE,
-    retention?: InputRetention,
-    private readonly catchUpBatchBytes = DEFAULT_CATCH_UP_BATCH_BYTES,
-    /** Each job checkpoints at its own phase of the interval (see checkpointPhase) rather than all at once. */
-    private readonly staggerCheckpoints = false,
+    options: JobsOptions,
   ) {
-    this.retention = retention ?? new InputRetention(store, clock, DEFAULT_RETENTION);
+    this.checkpointIntervalMs = options.checkpointIntervalMs;
+    this.log = options.log ?? SILENT_LOG;
+    this.node = options.node ?? LOCAL_NODE;
+    this.retention = options.retention ?? new InputRetention(store, clock, DEFAULT_RETENTION);
+    this.catchUpBatchBytes = options.catchUpBatchBytes ?? DEFAULT_CATCH_UP_BATCH_BYTES;
+    this.staggerCheckpoints = options.staggerCheckpoints ?? false;
   }
 
   async register(definition: unknown): Promise<JobRegistration> {
