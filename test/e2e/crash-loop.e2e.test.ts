@@ -7,54 +7,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { random, tweets } from "../../examples/lib/corpus.mjs";
+import { countWords, ResumingSubscriber, sleep, type Row } from "../support/cluster-nodes.js";
 import { testRedis, type TestRedis } from "../support/redis-server.js";
 import { ServerProcess } from "../support/server-process.js";
-import { LiveClient } from "../support/ws-client.js";
-
-type Row = Record<string, unknown>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function countWords(events: readonly Row[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const e of events) for (const w of String(e.text).split(" ")) if (w) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
-/** A subscriber that reconnects after every disconnect, resuming right after the last seq it saw. */
-class ResumingSubscriber {
-  readonly seqs: number[] = [];
-  last: Row[] = [];
-  private stopped = false;
-  private client: LiveClient | undefined;
-
-  constructor(private readonly server: ServerProcess, private readonly jobId: string) {
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const from = (this.seqs.at(-1) ?? 0) + 1;
-      const client = new LiveClient(`${this.server.wsUrl}/v1/jobs/${this.jobId}/results/live?from=${from}`);
-      this.client = client;
-      let seen = 0;
-      while (!this.stopped && client.closed === undefined) {
-        await client.until(() => client.results.length > seen || client.closed !== undefined, 60_000).catch(() => undefined);
-        for (const frame of client.results.slice(seen)) {
-          this.seqs.push(frame.seq!);
-          this.last = frame.rows as Row[];
-        }
-        seen = client.results.length;
-      }
-      client.close();
-      await sleep(100);
-    }
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.client?.close();
-  }
-}
 
 let server: ServerProcess | undefined;
 let redis: TestRedis | undefined;
@@ -125,14 +80,14 @@ describe.each(STORES)("crash loop on %s", (_store, storeEnv) => {
     const expected = countWords(acknowledged);
     const expectedTotal = [...expected.values()].reduce((a, b) => a + b, 0);
     const deadline = Date.now() + 30_000;
-    const total = () => subscriber.last.reduce((n, row) => n + Number(row.count), 0);
-    while (total() !== expectedTotal && Date.now() < deadline) await sleep(100);
+    while (subscriber.total !== expectedTotal && Date.now() < deadline) await sleep(100);
     subscriber.stop();
 
     expect(acknowledged).toHaveLength(2400);
     expect(new Map(subscriber.last.map((row) => [String(row.key), Number(row.count)]))).toEqual(expected);
-    expect(subscriber.seqs.length).toBeGreaterThan(10);
-    expect(subscriber.seqs).toEqual(Array.from({ length: subscriber.seqs.length }, (_, i) => i + 1));
+    const seqs = subscriber.frames.map((f) => f.seq);
+    expect(seqs.length).toBeGreaterThan(10);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
     // The kills really interrupted ingest: some requests had to be retried.
     expect(unavailable).toBeGreaterThan(0);
   }, 120_000);

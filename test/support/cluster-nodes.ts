@@ -1,5 +1,5 @@
 /**
- * What the cluster end-to-end tests share: a subscriber that follows one job on one node across that
+ * What the end-to-end tests of crashes and clusters share: a subscriber that follows one job on one node across that
  * node's deaths, the cluster as GET /v1/cluster shows it (and waiting for it to get somewhere), ingest
  * retried with its Idempotency-Key through whichever node is up, and the word counts to expect.
  */
